@@ -1,0 +1,110 @@
+"""create_app: the one composition root (engine, API client, routes, endpoint)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.dispatcher import Dispatcher, FollowUpSender
+from bot.endpoint import MAX_BODY, WeChatEndpoint
+from bot.metrics import Metrics
+from bot.routing import Router, RouteTable
+from bot.wechat_api import WeChatAPI
+from storage.db import Database
+from storage.queries.health import database_answers
+
+log = logging.getLogger(__name__)
+
+DB_KEY = web.AppKey("db", Database)
+DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    wechat_api: FollowUpSender | None = None,
+    clock: Callable[[], datetime] | None = None,
+    routers: Iterable[Router] | None = None,
+    reply_budget: float | None = None,
+) -> web.Application:
+    """Build the service. Nothing connects until the app starts."""
+    from handlers import ROUTERS, on_refused
+
+    clock = clock or system_clock
+    settings.ensure_token()
+    db = Database(settings.effective_database_url)
+    metrics = Metrics()
+    own_api: WeChatAPI | None = None
+    if wechat_api is None and settings.wechat_app_id and settings.wechat_app_secret:
+        own_api = WeChatAPI(
+            settings.wechat_api_base,
+            settings.wechat_app_id,
+            settings.wechat_app_secret,
+            clock=clock,
+        )
+        wechat_api = own_api
+    dispatcher = Dispatcher(
+        db=db,
+        routes=RouteTable(routers if routers is not None else ROUTERS, on_refused=on_refused),
+        settings=settings,
+        clock=clock,
+        metrics=metrics,
+        follow_up=wechat_api,
+        reply_budget=reply_budget or settings.workshop_bot_reply_budget_seconds,
+    )
+    endpoint = WeChatEndpoint(
+        token=settings.token,
+        app_id=settings.wechat_app_id,
+        aes_key=settings.wechat_encoding_aes_key,
+        dispatcher=dispatcher,
+        clock=clock,
+        metrics=metrics,
+    )
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app[DB_KEY] = db
+    app[DISPATCHER_KEY] = dispatcher
+    app[METRICS_KEY] = metrics
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        try:
+            async with db.transaction() as session:
+                ok = await database_answers(session)
+        except Exception as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            ok = False
+        status = 200 if ok else 503
+        return web.json_response({"database": "ok" if ok else "unreachable"}, status=status)
+
+    async def metrics_view(_request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
+
+    app.router.add_get("/wechat", endpoint.get)
+    app.router.add_post("/wechat", endpoint.post)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+
+    async def on_cleanup(_app: web.Application) -> None:
+        # Let late replies finish sending before the engine and client go away.
+        if dispatcher.background:
+            await asyncio.wait(dispatcher.background, timeout=10)
+        if own_api is not None:
+            await own_api.close()
+        await db.dispose()
+
+    app.on_cleanup.append(on_cleanup)
+    return app

@@ -1,0 +1,135 @@
+"""The `workshop-bot` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# Heavy imports (aiohttp, SQLAlchemy, wechatpy) stay inside the commands so that
+# `workshop-bot --help` answers at once.
+
+log = logging.getLogger("workshop_bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workshop-bot",
+        description="创新工作室助手 — WeChat Official Account back end for innovation studios",
+    )
+    parser.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default WORKSHOP_BOT_PORT or 8080)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="create or migrate the database to the latest schema")
+
+    chat = sub.add_parser("chat", help="talk to the running service as WeChat would")
+    chat.add_argument("--url", help="the service's /wechat URL (default: local port)")
+    chat.add_argument("--openid", help="the openid to speak as (default: this console's own)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+        if args.command == "serve":
+            return asyncio.run(_serve(settings, args.host, args.port))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(settings))
+        if args.command == "chat":
+            from bot.chat import run_chat
+
+            return asyncio.run(run_chat(settings, url=args.url, openid=args.openid))
+    except ConfigError as exc:
+        print(f"workshop-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+async def _migrate(settings: Settings, *, always: bool) -> bool:
+    """Bring the schema to head. Without `always`, only the embedded SQLite is migrated."""
+    from storage.db import Database
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    if settings.uses_embedded_database:
+        settings.workshop_bot_var_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    try:
+        head = head_revision(db.url)
+        current = await current_revision(db.engine)
+        if current == head:
+            return True
+        if always or settings.uses_embedded_database:
+            await upgrade(db.engine)
+            log.info("database migrated from %s to %s", current or "empty", head)
+            return True
+        print(
+            f"workshop-bot: the database is at revision {current or 'empty'}, the code needs "
+            f"{head}: run `workshop-bot db upgrade` first",
+            file=sys.stderr,
+        )
+        return False
+    finally:
+        await db.dispose()
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    ok = await _migrate(settings, always=True)
+    if ok:
+        print("database is up to date")
+    return 0 if ok else 1
+
+
+async def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    trial = settings.ensure_token()
+    if not await _migrate(settings, always=False):
+        return 1
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    host = host or settings.workshop_bot_host
+    port = port or settings.workshop_bot_port
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    if trial:
+        print(
+            "trial mode: no WECHAT_TOKEN set; using the generated token "
+            f"{settings.token} (kept in {settings.workshop_bot_var_dir / 'wechat_token'})",
+            flush=True,
+        )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"workshop-bot ready: http://{shown}:{port}/wechat", flush=True)
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await runner.cleanup()
+    return 0

@@ -1,0 +1,189 @@
+"""Settings from the environment, a `.env` file or `--config FILE.toml` (SPEC §6)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+TEMPLATE_PREFIX = "WECHAT_TEMPLATE_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for one line on the operator's terminal."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the same keys as the environment (any case) from a TOML file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is not None:
+            with path.open("rb") as fh:
+                self._data = {k.lower(): v for k, v in tomllib.load(fh).items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+    def templates(self) -> dict[str, str]:
+        prefix = TEMPLATE_PREFIX.lower()
+        return {
+            k[len(prefix) :]: str(v) for k, v in self._data.items() if k.startswith(prefix) and v
+        }
+
+
+class Settings(BaseSettings):
+    """Every key of SPEC §6. Field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    wechat_token: str | None = None
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_encoding_aes_key: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    database_url: str | None = None
+    redis_url: str | None = None
+    workshop_bot_timezone: str = "Asia/Shanghai"
+    workshop_bot_port: int = Field(default=8080, ge=1, le=65535)
+    workshop_bot_host: str = "0.0.0.0"
+    # Where the embedded database, the trial token and the console's identity live.
+    workshop_bot_var_dir: Path = Path("var")
+    # WeChat gives up on a reply after 5 s; answer `success` a little before that.
+    workshop_bot_reply_budget_seconds: float = Field(default=4.5, gt=0, lt=5)
+    # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).
+    templates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("wechat_encoding_aes_key")
+    @classmethod
+    def _aes_key_shape(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        assert v is not None
+        if len(v) != 43:
+            raise ValueError("must be the 43-character EncodingAESKey from the console")
+        return v
+
+    @field_validator("workshop_bot_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if v.startswith("postgresql://") or v.startswith("postgres://"):
+            # Accept the plain form people copy from elsewhere; we only speak asyncpg.
+            v = "postgresql+asyncpg://" + v.split("://", 1)[1]
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then real environment variables, then the
+        # --config file, then .env. The environment wins so one key can be overridden
+        # for a single run without editing files.
+        toml = _TomlSource(settings_cls, _CONFIG_FILE.get("path"))
+        return (init_settings, env_settings, toml, dotenv_settings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.workshop_bot_timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.workshop_bot_var_dir / 'workshop-bot.db').resolve()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def token(self) -> str:
+        if not self.wechat_token:
+            raise ConfigError("WECHAT_TOKEN: not set (call ensure_token first)")
+        return self.wechat_token
+
+    def ensure_token(self) -> bool:
+        """With no WECHAT_TOKEN, use (or make) the trial token kept under the var dir.
+
+        Returns True when the trial token is in use, so the caller can print it.
+        """
+        if self.wechat_token:
+            return False
+        path = self.workshop_bot_var_dir / "wechat_token"
+        if path.exists():
+            self.wechat_token = path.read_text(encoding="utf-8").strip()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.wechat_token = "trial" + secrets.token_hex(12)
+            path.write_text(self.wechat_token + "\n", encoding="utf-8")
+        return True
+
+
+_CONFIG_FILE: dict[str, Path | None] = {"path": None}
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings, turning any validation problem into one line naming the key."""
+    path = Path(config_file) if config_file else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"--config: no such file: {path}")
+    _CONFIG_FILE["path"] = path
+    try:
+        settings = Settings(**overrides)
+        toml_templates = _TomlSource(Settings, path).templates() if path else {}
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]).upper() if err["loc"] else "config"
+        raise ConfigError(f"{key}: {err['msg']}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {path}: not valid TOML ({exc})") from None
+    finally:
+        _CONFIG_FILE["path"] = None
+    templates = dict(toml_templates)
+    templates.update(_env_templates())
+    templates.update(settings.templates)
+    settings.templates = templates
+    return settings
+
+
+def _env_templates() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in os.environ.items():
+        if key.upper().startswith(TEMPLATE_PREFIX) and value:
+            found[key[len(TEMPLATE_PREFIX) :].lower()] = value
+    return found

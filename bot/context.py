@@ -1,0 +1,85 @@
+"""Incoming (the frozen facts of one WeChat message) and Ctx (what a handler may use)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.routing import Command
+
+ROLE_UNBOUND = "unbound"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message or event as WeChat sent it, after decryption and parsing."""
+
+    openid: str
+    account: str  # ToUserName: our account's original id, the sender of our reply
+    msg_type: str  # text, image, voice, video, shortvideo, location, link, event, …
+    create_time: int
+    msg_id: str | None = None
+    text: str | None = None  # Content, or a voice message's Recognition
+    event: str | None = None  # lower-cased Event; a QR-scene subscribe stays "subscribe"
+    event_key: str | None = None  # qrscene_ prefix removed for subscribe
+    media_id: str | None = None
+    pic_url: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dedupe_key(self) -> str:
+        """WeChat's retries carry the same key. MsgId alone repeats across users."""
+        if self.msg_type == "event" or not self.msg_id:
+            return f"e:{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        return f"m:{self.openid}:{self.msg_id}"
+
+
+@dataclass
+class Dialog:
+    """The sender's dialog position; handlers move it, the dispatcher stores it."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    expired: bool = False  # a stored dialog timed out before this message
+    changed: bool = False
+
+    def go(self, state: str, data: dict[str, Any] | None = None) -> None:
+        self.state = state
+        if data is not None:
+            self.data = dict(data)
+        self.changed = True
+
+    def end(self) -> None:
+        self.state = None
+        self.data = {}
+        self.changed = True
+
+    @property
+    def active(self) -> bool:
+        return self.state is not None
+
+
+@dataclass
+class Ctx:
+    """What a handler gets besides the message. It neither commits nor reads the clock."""
+
+    session: AsyncSession
+    member: Member | None
+    dialog: Dialog
+    now: datetime
+    settings: Settings
+    commands: list[Command] = field(default_factory=list)  # those this user may use
+    args: str = ""  # the text after the command word
+    command: Command | None = None
+
+    @property
+    def role(self) -> str:
+        return self.member.role if self.member is not None else ROLE_UNBOUND

@@ -1,0 +1,249 @@
+"""De-duplicate → per-openid lock → transaction → load dialog → route → commit.
+
+Also owns the reply budget: a message whose handler outruns it is answered with
+`success` and its reply follows as a customer-service message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.context import Ctx, Dialog, Incoming
+from bot.metrics import Metrics
+from bot.replies import Reply, Silence, Text, from_record, to_record
+from bot.routing import RouteTable
+from storage.db import Database
+from storage.queries.dialogs import clear_dialog, dialog_for, save_dialog
+from storage.queries.inbound import inbound_by_key, mark_inbound_deferred, record_inbound
+from storage.queries.locks import lock_openid_for_transaction
+from storage.queries.members import member_by_openid, touch_member
+
+log = logging.getLogger(__name__)
+
+DIALOG_TTL = timedelta(minutes=30)
+APOLOGY = "抱歉，系统刚才出了点问题，您的消息没有处理成功。请稍后再发一次；如仍不行，请联系工作室管理员。"
+
+
+class FollowUpSender(Protocol):
+    async def send_text(self, openid: str, content: str) -> None: ...
+
+
+def mask(openid: str) -> str:
+    """Enough of an openid to correlate log lines, not enough to identify a user."""
+    return openid[:6] + "…" if len(openid) > 6 else openid
+
+
+@dataclass
+class Outcome:
+    reply: Reply
+    replayed: bool = False  # a retry answered from the stored reply
+    deferred: bool = False  # answered `success`; the reply went (or goes) out separately
+    failed: bool = False
+
+
+@dataclass
+class _Inflight:
+    task: asyncio.Task[Outcome]
+    deferred: bool = False
+    waiters: int = 0
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        routes: RouteTable,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        metrics: Metrics,
+        follow_up: FollowUpSender | None,
+        reply_budget: float,
+    ) -> None:
+        self.db = db
+        self.routes = routes
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.follow_up = follow_up
+        self.reply_budget = reply_budget
+        self._locks = KeyedLocks()
+        self._inflight: dict[str, _Inflight] = {}
+        # Strong references: a task nobody holds may be garbage-collected mid-flight.
+        self.background: set[asyncio.Task[None]] = set()
+
+    # -- the HTTP-facing entry point --------------------------------------------------
+
+    async def handle(self, msg: Incoming) -> Outcome:
+        """Answer within the reply budget, applying each WeChat retry exactly once."""
+        deadline = time.monotonic() + self.reply_budget
+        key = msg.dedupe_key
+        entry = self._inflight.get(key)
+        first = entry is None
+        if entry is None:
+            task = asyncio.create_task(self._process(msg))
+            entry = _Inflight(task=task)
+            self._inflight[key] = entry
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        else:
+            self.metrics.duplicates.inc()
+            async with entry.changed:
+                entry.waiters += 1
+                entry.changed.notify_all()
+        try:
+            outcome = await asyncio.wait_for(
+                asyncio.shield(entry.task), max(0.0, deadline - time.monotonic())
+            )
+        except TimeoutError:
+            if first:
+                entry.deferred = True
+                self._keep(self._follow_up_later(msg, entry))
+                log.warning("handler for %s outran the reply budget; answering success", key[:2])
+            return Outcome(reply=Silence(), deferred=True)
+        if entry.deferred or outcome.deferred:
+            return Outcome(reply=Silence(), deferred=True, replayed=outcome.replayed)
+        if not first:
+            return Outcome(reply=outcome.reply, replayed=True, failed=outcome.failed)
+        return outcome
+
+    async def wait_for_waiters(self, key: str, count: int) -> None:
+        """Resolve once `count` retries of `key` are waiting on the first delivery."""
+        entry = self._inflight[key]
+        async with entry.changed:
+            await entry.changed.wait_for(lambda: entry.waiters >= count)
+
+    def _keep(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _follow_up_later(self, msg: Incoming, entry: _Inflight) -> None:
+        outcome = await entry.task
+        if not isinstance(outcome.reply, Text):
+            return
+        if self.follow_up is None:
+            log.error("late reply for %s could not be sent: no WeChat API configured",
+                      mask(msg.openid))
+            return
+        try:
+            await self.follow_up.send_text(msg.openid, outcome.reply.content)
+            self.metrics.follow_ups.labels(result="sent").inc()
+        except Exception:
+            self.metrics.follow_ups.labels(result="failed").inc()
+            log.exception("late reply to %s failed to send", mask(msg.openid))
+        if outcome.failed:
+            return
+        try:
+            async with self.db.transaction() as session:
+                await mark_inbound_deferred(session, msg.dedupe_key)
+        except Exception:
+            log.exception("could not mark %s as deferred", mask(msg.openid))
+
+    # -- one message, once ------------------------------------------------------------
+
+    async def _process(self, msg: Incoming) -> Outcome:
+        async with self._locks.hold(msg.openid):
+            try:
+                return await self._apply(msg)
+            except IntegrityError:
+                # Another process recorded the same delivery between our check and our
+                # insert; everything we did was rolled back, so answer as it did.
+                async with self.db.transaction() as session:
+                    row = await inbound_by_key(session, msg.dedupe_key)
+                if row is not None:
+                    return Outcome(from_record(row.reply), replayed=True,
+                                   deferred=row.status == "deferred")
+                log.exception("integrity error handling a message from %s", mask(msg.openid))
+            except Exception:
+                log.exception("handler failed for a %s from %s", msg.msg_type, mask(msg.openid))
+            self.metrics.handler_errors.inc()
+            # Nothing was recorded, so WeChat's retry (or the user's resend) runs it afresh.
+            return Outcome(Text(APOLOGY), failed=True)
+
+    async def _apply(self, msg: Incoming) -> Outcome:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            await lock_openid_for_transaction(session, msg.openid)
+            seen = await inbound_by_key(session, msg.dedupe_key)
+            if seen is not None:
+                return Outcome(from_record(seen.reply), replayed=True,
+                               deferred=seen.status == "deferred")
+            member = await member_by_openid(session, msg.openid)
+            dialog = Dialog()
+            row = await dialog_for(session, msg.openid)
+            if row is not None:
+                if row.expires_at > now:
+                    dialog = Dialog(state=row.state, data=dict(row.data or {}))
+                else:
+                    dialog = Dialog(expired=True)
+                    await clear_dialog(session, msg.openid)
+            role = member.role if member is not None else "unbound"
+            resolution = self.routes.resolve(msg, dialog.state, role)
+            ctx = Ctx(
+                session=session,
+                member=member,
+                dialog=dialog,
+                now=now,
+                settings=self.settings,
+                commands=self.routes.commands_for(role),
+            )
+            if resolution is None:
+                reply: Reply = Silence()
+            else:
+                ctx.args = resolution.args
+                ctx.command = resolution.route.command
+                started = time.perf_counter()
+                reply = await resolution.route.handler(msg, ctx)
+                self.metrics.handler_seconds.observe(time.perf_counter() - started)
+            if dialog.changed:
+                if dialog.state is None:
+                    await clear_dialog(session, msg.openid)
+                else:
+                    await save_dialog(session, msg.openid, dialog.state, dialog.data,
+                                      now=now, expires_at=now + DIALOG_TTL)
+            if member is not None and msg.event != "unsubscribe":
+                await touch_member(session, member.id, now)
+            await record_inbound(
+                session,
+                dedupe_key=msg.dedupe_key,
+                openid=msg.openid,
+                msg_type=msg.msg_type,
+                event=msg.event,
+                content=msg.text,
+                received_at=now,
+                status="done",
+                reply=to_record(reply),
+            )
+        return Outcome(reply)

@@ -1,0 +1,39 @@
+"""Prometheus metrics, one registry per app so several apps can live in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "workshop_bot_wechat_requests",
+            "WeChat requests by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.handler_seconds = Histogram(
+            "workshop_bot_handler_seconds",
+            "Time spent in message handlers",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "workshop_bot_duplicate_deliveries",
+            "WeChat retries that arrived while the first delivery was in flight",
+            registry=self.registry,
+        )
+        self.handler_errors = Counter(
+            "workshop_bot_handler_errors", "Messages answered with an apology", registry=self.registry
+        )
+        self.follow_ups = Counter(
+            "workshop_bot_follow_ups",
+            "Late replies sent as customer-service messages",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

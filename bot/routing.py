@@ -1,0 +1,213 @@
+"""Router and filters: commands, events, CLICK keys, dialog states. First match wins.
+
+Order of resolution, so that it can be predicted from the router list alone:
+1. routes marked ``always`` (取消, 帮助), so a user can leave any dialog;
+2. the dialog route for the sender's current dialog state;
+3. every other route, routers in the order of ``handlers.ROUTERS``, routes in the
+   order they were declared;
+4. the fallback.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.context import Ctx, Incoming
+from bot.replies import Reply
+
+Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
+
+# Separators allowed between a command and its arguments (after NFKC: `：` is `:`).
+_SEPARATORS = " \t\r\n:,"
+CLICK_PREFIX = "CMD_"
+
+
+def _norm_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).casefold()
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, `：` to `:`, case folded: the form commands match in."""
+    return "".join(_norm_char(ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command word with its aliases; the first English alias names its CLICK key."""
+
+    words: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    takes_args: bool = False
+    roles: frozenset[str] | None = None  # None: anyone, bound or not
+    summary: str = ""  # one line for 帮助, in Chinese
+    usage: str = ""  # how to type it, e.g. "周报 <内容>"
+
+    @property
+    def name(self) -> str:
+        return self.words[0]
+
+    @property
+    def click_key(self) -> str | None:
+        for alias in self.aliases:
+            if alias.isascii() and alias[:1].isalpha():
+                return CLICK_PREFIX + alias.upper()
+        return None
+
+    def allows(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
+
+    def match(self, text: str) -> str | None:
+        """The arguments if `text` starts with this command, else None."""
+        stripped = text.strip()
+        chunks = [_norm_char(ch) for ch in stripped]
+        norm = "".join(chunks)
+        for word in sorted((*self.words, *self.aliases), key=len, reverse=True):
+            key = normalise(word)
+            if not norm.startswith(key):
+                continue
+            # Map the matched length back onto the original characters.
+            consumed, idx = 0, 0
+            while idx < len(chunks) and consumed < len(key):
+                consumed += len(chunks[idx])
+                idx += 1
+            if consumed != len(key):
+                continue
+            rest = stripped[idx:]
+            rest_norm = norm[len(key) :]
+            # "help" must not match "helpful"; Chinese words need no space.
+            if key[-1:].isascii() and key[-1:].isalnum() and rest_norm[:1].isalnum():
+                continue
+            args = rest.lstrip(_SEPARATORS + "　：，")
+            if args and not self.takes_args:
+                continue
+            return args.strip()
+        return None
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    command: Command | None = None
+    events: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    msg_types: frozenset[str] = frozenset()
+    always: bool = False
+    fallback: bool = False
+
+    @property
+    def tier(self) -> int:
+        if self.always:
+            return 0
+        if self.states:
+            return 1
+        if self.fallback:
+            return 3
+        return 2
+
+
+@dataclass
+class Router:
+    """The routes of one capability module, in declaration order."""
+
+    name: str
+    routes: list[Route] = field(default_factory=list)
+
+    def command(
+        self,
+        *words: str,
+        aliases: Iterable[str] = (),
+        takes_args: bool = False,
+        roles: Iterable[str] | None = None,
+        summary: str = "",
+        usage: str = "",
+        always: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        cmd = Command(
+            words=tuple(words),
+            aliases=tuple(aliases),
+            takes_args=takes_args,
+            roles=frozenset(roles) if roles is not None else None,
+            summary=summary,
+            usage=usage or words[0],
+        )
+        return self._add(command=cmd, always=always)
+
+    def event(self, *events: str) -> Callable[[Handler], Handler]:
+        return self._add(events=frozenset(e.lower() for e in events))
+
+    def dialog(self, *states: str) -> Callable[[Handler], Handler]:
+        return self._add(states=frozenset(states))
+
+    def message(self, *msg_types: str) -> Callable[[Handler], Handler]:
+        return self._add(msg_types=frozenset(msg_types))
+
+    def fallback(self) -> Callable[[Handler], Handler]:
+        return self._add(fallback=True)
+
+    def _add(self, **kwargs: object) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(handler=handler, **kwargs))  # type: ignore[arg-type]
+            return handler
+
+        return register
+
+
+@dataclass(frozen=True)
+class Resolution:
+    route: Route
+    args: str = ""
+    refused: bool = False  # the command exists but not for this user's role
+
+
+class RouteTable:
+    """All routers flattened into the resolution order described above."""
+
+    def __init__(self, routers: Iterable[Router], *, on_refused: Handler) -> None:
+        flat = [route for router in routers for route in router.routes]
+        self.routes = sorted(flat, key=lambda r: r.tier)  # sort is stable
+        self.on_refused = on_refused
+        self.commands = [r.command for r in flat if r.command is not None]
+        self._by_click = {
+            r.command.click_key: r for r in flat if r.command is not None and r.command.click_key
+        }
+
+    def commands_for(self, role: str) -> list[Command]:
+        return [c for c in self.commands if c.allows(role)]
+
+    def resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
+        text = msg.text
+        click = msg.event == "click" and msg.event_key is not None
+        for route in self.routes:
+            if route.command is not None:
+                if click:
+                    if route.command.click_key != (msg.event_key or "").upper():
+                        continue
+                    args: str | None = ""
+                elif text is None:
+                    continue
+                else:
+                    args = route.command.match(text)
+                    if args is None:
+                        continue
+                if not route.command.allows(role):
+                    return Resolution(Route(handler=self.on_refused, command=route.command),
+                                      refused=True)
+                return Resolution(route, args=args or "")
+            if route.states:
+                if dialog_state in route.states and not click and msg.msg_type != "event":
+                    return Resolution(route, args=text or "")
+                continue
+            if route.events:
+                if msg.event in route.events:
+                    return Resolution(route)
+                continue
+            if route.msg_types:
+                # A voice message with a Recognition result is text, not audio.
+                if msg.msg_type in route.msg_types and text is None:
+                    return Resolution(route)
+                continue
+            if route.fallback:
+                return Resolution(route, args=text or "")
+        return None

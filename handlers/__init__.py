@@ -1,0 +1,9 @@
+"""Capabilities, one module each. ROUTERS is the precedence order (see bot.routing)."""
+
+from __future__ import annotations
+
+from bot.routing import Router
+from handlers import common, onboarding
+
+ROUTERS: list[Router] = [common.router, onboarding.router]
+on_refused = common.on_refused

@@ -1,0 +1,1 @@
+"""Persistence: tables, queries and migrations. Imports nothing else of ours."""

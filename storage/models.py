@@ -1,0 +1,95 @@
+"""Tables. Times are aware datetimes stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db import Base, UTCDateTime
+
+ROLE_MEMBER = "member"
+ROLE_LEADER = "leader"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_MEMBER, ROLE_LEADER, ROLE_ADMIN)
+
+
+class Studio(Base):
+    __tablename__ = "studio"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    members: Mapped[list[Member]] = relationship(back_populates="studio")
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_MEMBER)
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_interaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    studio: Mapped[Studio | None] = relationship(back_populates="members")
+
+
+class InviteCode(Base):
+    __tablename__ = "invite_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by_openid: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InboundMessage(Base):
+    """Every message WeChat delivered, once: the de-duplication key and the reply given.
+
+    WeChat retries a message it got no answer to; the unique key makes the retry find
+    this row and get the same reply instead of running the handler again.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "done": the reply went back in the HTTP response; "deferred": the handler outran
+    # the reply budget, WeChat got `success` and the reply followed as a customer-service
+    # message, so a late retry must get `success` too.
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DialogState(Base):
+    """One row per openid: where that user is in a multi-step conversation."""
+
+    __tablename__ = "dialog_state"
+    __table_args__ = (Index("ix_dialog_state_expires_at", "expires_at"),)
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,47 @@
+"""Dialog state: one row per openid, gone when finished, cancelled or expired."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DialogState
+
+
+async def dialog_for(session: AsyncSession, openid: str) -> DialogState | None:
+    result = await session.execute(select(DialogState).where(DialogState.openid == openid))
+    return result.scalar_one_or_none()
+
+
+async def save_dialog(
+    session: AsyncSession,
+    openid: str,
+    state: str,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    row = await session.get(DialogState, openid)
+    if row is None:
+        session.add(
+            DialogState(openid=openid, state=state, data=data, expires_at=expires_at, updated_at=now)
+        )
+    else:
+        row.state = state
+        row.data = dict(data)
+        row.expires_at = expires_at
+        row.updated_at = now
+    await session.flush()
+
+
+async def clear_dialog(session: AsyncSession, openid: str) -> None:
+    await session.execute(delete(DialogState).where(DialogState.openid == openid))
+
+
+async def purge_expired_dialogs(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(DialogState).where(DialogState.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)

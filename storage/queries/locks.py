@@ -1,0 +1,21 @@
+"""Cross-process serialisation of one user's messages (PostgreSQL advisory locks)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def lock_openid_for_transaction(session: AsyncSession, openid: str) -> None:
+    """Hold a lock on this openid until the transaction ends.
+
+    SQLite needs none: it has one writer at a time and every transaction here writes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_lock_key("openid:" + openid))))
