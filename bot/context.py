@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,9 +37,16 @@ class Incoming:
 
     @property
     def dedupe_key(self) -> str:
-        """WeChat's retries carry the same key. MsgId alone repeats across users."""
+        """WeChat's retries carry the same key. MsgId alone repeats across users.
+
+        Events have no MsgId: sender, CreateTime and Event identify them, plus a digest of
+        EventKey so two different menu clicks within one second stay two clicks.
+        """
         if self.msg_type == "event" or not self.msg_id:
-            return f"e:{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+            key = f"e:{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+            if self.event_key:
+                key += ":" + hashlib.sha1(self.event_key.encode("utf-8")).hexdigest()[:12]
+            return key
         return f"m:{self.openid}:{self.msg_id}"
 
 

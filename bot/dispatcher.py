@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -56,7 +56,6 @@ class _Inflight:
     task: asyncio.Task[Outcome]
     deferred: bool = False
     waiters: int = 0
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
 class KeyedLocks:
@@ -101,6 +100,9 @@ class Dispatcher:
         self.reply_budget = reply_budget
         self._locks = KeyedLocks()
         self._inflight: dict[str, _Inflight] = {}
+        # Lets a caller (the tests) await "that delivery is in flight / has N retries
+        # waiting" instead of sleeping and hoping.
+        self._changed = asyncio.Condition()
         # Strong references: a task nobody holds may be garbage-collected mid-flight.
         self.background: set[asyncio.Task[None]] = set()
 
@@ -119,9 +121,9 @@ class Dispatcher:
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         else:
             self.metrics.duplicates.inc()
-            async with entry.changed:
-                entry.waiters += 1
-                entry.changed.notify_all()
+            entry.waiters += 1
+        async with self._changed:
+            self._changed.notify_all()
         try:
             outcome = await asyncio.wait_for(
                 asyncio.shield(entry.task), max(0.0, deadline - time.monotonic())
@@ -138,11 +140,15 @@ class Dispatcher:
             return Outcome(reply=outcome.reply, replayed=True, failed=outcome.failed)
         return outcome
 
-    async def wait_for_waiters(self, key: str, count: int) -> None:
-        """Resolve once `count` retries of `key` are waiting on the first delivery."""
-        entry = self._inflight[key]
-        async with entry.changed:
-            await entry.changed.wait_for(lambda: entry.waiters >= count)
+    async def wait_for_inflight(self, key: str, *, retries: int = 0) -> None:
+        """Resolve once delivery `key` is being handled with `retries` copies waiting on it."""
+
+        def ready() -> bool:
+            entry = self._inflight.get(key)
+            return entry is not None and entry.waiters >= retries
+
+        async with self._changed:
+            await self._changed.wait_for(ready)
 
     def _keep(self, coro: object) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ service exactly as the WeChat servers do.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +96,9 @@ class WeChatSide:
         encrypt = envelope["Encrypt"]
         query["encrypt_type"] = "aes"
         query["msg_signature"] = sign(self.token, ts, nonce, encrypt)
-        to_user = xmltodict.parse(xml)["xml"].get("ToUserName", "")
+        # Read the envelope's ToUserName without parsing: the payload may be hostile XML.
+        found = re.search(r"<ToUserName><!\[CDATA\[(.*?)\]\]></ToUserName>", xml)
+        to_user = found.group(1) if found else ""
         if mode == "safe":
             body = message_xml({"ToUserName": to_user, "Encrypt": encrypt})
         elif mode == "compatible":

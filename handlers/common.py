@@ -74,13 +74,10 @@ async def on_non_text(msg: Incoming, ctx: Ctx) -> Reply:
     return Text(NOT_TEXT)
 
 
-@router.event("click")
-async def on_unknown_click(msg: Incoming, ctx: Ctx) -> Reply:
-    return Text(UNKNOWN_CLICK)
-
-
 @router.fallback()
 async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
+    if msg.event == "click":
+        return Text(UNKNOWN_CLICK)
     if msg.msg_type == "event":
         # VIEW, LOCATION, TEMPLATESENDJOBFINISH, subscribe-message events…: nothing to say.
         return SILENCE

@@ -1,0 +1,82 @@
+"""A fake WeChat API server on loopback that records every call (set WECHAT_API_BASE to it)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeWeChatAPI:
+    calls: list[Call] = field(default_factory=list)
+    # Scripted answers per path, consumed first-in first-out; default is success.
+    scripted: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    valid_tokens: set[str] = field(default_factory=set)
+    server: TestServer | None = None
+
+    def script(self, path: str, *answers: dict[str, Any]) -> None:
+        self.scripted.setdefault(path, deque()).extend(answers)
+
+    def calls_to(self, path: str) -> list[Call]:
+        return [c for c in self.calls if c.path == path]
+
+    async def wait_for_calls(self, path: str, count: int) -> list[Call]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self.calls_to(path)) >= count)
+        return self.calls_to(path)
+
+    async def _record(self, request: web.Request) -> tuple[Call, dict[str, Any] | None]:
+        body = await request.json() if request.can_read_body else {}
+        call = Call(request.path, dict(request.query), body)
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+        queue = self.scripted.get(request.path)
+        return call, (queue.popleft() if queue else None)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        _call, scripted = await self._record(request)
+        if scripted is not None:
+            return web.json_response(scripted)
+        token = f"TOKEN{next(self._tokens)}"
+        self.valid_tokens.add(token)
+        return web.json_response({"access_token": token, "expires_in": 7200})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        call, scripted = await self._record(request)
+        if scripted is not None:
+            return web.json_response(scripted)
+        if call.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/stable_token", self._token)
+        app.router.add_post("/cgi-bin/{tail:.*}", self._api)
+        return app
+
+    async def start(self) -> str:
+        self.server = TestServer(self.app(), host="127.0.0.1")
+        await self.server.start_server()
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()

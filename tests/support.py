@@ -1,0 +1,115 @@
+"""Running the service for tests: real HTTP into create_app, a fixed clock, WeChat's side."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import DB_KEY, DISPATCHER_KEY, create_app
+from bot.config import Settings
+from bot.routing import Router
+from bot.simulator import Delivery, WeChatSide, event_xml, text_xml
+from storage.db import Database
+
+TOKEN = "workshoptoken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wx2c2769f8efd9abc2"
+# A Friday afternoon in Shanghai: what the clock says unless a test moves it.
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+    @property
+    def ts(self) -> int:
+        return int(self.now.timestamp())
+
+
+_msg_ids = itertools.count(7_000_000_000_000_000_000)
+
+
+@dataclass
+class Service:
+    client: TestClient[Any, Any]
+    clock: FakeClock
+    side: WeChatSide
+    settings: Settings
+    modes: tuple[str, ...] = ("plain",)
+    last_status: int = field(default=0)
+
+    @property
+    def app(self) -> Any:
+        return self.client.server.app
+
+    @property
+    def db(self) -> Database:
+        return self.app[DB_KEY]
+
+    @property
+    def dispatcher(self) -> Any:
+        return self.app[DISPATCHER_KEY]
+
+    async def post(self, delivery: Delivery) -> ClientResponse:
+        return await self.client.post(delivery.path, data=delivery.body)
+
+    async def deliver(self, xml: str, *, mode: str = "plain") -> dict[str, Any] | None:
+        resp = await self.post(self.side.deliver(xml, timestamp=self.clock.ts, mode=mode))
+        self.last_status = resp.status
+        assert resp.status == 200, await resp.text()
+        return self.side.read_reply(await resp.text())
+
+    async def text(self, openid: str, content: str, *, mode: str = "plain",
+                   msg_id: int | None = None) -> str | None:
+        xml = text_xml(openid, content, msg_id=msg_id or next(_msg_ids), create_time=self.clock.ts)
+        reply = await self.deliver(xml, mode=mode)
+        return None if reply is None else str(reply["Content"])
+
+    async def event(self, openid: str, event: str, key: str | None = None,
+                    *, mode: str = "plain") -> str | None:
+        reply = await self.deliver(event_xml(openid, event, create_time=self.clock.ts, key=key),
+                                   mode=mode)
+        return None if reply is None else str(reply["Content"])
+
+
+def make_settings(database_url: str, var_dir: str, *, api_base: str = "http://127.0.0.1:9",
+                  aes_key: str | None = AES_KEY, app_id: str = APP_ID,
+                  token: str = TOKEN) -> Settings:
+    return Settings(
+        wechat_token=token,
+        wechat_app_id=app_id,
+        wechat_app_secret="secret",
+        wechat_encoding_aes_key=aes_key,
+        wechat_api_base=api_base,
+        database_url=database_url,
+        workshop_bot_var_dir=var_dir,
+    )
+
+
+async def start_service(
+    settings: Settings,
+    *,
+    clock: FakeClock | None = None,
+    routers: Iterable[Router] | None = None,
+    reply_budget: float | None = None,
+) -> Service:
+    clock = clock or FakeClock()
+    app = create_app(settings, clock=clock, routers=routers, reply_budget=reply_budget)
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    side = WeChatSide(settings.token, aes_key=settings.wechat_encoding_aes_key,
+                      app_id=settings.wechat_app_id)
+    return Service(client=client, clock=clock, side=side, settings=settings)
