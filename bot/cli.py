@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -126,10 +127,13 @@ async def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"workshop-bot ready: http://{shown}:{port}/wechat", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
-    except asyncio.CancelledError:
-        pass
+        await stop.wait()
     finally:
+        log.info("shutting down")
         await runner.cleanup()
     return 0

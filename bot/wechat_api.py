@@ -19,7 +19,7 @@ TOKEN_INVALID = frozenset({40001, 40014, 42001})
 TOKEN_MARGIN = timedelta(minutes=5)
 
 
-class WeChatAPIError(WeChatClientException):  # type: ignore[misc]
+class WeChatAPIError(WeChatClientException):
     """WeChat answered with a non-zero errcode."""
 
     def __init__(self, errcode: int, errmsg: str) -> None:

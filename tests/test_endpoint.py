@@ -14,9 +14,8 @@ from storage.models import InboundMessage
 from tests.fakes import FakeWeChatAPI
 from tests.support import Service, make_settings, start_service
 
+# WeChat's official samples live in shared/, beside the repository.
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "wechat-samples"
-if not SAMPLES.is_dir():  # a clone with shared/ beside the repository
-    SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "wechat-samples"
 
 
 def sample(name: str) -> str:
@@ -58,8 +57,9 @@ async def test_get_with_bad_signature_is_refused(svc: Service) -> None:
 
 async def test_official_plain_signature_vector_verifies(database_url: str, var_dir: Path) -> None:
     vec = sample_json("plain_signature_sample.json")
-    from tests.support import FakeClock
     from datetime import UTC, datetime
+
+    from tests.support import FakeClock
 
     clock = FakeClock(datetime.fromtimestamp(int(str(vec["timestamp"])), UTC))
     settings = make_settings(database_url, str(var_dir), token=str(vec["token"]))

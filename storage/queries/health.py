@@ -7,4 +7,4 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def database_answers(session: AsyncSession) -> bool:
-    return (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    return bool((await session.execute(text("SELECT 1"))).scalar_one() == 1)

@@ -1,0 +1,106 @@
+"""The command line as a newcomer uses it: --help, serve on the embedded default, chat."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "bot"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WECHAT_", "DATABASE_URL", "WORKSHOP_BOT_", "REDIS_URL"))}
+    return env
+
+
+def test_help_is_quick() -> None:
+    started = time.perf_counter()
+    proc = subprocess.run([*CLI, "--help"], capture_output=True, text=True, timeout=30)
+    elapsed = time.perf_counter() - started
+    assert proc.returncode == 0
+    for command in ("serve", "db", "chat"):
+        assert command in proc.stdout
+    assert elapsed < 1.0, f"--help took {elapsed:.2f}s"
+
+
+def test_app_imports_quickly() -> None:
+    # Best of three: the import's own cost, not whatever else the machine is doing.
+    code = "import time; t=time.perf_counter(); import bot.app, handlers; print(time.perf_counter()-t)"
+    times = []
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=30)
+        assert proc.returncode == 0, proc.stderr
+        times.append(float(proc.stdout.strip()))
+    assert min(times) < 1.0, f"import took {times}"
+
+
+def test_db_upgrade_creates_the_embedded_database(tmp_path: Path) -> None:
+    proc = subprocess.run([*CLI, "db", "upgrade"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "var" / "workshop-bot.db").stat().st_size > 0
+    again = subprocess.run([*CLI, "db", "upgrade"], cwd=tmp_path, env=_env(),
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "up to date" in again.stdout
+
+
+async def test_serve_fresh_in_trial_mode_then_chat(tmp_path: Path) -> None:
+    port = _free_port()
+    started = time.perf_counter()
+    serve = await asyncio.create_subprocess_exec(
+        *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, env=_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert serve.stdout is not None
+    seen: list[str] = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(serve.stdout.readline(), 30)).decode()
+            assert line, "serve exited early:\n" + "".join(seen)
+            seen.append(line)
+            if "ready" in line:
+                break
+        ready_after = time.perf_counter() - started
+        assert any("trial mode" in s for s in seen)
+        token = (tmp_path / "var" / "wechat_token").read_text().strip()
+        assert token in "".join(seen)
+        assert ready_after < 2.0, f"serve took {ready_after:.2f}s to be ready"
+
+        chat = await asyncio.create_subprocess_exec(
+            *CLI, "chat", "--url", f"http://127.0.0.1:{port}/wechat", cwd=tmp_path, env=_env(),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(
+            chat.communicate("帮助\n/click CMD_HELP\n取消\n/quit\n".encode()), 30)
+        text = out.decode()
+        assert chat.returncode == 0, err.decode()
+        assert text.count("绑定") >= 2
+        assert "没有进行中" in text
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(serve.wait(), 30)
+    assert serve.returncode == 0
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "notaport"], ["frobnicate"]])
+def test_bad_arguments_exit_nonzero(argv: list[str]) -> None:
+    proc = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "usage" in proc.stderr

@@ -1,0 +1,72 @@
+"""Command matching rules, without the network (the endpoint tests cover the rest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.context import Incoming
+from bot.routing import Command, normalise
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("周报 今天调试了设备", "今天调试了设备"),
+        ("周报：今天调试了设备", "今天调试了设备"),
+        ("周报:今天调试了设备", "今天调试了设备"),
+        ("周报今天调试了设备", "今天调试了设备"),
+        ("LOG 今天", "今天"),
+        ("ｌｏｇ　今天", "今天"),
+        ("日志，今天", "今天"),
+        ("周报", ""),
+        ("  周报  ", ""),
+    ],
+)
+def test_command_with_arguments(text: str, args: str) -> None:
+    cmd = Command(words=("周报", "日志"), aliases=("log",), takes_args=True)
+    assert cmd.match(text) == args
+
+
+def test_arguments_keep_the_users_own_punctuation() -> None:
+    cmd = Command(words=("周报",), aliases=("log",), takes_args=True)
+    assert cmd.match("周报：完成１号线，ＱＣ小组会") == "完成１号线，ＱＣ小组会"
+
+
+@pytest.mark.parametrize("text", ["logbook", "周", "上周周报 内容", "我的周报"])
+def test_not_this_command(text: str) -> None:
+    cmd = Command(words=("周报",), aliases=("log",), takes_args=True)
+    assert cmd.match(text) is None
+
+
+def test_a_command_without_arguments_needs_the_whole_message() -> None:
+    cmd = Command(words=("我的",), aliases=("me",))
+    assert cmd.match("我的") == ""
+    assert cmd.match("ME") == ""
+    assert cmd.match("我的周报怎么交") is None
+
+
+def test_question_marks_full_and_half_width() -> None:
+    cmd = Command(words=("帮助",), aliases=("help", "?", "？"))
+    assert cmd.match("?") == "" and cmd.match("？") == ""
+
+
+def test_click_key_is_the_first_english_alias() -> None:
+    assert Command(words=("帮助",), aliases=("help", "?")).click_key == "CMD_HELP"
+    assert Command(words=("上周周报",), aliases=("lastweek",)).click_key == "CMD_LASTWEEK"
+    assert Command(words=("菜单",), aliases=("？",)).click_key is None
+
+
+def test_normalise_folds_width_and_case() -> None:
+    assert normalise("ＨＥＬＰ：") == "help:"
+
+
+def test_dedupe_keys() -> None:
+    msg = Incoming(openid="o1", account="gh", msg_type="text", create_time=1, msg_id="9")
+    assert msg.dedupe_key == "m:o1:9"
+    ev = Incoming(openid="o1", account="gh", msg_type="event", create_time=5, event="subscribe")
+    assert ev.dedupe_key == "e:o1:5:subscribe"
+    click_a = Incoming(openid="o1", account="gh", msg_type="event", create_time=5,
+                       event="click", event_key="CMD_LOG")
+    click_b = Incoming(openid="o1", account="gh", msg_type="event", create_time=5,
+                       event="click", event_key="CMD_ME")
+    assert click_a.dedupe_key != click_b.dedupe_key
