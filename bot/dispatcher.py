@@ -18,15 +18,16 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.context import Ctx, Dialog, Incoming
+from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
 from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
 from bot.routing import RouteTable
 from storage.db import Database
-from storage.queries.dialogs import clear_dialog, dialog_for, save_dialog
+from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, mark_inbound_deferred, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
-from storage.queries.members import member_by_openid, touch_member
+from storage.queries.members import touch_member
+from storage.queries.sender import sender_of
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Dispatcher:
         # Lets a caller (the tests) await "that delivery is in flight / has N retries
         # waiting" instead of sleeping and hoping.
         self._changed = asyncio.Condition()
+        self._watchers = 0
         # Strong references: a task nobody holds may be garbage-collected mid-flight.
         self.background: set[asyncio.Task[None]] = set()
 
@@ -110,30 +112,29 @@ class Dispatcher:
 
     async def handle(self, msg: Incoming) -> Outcome:
         """Answer within the reply budget, applying each WeChat retry exactly once."""
-        deadline = time.monotonic() + self.reply_budget
         key = msg.dedupe_key
         entry = self._inflight.get(key)
         first = entry is None
         if entry is None:
-            task = asyncio.create_task(self._process(msg))
-            entry = _Inflight(task=task)
+            entry = _Inflight(task=asyncio.create_task(self._process(msg)))
             self._inflight[key] = entry
-            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            entry.task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         else:
             self.metrics.duplicates.inc()
             entry.waiters += 1
-        async with self._changed:
-            self._changed.notify_all()
-        try:
-            outcome = await asyncio.wait_for(
-                asyncio.shield(entry.task), max(0.0, deadline - time.monotonic())
-            )
-        except TimeoutError:
+        if self._watchers:
+            async with self._changed:
+                self._changed.notify_all()
+        # asyncio.wait, unlike wait_for, leaves the task running when time is up.
+        done, _pending = await asyncio.wait((entry.task,), timeout=self.reply_budget)
+        if not done:
             if first:
                 entry.deferred = True
                 self._keep(self._follow_up_later(msg, entry))
-                log.warning("handler for %s outran the reply budget; answering success", key[:2])
+                log.warning("a %s from %s outran the reply budget; answering success",
+                            msg.msg_type, mask(msg.openid))
             return Outcome(reply=Silence(), deferred=True)
+        outcome = entry.task.result()
         if entry.deferred or outcome.deferred:
             return Outcome(reply=Silence(), deferred=True, replayed=outcome.replayed)
         if not first:
@@ -147,8 +148,12 @@ class Dispatcher:
             entry = self._inflight.get(key)
             return entry is not None and entry.waiters >= retries
 
-        async with self._changed:
-            await self._changed.wait_for(ready)
+        self._watchers += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(ready)
+        finally:
+            self._watchers -= 1
 
     def _keep(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -202,20 +207,19 @@ class Dispatcher:
         now = self.clock()
         async with self.db.transaction() as session:
             await lock_openid_for_transaction(session, msg.openid)
-            seen = await inbound_by_key(session, msg.dedupe_key)
-            if seen is not None:
-                return Outcome(from_record(seen.reply), replayed=True,
-                               deferred=seen.status == "deferred")
-            member = await member_by_openid(session, msg.openid)
+            sender = await sender_of(session, msg.openid, msg.dedupe_key)
+            if sender.seen is not None:
+                return Outcome(from_record(sender.seen.reply), replayed=True,
+                               deferred=sender.seen.status == "deferred")
+            member = sender.member
             dialog = Dialog()
-            row = await dialog_for(session, msg.openid)
-            if row is not None:
-                if row.expires_at > now:
-                    dialog = Dialog(state=row.state, data=dict(row.data or {}))
+            if sender.dialog is not None:
+                if sender.dialog.expires_at > now:
+                    dialog = Dialog(state=sender.dialog.state, data=sender.dialog.data)
                 else:
                     dialog = Dialog(expired=True)
                     await clear_dialog(session, msg.openid)
-            role = member.role if member is not None else "unbound"
+            role = member.role if member is not None else ROLE_UNBOUND
             resolution = self.routes.resolve(msg, dialog.state, role)
             ctx = Ctx(
                 session=session,
@@ -241,6 +245,8 @@ class Dispatcher:
                                       now=now, expires_at=now + DIALOG_TTL)
             if member is not None and msg.event != "unsubscribe":
                 await touch_member(session, member.id, now)
+            # Last, in the same transaction as every effect: if another process recorded
+            # this delivery meanwhile, the insert fails and all of the above rolls back.
             await record_inbound(
                 session,
                 dedupe_key=msg.dedupe_key,

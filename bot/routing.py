@@ -10,6 +10,7 @@ Order of resolution, so that it can be predicted from the router list alone:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,21 @@ def _norm_char(ch: str) -> str:
 def normalise(text: str) -> str:
     """Full-width to half-width, `：` to `:`, case folded: the form commands match in."""
     return "".join(_norm_char(ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A message's text with its normalised form, computed once for all commands."""
+
+    stripped: str
+    chunks: tuple[str, ...]  # the normalised form of each original character
+    norm: str
+
+    @classmethod
+    def of(cls, text: str) -> Folded:
+        stripped = text.strip()
+        chunks = tuple(_norm_char(ch) for ch in stripped)
+        return cls(stripped, chunks, "".join(chunks))
 
 
 @dataclass(frozen=True)
@@ -58,13 +74,17 @@ class Command:
     def allows(self, role: str) -> bool:
         return self.roles is None or role in self.roles
 
-    def match(self, text: str) -> str | None:
+    @functools.cached_property
+    def _keys(self) -> tuple[str, ...]:
+        # Longest first, so "上周周报" is tried before a shorter word it starts with.
+        return tuple(sorted({normalise(w) for w in (*self.words, *self.aliases)},
+                            key=len, reverse=True))
+
+    def match(self, text: str, folded: Folded | None = None) -> str | None:
         """The arguments if `text` starts with this command, else None."""
-        stripped = text.strip()
-        chunks = [_norm_char(ch) for ch in stripped]
-        norm = "".join(chunks)
-        for word in sorted((*self.words, *self.aliases), key=len, reverse=True):
-            key = normalise(word)
+        folded = folded or Folded.of(text)
+        stripped, chunks, norm = folded.stripped, folded.chunks, folded.norm
+        for key in self._keys:
             if not norm.startswith(key):
                 continue
             # Map the matched length back onto the original characters.
@@ -178,6 +198,7 @@ class RouteTable:
 
     def resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
         text = msg.text
+        folded = Folded.of(text) if text is not None else None
         click = msg.event == "click" and msg.event_key is not None
         for route in self.routes:
             if route.command is not None:
@@ -188,7 +209,7 @@ class RouteTable:
                 elif text is None:
                     continue
                 else:
-                    args = route.command.match(text)
+                    args = route.command.match(text, folded)
                     if args is None:
                         continue
                 if not route.command.allows(role):

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Generator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+import aiosqlite
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
+    AsyncTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -26,6 +32,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# How long a transaction waits for another process to release SQLite's write lock.
+SQLITE_LOCK_WAIT = 10.0
 
 
 class Base(DeclarativeBase):
@@ -57,6 +67,44 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+class InlineSQLiteConnection(aiosqlite.Connection):
+    """aiosqlite's interface, with each call run in place instead of in a worker thread.
+
+    A statement on a local SQLite file takes microseconds, while aiosqlite's hand-off
+    to its thread and back costs ~60 µs per call (several per statement): most of a
+    short transaction. Running inline blocks the event loop only for the statement
+    itself. The one call that can wait long, taking the write lock while another
+    process holds it, is made non-blocking (busy_timeout=0) and retried
+    asynchronously by Database.transaction.
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    async def _connect(self) -> InlineSQLiteConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def __await__(self) -> Generator[Any, None, InlineSQLiteConnection]:
+        return self._connect().__await__()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    async def close(self) -> None:
+        self.stop()
+
+
+def _sqlite_path(url: str) -> str:
+    return make_url(url).database or ":memory:"
+
+
 class Database:
     """The engine plus a transaction factory.
 
@@ -71,8 +119,20 @@ class Database:
         self.sqlite = is_sqlite(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.sqlite:
-            kwargs["pool_size"] = 1
-            kwargs["max_overflow"] = 0
+            path = _sqlite_path(url)
+
+            async def connect_inline() -> InlineSQLiteConnection:
+                def connector() -> sqlite3.Connection:
+                    # isolation_level=None: we issue BEGIN ourselves (see _tune_sqlite).
+                    return sqlite3.connect(path, isolation_level=None)
+
+                return await InlineSQLiteConnection(connector, 64)
+
+            kwargs["async_creator"] = connect_inline
+            # One writer connection stays out (see _begin_sqlite); the rest serve
+            # migrations and other one-off users of the engine.
+            kwargs["pool_size"] = 2
+            kwargs["max_overflow"] = 2
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
@@ -82,6 +142,7 @@ class Database:
             _tune_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        self._writer: AsyncConnection | None = None
 
     @property
     def dialect(self) -> str:
@@ -90,34 +151,75 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on any exception."""
-        lock = self._write_lock
-        if lock is not None:
-            await lock.acquire()
-        try:
+        if not self.sqlite:
             async with self.sessions() as session, session.begin():
                 yield session
-        finally:
-            if lock is not None:
-                lock.release()
+            return
+        assert self._write_lock is not None
+        async with self._write_lock:
+            conn, tx = await self._begin_sqlite()
+            # The session joins the connection's transaction; committing is ours.
+            session = AsyncSession(bind=conn, expire_on_commit=False)
+            try:
+                yield session
+                await session.flush()
+                await tx.commit()
+            except BaseException:
+                await tx.rollback()
+                raise
+            finally:
+                await session.close()
+
+    async def _begin_sqlite(self) -> tuple[AsyncConnection, AsyncTransaction]:
+        """The writer connection with a transaction open, holding SQLite's write lock.
+
+        One connection stays checked out for all of this process's transactions: they
+        are serialised anyway, and a pool checkout per message costs more than the work.
+        """
+        delay = 0.005
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT
+        while True:
+            conn = self._writer
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._writer = await self.engine.connect()
+            try:
+                return conn, await conn.begin()
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            # Another process (say, a roster import) holds SQLite's write lock: wait for
+            # it without blocking the event loop.
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         await self.engine.dispose()
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us issue BEGIN ourselves (see below) instead of the driver's implicit one.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a crash of the process; a power cut can
+        # lose the last transactions but never corrupts the file.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # Never wait inside SQLite: that would block the event loop (see Database._begin).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so another process (a CLI import
-        # while serve runs) waits on busy_timeout instead of failing mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so a busy database shows up here,
+        # where Database._begin can wait for it, and never mid-transaction.
+        driver = conn.connection.driver_connection
+        if isinstance(driver, InlineSQLiteConnection) and driver._connection is not None:
+            # Straight to sqlite3: this runs once per message, and the full statement
+            # machinery costs more than the statement.
+            driver._connection.execute("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

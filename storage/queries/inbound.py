@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundMessage
+
+# One statement object for every message: building it anew each time costs more than running it.
+_INSERT = insert(InboundMessage)
 
 
 async def inbound_by_key(session: AsyncSession, dedupe_key: str) -> InboundMessage | None:
@@ -30,19 +33,21 @@ async def record_inbound(
     status: str,
     reply: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        InboundMessage(
-            dedupe_key=dedupe_key,
-            openid=openid,
-            msg_type=msg_type,
-            event=event,
-            content=content,
-            received_at=received_at,
-            status=status,
-            reply=reply,
-        )
+    """Raises IntegrityError if this delivery was recorded already (by another process)."""
+    conn = await session.connection()
+    await conn.execute(
+        _INSERT,
+        {
+            "dedupe_key": dedupe_key,
+            "openid": openid,
+            "msg_type": msg_type,
+            "event": event,
+            "content": content,
+            "received_at": received_at,
+            "status": status,
+            "reply": reply,
+        },
     )
-    await session.flush()
 
 
 async def mark_inbound_deferred(session: AsyncSession, dedupe_key: str) -> None:

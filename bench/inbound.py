@@ -1,0 +1,168 @@
+"""Inbound load: WeChat's side against `workshop-bot serve` (SQLite) and the echo yardstick.
+
+    python -m bench.inbound [--requests 5000] [--concurrency 50] [--openids 1000]
+
+Starts both servers on loopback, sends fresh signed requests (plain and safe mode) from
+~1,000 openids with distinct MsgIds, and prints req/s and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from bot.simulator import Delivery, WeChatSide, text_xml
+
+TOKEN = "benchtoken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wxbench000000001"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Result:
+    target: str
+    mode: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    def row(self) -> list[str]:
+        lat = sorted(self.latencies)
+        q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+        return [
+            self.target, self.mode, str(self.requests), str(self.errors),
+            f"{self.requests / self.seconds:,.0f}", f"{q[49] * 1000:.1f}", f"{q[98] * 1000:.1f}",
+            f"{lat[-1] * 1000:.1f}",
+        ]
+
+
+async def start(cmd: list[str], cwd: Path, env: dict[str, str], marker: str) -> tuple[asyncio.subprocess.Process, float]:
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        if not line:
+            raise RuntimeError(f"{cmd[0]} exited before it was ready")
+        if marker in line:
+            break
+    ready = time.perf_counter() - started
+    asyncio.get_running_loop().create_task(proc.stdout.read())  # keep draining its output
+    return proc, ready
+
+
+_msg_ids = itertools.count(int(time.time()) * 1000)
+
+
+def deliveries(side: WeChatSide, n: int, openids: int, mode: str, text: str) -> list[Delivery]:
+    now = int(time.time())
+    return [
+        side.deliver(
+            text_xml(f"oBench{i % openids:06d}", text, msg_id=next(_msg_ids), create_time=now),
+            timestamp=now, mode=mode,
+        )
+        for i in range(n)
+    ]
+
+
+async def run_load(url: str, batch: list[Delivery], concurrency: int, side: WeChatSide,
+                   expect: str) -> tuple[int, float, list[float]]:
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(batch)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            nonlocal errors
+            for d in queue:
+                t0 = time.perf_counter()
+                try:
+                    async with http.post(url, params=d.query, data=d.body) as resp:
+                        body = await resp.text()
+                        ok = resp.status == 200
+                except aiohttp.ClientError:
+                    ok, body = False, ""
+                latencies.append(time.perf_counter() - t0)
+                if ok:
+                    reply = side.read_reply(body)
+                    ok = reply is not None and expect in str(reply.get("Content", ""))
+                if not ok:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return errors, time.perf_counter() - t0, latencies
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=5000, help="per target and mode")
+    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--openids", type=int, default=1000)
+    args = ap.parse_args()
+
+    side = WeChatSide(TOKEN, aes_key=AES_KEY, app_id=APP_ID)
+    work = Path(tempfile.mkdtemp(prefix="wb-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_URL"))}
+    env.update(WECHAT_TOKEN=TOKEN, WECHAT_ENCODING_AES_KEY=AES_KEY, WECHAT_APP_ID=APP_ID)
+    bot_port, echo_port = free_port(), free_port()
+    bot, bot_ready = await start(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(bot_port)],
+        work, env, "ready")
+    echo, _ = await start([sys.executable, "-m", "bench.echo_app", str(echo_port), TOKEN, AES_KEY, APP_ID],
+                          Path.cwd(), env, "echo ready")
+    results: list[Result] = []
+    try:
+        for target, port, expect in (("workshop-bot 帮助", bot_port, "绑定"), ("echo app", echo_port, "echo")):
+            url = f"http://127.0.0.1:{port}/wechat"
+            for mode in ("plain", "safe"):
+                await run_load(url, deliveries(side, 300, args.openids, mode, "帮助"),
+                               args.concurrency, side, expect)  # warm-up
+                batch = deliveries(side, args.requests, args.openids, mode, "帮助")
+                errors, seconds, lat = await run_load(url, batch, args.concurrency, side, expect)
+                results.append(Result(target, mode, len(batch), errors, seconds, lat))
+    finally:
+        for proc in (bot, echo):
+            proc.terminate()
+            await proc.wait()
+    headers = ["target", "mode", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"]
+    print(f"\ninbound load: concurrency {args.concurrency}, {args.openids} openids, SQLite, one process")
+    print(table(headers, [r.row() for r in results]))
+    by = {(r.target, r.mode): r for r in results}
+    for mode in ("plain", "safe"):
+        bot_r, echo_r = by[("workshop-bot 帮助", mode)], by[("echo app", mode)]
+        ratio = (echo_r.requests / echo_r.seconds) / (bot_r.requests / bot_r.seconds)
+        print(f"{mode}: echo app is {ratio:.2f}x workshop-bot's throughput")
+    print(f"serve ready in {bot_ready:.2f}s (fresh SQLite, migrations included)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
