@@ -39,5 +39,9 @@ def make_app(token: str, aes_key: str, app_id: str) -> web.Application:
 if __name__ == "__main__":
     port, token, aes_key, app_id = sys.argv[1:5]
     print("echo ready", flush=True)
+    # The same event loop as `workshop-bot serve` uses, so the comparison is fair.
+    import uvloop
+
+    uvloop.install()
     web.run_app(make_app(token, aes_key, app_id), host="127.0.0.1", port=int(port), print=None,
                 access_log=None)

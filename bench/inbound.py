@@ -39,6 +39,7 @@ def free_port() -> int:
 class Result:
     target: str
     mode: str
+    concurrency: int
     requests: int
     errors: int
     seconds: float
@@ -48,13 +49,15 @@ class Result:
         lat = sorted(self.latencies)
         q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
         return [
-            self.target, self.mode, str(self.requests), str(self.errors),
+            self.target, self.mode, str(self.concurrency), str(self.requests), str(self.errors),
             f"{self.requests / self.seconds:,.0f}", f"{q[49] * 1000:.1f}", f"{q[98] * 1000:.1f}",
             f"{lat[-1] * 1000:.1f}",
         ]
 
 
-async def start(cmd: list[str], cwd: Path, env: dict[str, str], marker: str) -> tuple[asyncio.subprocess.Process, float]:
+async def start(
+    cmd: list[str], cwd: Path, env: dict[str, str], marker: str
+) -> tuple[asyncio.subprocess.Process, float]:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *cmd, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -124,10 +127,12 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=5000, help="per target and mode")
-    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--concurrency", default="10,50",
+                    help="comma-separated levels to measure (default 10,50)")
     ap.add_argument("--openids", type=int, default=1000)
     args = ap.parse_args()
 
+    levels = [int(x) for x in args.concurrency.split(",")]
     side = WeChatSide(TOKEN, aes_key=AES_KEY, app_id=APP_ID)
     work = Path(tempfile.mkdtemp(prefix="wb-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_URL"))}
@@ -140,26 +145,30 @@ async def main() -> int:
                           Path.cwd(), env, "echo ready")
     results: list[Result] = []
     try:
-        for target, port, expect in (("workshop-bot 帮助", bot_port, "绑定"), ("echo app", echo_port, "echo")):
+        targets = (("workshop-bot 帮助", bot_port, "绑定"), ("echo app", echo_port, "echo"))
+        for target, port, expect in targets:
             url = f"http://127.0.0.1:{port}/wechat"
             for mode in ("plain", "safe"):
-                await run_load(url, deliveries(side, 300, args.openids, mode, "帮助"),
-                               args.concurrency, side, expect)  # warm-up
-                batch = deliveries(side, args.requests, args.openids, mode, "帮助")
-                errors, seconds, lat = await run_load(url, batch, args.concurrency, side, expect)
-                results.append(Result(target, mode, len(batch), errors, seconds, lat))
+                for level in levels:
+                    await run_load(url, deliveries(side, 300, args.openids, mode, "帮助"),
+                                   level, side, expect)  # warm-up
+                    batch = deliveries(side, args.requests, args.openids, mode, "帮助")
+                    errors, seconds, lat = await run_load(url, batch, level, side, expect)
+                    results.append(Result(target, mode, level, len(batch), errors, seconds, lat))
     finally:
         for proc in (bot, echo):
             proc.terminate()
             await proc.wait()
-    headers = ["target", "mode", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"]
-    print(f"\ninbound load: concurrency {args.concurrency}, {args.openids} openids, SQLite, one process")
+    headers = ["target", "mode", "conc.", "requests", "errors", "req/s", "p50 ms", "p99 ms",
+               "max ms"]
+    print(f"\ninbound load: {args.openids} openids, fresh signed requests, SQLite, one process each")
     print(table(headers, [r.row() for r in results]))
-    by = {(r.target, r.mode): r for r in results}
+    by = {(r.target, r.mode, r.concurrency): r for r in results}
     for mode in ("plain", "safe"):
-        bot_r, echo_r = by[("workshop-bot 帮助", mode)], by[("echo app", mode)]
-        ratio = (echo_r.requests / echo_r.seconds) / (bot_r.requests / bot_r.seconds)
-        print(f"{mode}: echo app is {ratio:.2f}x workshop-bot's throughput")
+        for level in levels:
+            bot_r, echo_r = by[("workshop-bot 帮助", mode, level)], by[("echo app", mode, level)]
+            ratio = (echo_r.requests / echo_r.seconds) / (bot_r.requests / bot_r.seconds)
+            print(f"{mode}, concurrency {level}: echo app does {ratio:.2f}x workshop-bot's req/s")
     print(f"serve ready in {bot_ready:.2f}s (fresh SQLite, migrations included)")
     return 0
 

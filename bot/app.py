@@ -98,13 +98,18 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
 
+    async def on_startup(_app: web.Application) -> None:
+        dispatcher.writer.start()
+
     async def on_cleanup(_app: web.Application) -> None:
         # Let late replies finish sending before the engine and client go away.
         if dispatcher.background:
             await asyncio.wait(dispatcher.background, timeout=10)
+        await dispatcher.writer.stop()
         if own_api is not None:
             await own_api.close()
         await db.dispose()
 
+    app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app

@@ -22,11 +22,11 @@ from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
 from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
 from bot.routing import RouteTable
-from storage.db import Database
+from bot.writebehind import WriteBehind
+from storage.db import Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
-from storage.queries.inbound import inbound_by_key, mark_inbound_deferred, record_inbound
+from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
-from storage.queries.members import touch_member
 from storage.queries.sender import sender_of
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class Dispatcher:
         self.follow_up = follow_up
         self.reply_budget = reply_budget
         self._locks = KeyedLocks()
+        self.writer = WriteBehind(db)
         self._inflight: dict[str, _Inflight] = {}
         # Lets a caller (the tests) await "that delivery is in flight / has N retries
         # waiting" instead of sleeping and hoping.
@@ -155,6 +156,10 @@ class Dispatcher:
         finally:
             self._watchers -= 1
 
+    async def flush(self) -> None:
+        """Write what is buffered now (tests call this before counting rows)."""
+        await self.writer.flush()
+
     def _keep(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self.background.add(task)
@@ -177,8 +182,7 @@ class Dispatcher:
         if outcome.failed:
             return
         try:
-            async with self.db.transaction() as session:
-                await mark_inbound_deferred(session, msg.dedupe_key)
+            await self.writer.mark_deferred(msg.dedupe_key)
         except Exception:
             log.exception("could not mark %s as deferred", mask(msg.openid))
 
@@ -204,6 +208,10 @@ class Dispatcher:
             return Outcome(Text(APOLOGY), failed=True)
 
     async def _apply(self, msg: Incoming) -> Outcome:
+        recent = self.writer.seen(msg.dedupe_key)
+        if recent is not None:
+            return Outcome(from_record(recent["reply"]), replayed=True,
+                           deferred=recent["status"] == "deferred")
         now = self.clock()
         async with self.db.transaction() as session:
             await lock_openid_for_transaction(session, msg.openid)
@@ -243,12 +251,7 @@ class Dispatcher:
                 else:
                     await save_dialog(session, msg.openid, dialog.state, dialog.data,
                                       now=now, expires_at=now + DIALOG_TTL)
-            if member is not None and msg.event != "unsubscribe":
-                await touch_member(session, member.id, now)
-            # Last, in the same transaction as every effect: if another process recorded
-            # this delivery meanwhile, the insert fails and all of the above rolls back.
-            await record_inbound(
-                session,
+            row = inbound_row(
                 dedupe_key=msg.dedupe_key,
                 openid=msg.openid,
                 msg_type=msg.msg_type,
@@ -258,4 +261,13 @@ class Dispatcher:
                 status="done",
                 reply=to_record(reply),
             )
+            wrote = await transaction_wrote(session)
+            if wrote:
+                # In the same transaction as every effect: if another process recorded
+                # this delivery meanwhile, the insert fails and all of it rolls back.
+                await record_inbound(session, row)
+        if not wrote:
+            self.writer.add(row)
+        if member is not None and msg.event != "unsubscribe":
+            self.writer.touch(member.id, now)
         return Outcome(reply)

@@ -140,6 +140,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.sqlite:
             _tune_sqlite(self.engine)
+        _track_writes(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer: AsyncConnection | None = None
@@ -197,6 +198,34 @@ class Database:
             await self._writer.close()
             self._writer = None
         await self.engine.dispose()
+
+
+WROTE = "workshop_bot_wrote"
+
+
+def _track_writes(engine: AsyncEngine) -> None:
+    """Note on the connection whether the current transaction changed anything.
+
+    The dispatcher gives a message that changed nothing a cheaper, write-behind record
+    (see bot.dispatcher); this is how it knows, without trusting each handler to say so.
+    """
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _reset(conn: Any) -> None:
+        conn.info[WROTE] = False
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _note(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
+              _many: bool) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            conn.info[WROTE] = True
+
+
+async def transaction_wrote(session: AsyncSession) -> bool:
+    """Whether this transaction has changed anything so far (pending ORM changes included)."""
+    await session.flush()
+    conn = await session.connection()
+    return bool(conn.info.get(WROTE, True))
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -40,6 +40,12 @@ def probe_router(probe: Probe) -> Router:
         probe.calls.append("count:" + ctx.args)
         return Text(f"第{len(probe.calls)}次")
 
+    @router.command("记录", aliases=("record",), takes_args=True, summary="记录")
+    async def on_record(msg: Incoming, ctx: Ctx) -> Reply:
+        probe.calls.append("record:" + ctx.args)
+        ctx.session.add(Studio(name=f"probe:{msg.msg_id}", created_at=ctx.now))
+        return Text("已记录：" + ctx.args)
+
     @router.command("等待", aliases=("hold",), takes_args=True, summary="等待")
     async def on_hold(msg: Incoming, ctx: Ctx) -> Reply:
         probe.calls.append("hold:" + ctx.args)
@@ -88,12 +94,14 @@ def fresh_probe(probe: Probe) -> None:
 
 
 async def rows_for(svc: Service, key: str) -> int:
+    await svc.dispatcher.flush()
     async with svc.db.transaction() as session:
         q = select(func.count(InboundMessage.id)).where(InboundMessage.dedupe_key == key)
         return int((await session.execute(q)).scalar_one())
 
 
 async def event_rows(svc: Service, openid: str, event: str) -> int:
+    await svc.dispatcher.flush()
     async with svc.db.transaction() as session:
         q = select(func.count(InboundMessage.id)).where(
             InboundMessage.openid == openid, InboundMessage.event == event)
@@ -142,20 +150,37 @@ async def test_event_retries_dedupe_on_sender_time_and_event(svc: Service) -> No
     assert await event_rows(svc, "o-follow", "view") == 1
 
 
+async def studios_named(svc: Service, name: str) -> int:
+    async with svc.db.transaction() as session:
+        q = select(func.count(Studio.id)).where(Studio.name == name)
+        return int((await session.execute(q)).scalar_one())
+
+
+async def test_retry_of_a_write_applies_once(svc: Service, probe: Probe) -> None:
+    xml = text_xml("o-writer", "记录 一次", msg_id=4343, create_time=svc.clock.ts)
+    replies = [await svc.deliver(xml) for _ in range(3)]
+    assert {r["Content"] for r in replies if r} == {"已记录：一次"}
+    assert probe.calls == ["record:一次"]
+    assert await studios_named(svc, "probe:4343") == 1
+    assert await rows_for(svc, "m:o-writer:4343") == 1
+
+
 async def test_retries_to_two_instances_on_one_database_apply_once(
     svc: Service, probe: Probe
 ) -> None:
+    # Two processes behind one load balancer, sharing the database.
     twin = await start_service(svc.settings, clock=svc.clock,
                                routers=[*ROUTERS, probe_router(probe)])
     try:
-        xml = text_xml("o-twin", "计数 twin", msg_id=9001, create_time=svc.clock.ts)
+        xml = text_xml("o-twin", "记录 twin", msg_id=9001, create_time=svc.clock.ts)
         resps = await asyncio.gather(
             svc.post(svc.side.deliver(xml, timestamp=svc.clock.ts)),
             twin.post(twin.side.deliver(xml, timestamp=svc.clock.ts)),
         )
         contents = [svc.side.read_reply(await r.text()) for r in resps]
-        assert [c["Content"] for c in contents if c] == ["第1次", "第1次"]
-        assert probe.calls == ["count:twin"]
+        assert [c["Content"] for c in contents if c] == ["已记录：twin", "已记录：twin"]
+        assert probe.calls == ["record:twin"]
+        assert await studios_named(svc, "probe:9001") == 1
         assert await rows_for(svc, "m:o-twin:9001") == 1
     finally:
         await twin.client.close()
@@ -322,3 +347,19 @@ async def test_unsubscribe_keeps_the_member_and_stops_pushes(svc: Service) -> No
     async with svc.db.transaction() as session:
         m = (await session.execute(select(Member).where(Member.openid == "o-leaver"))).scalar_one()
         assert m.subscribed is True
+
+
+async def test_read_only_messages_are_logged_behind_and_replayed(svc: Service, probe: Probe) -> None:
+    xml = text_xml("o-audit", "计数 audit", msg_id=5151, create_time=svc.clock.ts)
+    first = await svc.deliver(xml)
+    assert first is not None
+    assert await rows_for(svc, "m:o-audit:5151") == 1  # written by the flush
+    # Another process, with no memory of it, answers a late retry from the log.
+    twin = await start_service(svc.settings, clock=svc.clock,
+                               routers=[*ROUTERS, probe_router(probe)])
+    try:
+        again = await twin.deliver(xml)
+    finally:
+        await twin.client.close()
+    assert again is not None and again["Content"] == first["Content"]
+    assert probe.calls == ["count:audit"]

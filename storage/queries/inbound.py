@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from storage.models import InboundMessage
 
+_TABLE = cast(Table, InboundMessage.__table__)
 # One statement object for every message: building it anew each time costs more than running it.
-_INSERT = insert(InboundMessage)
+_INSERT = insert(_TABLE)
 
 
-async def inbound_by_key(session: AsyncSession, dedupe_key: str) -> InboundMessage | None:
-    result = await session.execute(
-        select(InboundMessage).where(InboundMessage.dedupe_key == dedupe_key)
-    )
-    return result.scalar_one_or_none()
-
-
-async def record_inbound(
-    session: AsyncSession,
+def inbound_row(
     *,
     dedupe_key: str,
     openid: str,
@@ -32,22 +27,52 @@ async def record_inbound(
     received_at: datetime,
     status: str,
     reply: dict[str, Any] | None,
-) -> None:
-    """Raises IntegrityError if this delivery was recorded already (by another process)."""
-    conn = await session.connection()
-    await conn.execute(
-        _INSERT,
-        {
-            "dedupe_key": dedupe_key,
-            "openid": openid,
-            "msg_type": msg_type,
-            "event": event,
-            "content": content,
-            "received_at": received_at,
-            "status": status,
-            "reply": reply,
-        },
+) -> dict[str, Any]:
+    return {
+        "dedupe_key": dedupe_key,
+        "openid": openid,
+        "msg_type": msg_type,
+        "event": event,
+        "content": content,
+        "received_at": received_at,
+        "status": status,
+        "reply": reply,
+    }
+
+
+async def inbound_by_key(session: AsyncSession, dedupe_key: str) -> InboundMessage | None:
+    result = await session.execute(
+        select(InboundMessage).where(InboundMessage.dedupe_key == dedupe_key)
     )
+    return result.scalar_one_or_none()
+
+
+async def record_inbound(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Record one delivery in the caller's transaction.
+
+    Raises IntegrityError if it was recorded already (by another process), which rolls
+    back everything that delivery did: that is what makes a retry apply exactly once.
+    """
+    conn = await session.connection()
+    await conn.execute(_INSERT, row)
+
+
+async def record_inbound_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Record deliveries that changed nothing; one already recorded elsewhere is skipped."""
+    if not rows:
+        return
+    conn = await session.connection()
+    # Dialect modules are imported here: the app needs only the one it runs on.
+    stmt: Executable
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    await conn.execute(stmt, list(rows))
 
 
 async def mark_inbound_deferred(session: AsyncSession, dedupe_key: str) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.models import Member
 
+_MEMBER = cast(Table, Member.__table__)
 _TOUCH = (
-    update(Member)
-    .where(Member.id == bindparam("member_id"))
+    update(_MEMBER)
+    .where(_MEMBER.c.id == bindparam("member_id"))
     .values(last_interaction_at=bindparam("now"))
 )
 
@@ -24,10 +26,12 @@ async def member_by_openid(session: AsyncSession, openid: str) -> Member | None:
     return result.scalar_one_or_none()
 
 
-async def touch_member(session: AsyncSession, member_id: int, now: datetime) -> None:
-    """Remember when the member last wrote to us: it opens WeChat's 48-hour reply window."""
+async def touch_members(session: AsyncSession, last_seen: dict[int, datetime]) -> None:
+    """Remember when members last wrote to us: it opens WeChat's 48-hour reply window."""
+    if not last_seen:
+        return
     conn = await session.connection()
-    await conn.execute(_TOUCH, {"member_id": member_id, "now": now})
+    await conn.execute(_TOUCH, [{"member_id": k, "now": v} for k, v in last_seen.items()])
 
 
 async def set_subscribed(session: AsyncSession, member_id: int, subscribed: bool) -> None:
