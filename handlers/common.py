@@ -23,6 +23,7 @@ HELP_FOOTER = "\n命令前后可加空格，中英文标点均可；正在填写
 REFUSED_UNBOUND = "“{command}”需要先绑定身份才能使用。请发送“绑定 邀请码”完成绑定。"
 REFUSED_ROLE = "抱歉，“{command}”仅限{roles}使用。发送“帮助”查看您可以使用的命令。"
 UNKNOWN_TEXT = "没有找到与“{text}”对应的命令。发送“帮助”查看可用命令。"
+DIALOG_EXPIRED = "（您上次未完成的填写已超过 30 分钟，已自动取消，没有保存。）\n"
 EMPTY_TEXT = "收到一条空消息。发送“帮助”查看可用命令。"
 UNKNOWN_CLICK = "这个菜单项暂时不可用，请发送“帮助”查看可用命令。"
 NOT_TEXT = "目前只能处理文字消息（语音请开启转文字后再发）。发送“帮助”查看可用命令。"
@@ -82,7 +83,8 @@ async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
         # VIEW, LOCATION, TEMPLATESENDJOBFINISH, subscribe-message events…: nothing to say.
         return SILENCE
     text = (msg.text or "").strip()
+    note = DIALOG_EXPIRED if ctx.dialog.expired else ""
     if not text:
-        return Text(EMPTY_TEXT)
+        return Text(note + EMPTY_TEXT)
     shown = text if len(text) <= _ECHO_LIMIT else text[:_ECHO_LIMIT] + "…"
-    return Text(UNKNOWN_TEXT.format(text=shown))
+    return Text(note + UNKNOWN_TEXT.format(text=shown))

@@ -225,7 +225,10 @@ async def test_dialog_expires_after_thirty_minutes(svc: Service) -> None:
     assert await svc.text("o-late", "开始") == "请输入内容"
     svc.clock.advance(minutes=30, seconds=1)
     try:
-        assert "没有找到" in (await svc.text("o-late", "迟到的内容") or "")
+        reply = await svc.text("o-late", "迟到的内容") or ""
+        assert "已超过 30 分钟" in reply and "没有找到" in reply
+        # The stale dialog is gone for good: the next message is plain again.
+        assert "30 分钟" not in (await svc.text("o-late", "再来一条") or "")
     finally:
         svc.clock.advance(minutes=-30, seconds=-1)
 
