@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -34,24 +35,21 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(_current)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Upgrade the database behind `engine` (env.py reuses our connection)."""
+async def _run(engine: AsyncEngine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command on our own connection (env.py picks it up)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
 
-    def _upgrade(conn: Connection) -> None:
+    def _on(conn: Connection) -> None:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        action(cfg, revision)
 
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_on)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-
-    def _downgrade(conn: Connection) -> None:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_downgrade)
+    await _run(engine, command.downgrade, revision)
