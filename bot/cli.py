@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,6 +40,24 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the running service as WeChat would")
     chat.add_argument("--url", help="the service's /wechat URL (default: local port)")
     chat.add_argument("--openid", help="the openid to speak as (default: this console's own)")
+    chat.add_argument("--as", dest="as_employee", metavar="EMPLOYEE_NO",
+                      help="bind the console to this member first, with a fresh invite code")
+
+    roster = sub.add_parser("import-roster", help="import studios and members (CSV or XLSX)")
+    roster.add_argument("file", type=Path, metavar="FILE")
+
+    inv = sub.add_parser("invite", help="issue a fresh invite code (printed as the last line)")
+    inv.add_argument("employee_no", nargs="?", metavar="EMPLOYEE_NO")
+    inv.add_argument("--qr", action="store_true",
+                     help="also create a scan-to-bind QR code through the WeChat API")
+    inv.add_argument("--studio", metavar="NAME",
+                     help="codes for every unbound member of a studio, as CSV slips")
+    inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
+
+    exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
+    exp.add_argument("kind", choices=["studios"], metavar="KIND", help="studios")
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("-o", "--output", metavar="FILE", help="output file; - or none: stdout (csv)")
     return parser
 
 
@@ -61,12 +80,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             from bot.chat import run_chat
 
-            return asyncio.run(run_chat(settings, url=args.url, openid=args.openid))
+            return asyncio.run(run_chat(settings, url=args.url, openid=args.openid,
+                                        as_employee=args.as_employee))
+        return asyncio.run(_admin(args, settings))
     except ConfigError as exc:
         print(f"workshop-bot: configuration error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    return 2
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    """The union office's commands; each needs the schema, so migrate the embedded DB."""
+    from datetime import UTC, datetime
+
+    from bot import admin
+    from bot.exports import ExportError
+
+    if not await _migrate(settings, always=False):
+        return 1
+    now = datetime.now(UTC)
+    try:
+        if args.command == "import-roster":
+            return await admin.import_roster(settings, args.file, now)
+        if args.command == "invite":
+            if args.studio:
+                return await admin.invite_studio(settings, args.studio, now, args.output)
+            if not args.employee_no:
+                print("workshop-bot invite: give EMPLOYEE_NO or --studio NAME", file=sys.stderr)
+                return 2
+            return await admin.invite(settings, args.employee_no, now, qr=args.qr)
+        if args.command == "export":
+            return await admin.export(settings, args.kind, args.format, args.output)
+    except ExportError as exc:
+        print(f"workshop-bot {args.command}: {exc}", file=sys.stderr)
+        return 2
     return 2
 
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     workshop_bot_timezone: str = "Asia/Shanghai"
     workshop_bot_port: int = Field(default=8080, ge=1, le=65535)
     workshop_bot_host: str = "0.0.0.0"
+    # The union this account serves: the root of the org tree the roster fills.
+    workshop_bot_union_name: str = "总工会"
     # Where the embedded database, the trial token and the console's identity live.
     workshop_bot_var_dir: Path = Path("var")
     # WeChat gives up on a reply after 5 s; answer `success` a little before that.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from wechatpy.exceptions import WeChatClientException
@@ -17,6 +19,19 @@ log = logging.getLogger(__name__)
 TOKEN_INVALID = frozenset({40001, 40014, 42001})
 # Refresh a little before WeChat's stated expiry, so a token never dies mid-flight.
 TOKEN_MARGIN = timedelta(minutes=5)
+
+
+# WeChat keeps temporary QR codes for at most 30 days; the image is served from mp.
+QR_MAX_SECONDS = 30 * 24 * 3600
+QR_IMAGE_URL = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
+
+
+@dataclass(frozen=True)
+class QRCode:
+    ticket: str
+    url: str  # what the code encodes
+    image_url: str  # where WeChat serves the picture
+    expire_seconds: int
 
 
 class WeChatAPIError(WeChatClientException):
@@ -105,6 +120,24 @@ class WeChatAPI:
             log.info("access token rejected (errcode %s); refreshing once", exc.errcode)
             token = await self.access_token(refresh=True)
             return await self._post_json(path, payload, {"access_token": token})
+
+    async def create_qr_code(self, scene: str, expire_seconds: int) -> QRCode:
+        """A temporary parametric QR code whose scan or follow carries `scene`."""
+        data = await self._call(
+            "/cgi-bin/qrcode/create",
+            {
+                "expire_seconds": min(expire_seconds, QR_MAX_SECONDS),
+                "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene}},
+            },
+        )
+        ticket = str(data["ticket"])
+        return QRCode(
+            ticket=ticket,
+            url=str(data.get("url", "")),
+            image_url=QR_IMAGE_URL + quote(ticket),
+            expire_seconds=int(data.get("expire_seconds", expire_seconds)),
+        )
 
     async def send_text(self, openid: str, content: str) -> None:
         """A customer-service text message (inside the user's 48-hour window)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import common, onboarding
+from handlers import common, me, onboarding
 
-ROUTERS: list[Router] = [common.router, onboarding.router]
+ROUTERS: list[Router] = [common.router, onboarding.router, me.router]
 on_refused = common.on_refused

@@ -10,6 +10,7 @@ router = Router("common")
 
 ROLE_NAMES = {"member": "成员", "leader": "领衔人", "admin": "工会管理员"}
 
+
 CANCELLED = "已取消，刚才填写的内容没有保存。"
 NOTHING_TO_CANCEL = "当前没有进行中的操作，无需取消。发送“帮助”查看可用命令。"
 HELP_UNBOUND = (
@@ -46,7 +47,9 @@ async def on_cancel(msg: Incoming, ctx: Ctx) -> Reply:
 async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     if ctx.member is None:
         return Text(HELP_UNBOUND)
-    lines = [f"· {c.usage}：{c.summary}" for c in ctx.commands if c.summary]
+    # Commands open to everyone (帮助, 取消, 绑定) are not listed: they are not the
+    # member's tools, and the footer mentions 取消.
+    lines = [f"· {c.usage}：{c.summary}" for c in ctx.commands if c.summary and c.roles]
     studio = ctx.member.studio.name if ctx.member.studio is not None else "工会"
     header = HELP_HEADER.format(
         name=ctx.member.name, studio=studio, role=ROLE_NAMES.get(ctx.member.role, ctx.member.role)

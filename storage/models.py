@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UTCDateTime
@@ -15,13 +25,31 @@ ROLE_LEADER = "leader"
 ROLE_ADMIN = "admin"
 ROLES = (ROLE_MEMBER, ROLE_LEADER, ROLE_ADMIN)
 
+STUDIO_ACTIVE = "active"
+STUDIO_STATUSES = (STUDIO_ACTIVE, "suspended", "delisted")
+
+
+class TradeUnion(Base):
+    """A union in the org tree (总工会 → 产业工会 / 基层工会): studios and admins hang off it."""
+
+    __tablename__ = "trade_union"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("trade_union.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
 
 class Studio(Base):
     __tablename__ = "studio"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    union_id: Mapped[int | None] = mapped_column(ForeignKey("trade_union.id"), index=True)
+    # 公司级 / 市级 / 省级 / 全国示范 …: as the union names it.
+    level: Mapped[str | None] = mapped_column(String(40))
+    stars: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 = not yet rated, else 1–3
+    status: Mapped[str] = mapped_column(String(20), default=STUDIO_ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     members: Mapped[list[Member]] = relationship(back_populates="studio")
@@ -35,7 +63,9 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default=ROLE_MEMBER)
     studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"), index=True)
+    union_id: Mapped[int | None] = mapped_column(ForeignKey("trade_union.id"), index=True)
     phone_masked: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -56,6 +86,30 @@ class InviteCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_by_openid: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MentorshipPair(Base):
+    """师徒结对: one mentor, one apprentice, from a start date until it ends."""
+
+    __tablename__ = "mentorship_pair"
+    __table_args__ = (Index("ix_mentorship_pair_active", "apprentice_id", "end_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    apprentice_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class BindAttempt(Base):
+    """Wrong invite codes per openid, for the brute-force lockout."""
+
+    __tablename__ = "bind_attempt"
+    __table_args__ = (Index("ix_bind_attempt_openid_at", "openid", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InboundMessage(Base):

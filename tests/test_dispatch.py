@@ -333,7 +333,7 @@ async def test_help_lists_only_what_the_role_may_use(svc: Service) -> None:
     leader_help = await svc.text("o-help-leader", "帮助") or ""
     assert "张三" in member_help and "成员" in member_help
     assert "审核" not in member_help
-    assert "审核" in leader_help and "计数" in leader_help
+    assert "审核" in leader_help and "我的" in leader_help and "我的" in member_help
 
 
 async def test_unsubscribe_keeps_the_member_and_stops_pushes(svc: Service) -> None:

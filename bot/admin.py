@@ -1,0 +1,133 @@
+"""What the union office runs from the command line: roster import, invites, exports."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+from bot.config import Settings
+from bot.exports import Cell, write_table
+from bot.roster import RosterFileError, read_roster
+from bot.wechat_api import WeChatAPI
+from storage.db import Database
+from storage.queries.invites import issue_invite, member_by_employee_no, unbound_members_of_studio
+from storage.queries.roster import apply_roster
+from storage.queries.studios import studio_summaries
+
+err = Console(stderr=True, highlight=False)
+
+STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars")
+SLIP_COLUMNS = ("studio", "name", "employee_no", "code", "expires_at")
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; nothing at all when output is piped."""
+    if not err.is_terminal:
+        yield lambda _n: None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+async def import_roster(settings: Settings, path: Path, now: datetime) -> int:
+    """Import the file; print each bad line with its reason; 0 if every line imported."""
+    try:
+        read = read_roster(path)
+    except (RosterFileError, OSError) as exc:
+        err.print(f"无法读取名册 {path}：{exc}")
+        return 2
+    db = Database(settings.effective_database_url)
+    try:
+        with progress_bar("导入名册", len(read.entries)) as advance:
+            async with db.transaction() as session:
+                outcome = await apply_roster(
+                    session, read.entries, root_union=settings.workshop_bot_union_name,
+                    now=now, today=now.astimezone(settings.tz).date(), progress=advance,
+                )
+    finally:
+        await db.dispose()
+    problems = sorted(read.errors + outcome.problems)
+    for line, reason in problems:
+        print(f"第 {line} 行：{reason}")
+    skipped = len(read.errors)
+    print(
+        f"名册 {path.name}：共 {read.lines} 行，导入 {len(read.entries)} 行，跳过 {skipped} 行；"
+        f"新增成员 {outcome.members_created}，更新 {outcome.members_updated}，"
+        f"未变 {outcome.members_unchanged}；新增工作室 {outcome.studios_created}；"
+        f"师徒结对新增 {outcome.pairs_created}、结束 {outcome.pairs_ended}"
+    )
+    if outcome.not_in_file:
+        print(f"提示：系统中另有 {outcome.not_in_file} 名成员不在本名册中，未做改动。")
+    return 1 if problems else 0
+
+
+async def invite(settings: Settings, employee_no: str, now: datetime, *, qr: bool) -> int:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            member = await member_by_employee_no(session, employee_no)
+            if member is None:
+                err.print(f"找不到工号为 {employee_no} 的成员：请先导入名册")
+                return 1
+            code = await issue_invite(session, member.id, now)
+            studio = member.studio.name if member.studio else "工会"
+            expires = code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    finally:
+        await db.dispose()
+    print(f"{member.name}（{studio}，工号 {employee_no}）的邀请码，{expires} 前有效，只能使用一次：")
+    if qr:
+        api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
+                        settings.wechat_app_secret, clock=lambda: now)
+        try:
+            left = int((code.expires_at - now).total_seconds())
+            picture = await api.create_qr_code(f"invite:{code.code}", left)
+        finally:
+            await api.close()
+        print(f"扫码绑定二维码（{picture.expire_seconds // 86400} 天内有效）：{picture.image_url}")
+    print(code.code)
+    return 0
+
+
+async def invite_studio(settings: Settings, studio: str, now: datetime, output: str | None) -> int:
+    """Fresh codes for every unbound member of a studio, as a CSV of slips to print."""
+    db = Database(settings.effective_database_url)
+    rows: list[list[Cell]] = []
+    try:
+        async with db.transaction() as session:
+            members = await unbound_members_of_studio(session, studio)
+            for m in members:
+                code = await issue_invite(session, m.id, now)
+                expires = code.expires_at.astimezone(settings.tz).isoformat(timespec="minutes")
+                rows.append([studio, m.name, m.employee_no, code.code, expires])
+    finally:
+        await db.dispose()
+    if not rows:
+        err.print(f"工作室“{studio}”没有未绑定的成员（或工作室不存在）")
+        return 1
+    where = write_table(SLIP_COLUMNS, rows, fmt="csv", output=output)
+    err.print(f"已为 {len(rows)} 名成员生成邀请码 → {where}")
+    return 0
+
+
+async def export(settings: Settings, kind: str, fmt: str, output: str | None) -> int:
+    if kind != "studios":
+        err.print(f"暂不支持导出“{kind}”")
+        return 2
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            summaries = await studio_summaries(session)
+    finally:
+        await db.dispose()
+    rows: list[list[Cell]] = [
+        [s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars] for s in summaries
+    ]
+    write_table(STUDIO_COLUMNS, rows, fmt=fmt, output=output, sheet="studios")
+    return 0

@@ -1,0 +1,127 @@
+"""Invite codes and binding an openid to a member."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import BindAttempt, InviteCode, Member, Studio
+
+# Easy to read aloud and type on a phone: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+INVITE_TTL = timedelta(days=14)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    """What people type: lower case, spaces or dashes in the middle."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+async def issue_invite(
+    session: AsyncSession, member_id: int, now: datetime, ttl: timedelta = INVITE_TTL
+) -> InviteCode:
+    """A fresh code for the member; any earlier unused code stops working."""
+    await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.member_id == member_id,
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    while True:
+        code = new_code()
+        taken = await session.scalar(select(InviteCode.id).where(InviteCode.code == code))
+        if taken is None:
+            break
+    invite = InviteCode(code=code, member_id=member_id, created_at=now, expires_at=now + ttl)
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+@dataclass(frozen=True)
+class Redemption:
+    status: str  # "ok", "unknown", "used", "expired", "revoked"
+    member: Member | None = None
+
+
+async def redeem_invite(session: AsyncSession, code: str, openid: str, now: datetime) -> Redemption:
+    """Use `code` for `openid`. Of two openids racing for one code, exactly one gets "ok"."""
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
+    if invite is None:
+        return Redemption("unknown")
+    if invite.revoked_at is not None:
+        return Redemption("revoked")
+    if invite.used_at is not None:
+        return Redemption("used")
+    if invite.expires_at <= now:
+        return Redemption("expired")
+    # The conditional update is the arbiter: a concurrent redeemer's update finds
+    # used_at already set (PostgreSQL re-checks the row after waiting for our lock).
+    result = await session.execute(
+        update(InviteCode)
+        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None),
+               InviteCode.revoked_at.is_(None))
+        .values(used_at=now, used_by_openid=openid)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return Redemption("used")
+    # The member's previous openid (an old phone) is released; the new one takes over.
+    await session.execute(
+        update(Member).where(Member.id == invite.member_id)
+        .values(openid=openid, subscribed=True, last_interaction_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    member = await session.scalar(
+        select(Member).options(joinedload(Member.studio))
+        .where(Member.id == invite.member_id)
+        .execution_options(populate_existing=True)
+    )
+    return Redemption("ok", member)
+
+
+async def bind_failures_since(session: AsyncSession, openid: str, since: datetime) -> list[datetime]:
+    rows = await session.scalars(
+        select(BindAttempt.attempted_at)
+        .where(BindAttempt.openid == openid, BindAttempt.attempted_at > since)
+        .order_by(BindAttempt.attempted_at)
+    )
+    return list(rows)
+
+
+async def record_bind_failure(session: AsyncSession, openid: str, now: datetime) -> None:
+    session.add(BindAttempt(openid=openid, attempted_at=now))
+    await session.flush()
+
+
+async def forget_bind_failures(session: AsyncSession, openid: str) -> None:
+    await session.execute(delete(BindAttempt).where(BindAttempt.openid == openid))
+
+
+async def member_by_employee_no(session: AsyncSession, employee_no: str) -> Member | None:
+    return await session.scalar(
+        select(Member).options(joinedload(Member.studio)).where(Member.employee_no == employee_no)
+    )
+
+
+async def unbound_members_of_studio(session: AsyncSession, studio_name: str) -> list[Member]:
+    rows = await session.scalars(
+        select(Member).join(Studio, Member.studio_id == Studio.id)
+        .options(joinedload(Member.studio))
+        .where(Studio.name == studio_name, Member.openid.is_(None), Member.active.is_(True))
+        .order_by(Member.employee_no)
+    )
+    return list(rows)

@@ -1,0 +1,82 @@
+"""Studio-level answers: the studios export and a member's own circle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import ROLE_LEADER, Member, MentorshipPair, Studio
+
+
+@dataclass(frozen=True)
+class StudioSummary:
+    studio: str
+    leaders: list[str]
+    members: int
+    bound_members: int
+    stars: int
+
+
+async def studio_summaries(session: AsyncSession) -> list[StudioSummary]:
+    """Every studio with its leaders, head count and how many have bound WeChat."""
+    counts = (
+        select(
+            Member.studio_id,
+            func.count(Member.id).label("members"),
+            func.count(Member.openid).label("bound"),
+        )
+        .where(Member.active.is_(True))
+        .group_by(Member.studio_id)
+        .subquery()
+    )
+    rows = (await session.execute(
+        select(Studio.id, Studio.name, Studio.stars, counts.c.members, counts.c.bound)
+        .outerjoin(counts, counts.c.studio_id == Studio.id)
+        .order_by(Studio.name)
+    )).all()
+    leaders: dict[int, list[str]] = {}
+    for studio_id, name in (await session.execute(
+        select(Member.studio_id, Member.name)
+        .where(Member.role == ROLE_LEADER, Member.active.is_(True))
+        .order_by(Member.employee_no)
+    )).all():
+        if studio_id is not None:
+            leaders.setdefault(studio_id, []).append(name)
+    return [
+        StudioSummary(r.name, leaders.get(r.id, []), int(r.members or 0), int(r.bound or 0),
+                      int(r.stars))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Circle:
+    mentors: list[str]
+    apprentices: list[str]
+
+
+async def mentorship_circle(session: AsyncSession, member_id: int) -> Circle:
+    """The member's current mentor(s) and apprentices, by name."""
+    other = aliased(Member)
+    rows = (await session.execute(
+        select(
+            case((MentorshipPair.mentor_id == member_id, "apprentice"), else_="mentor"),
+            other.name,
+        )
+        .join(other, other.id == case(
+            (MentorshipPair.mentor_id == member_id, MentorshipPair.apprentice_id),
+            else_=MentorshipPair.mentor_id,
+        ))
+        .where(
+            MentorshipPair.end_date.is_(None),
+            (MentorshipPair.mentor_id == member_id) | (MentorshipPair.apprentice_id == member_id),
+        )
+        .order_by(other.employee_no)
+    )).all()
+    return Circle(
+        mentors=[name for kind, name in rows if kind == "mentor"],
+        apprentices=[name for kind, name in rows if kind == "apprentice"],
+    )
