@@ -99,6 +99,81 @@ async def test_serve_fresh_in_trial_mode_then_chat(tmp_path: Path) -> None:
     assert serve.returncode == 0
 
 
+ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.csv"
+
+
+def run(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *argv], cwd=tmp_path, env=_env(), capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_import_roster_invite_and_export_studios(tmp_path: Path) -> None:
+    broken = tmp_path / "roster.csv"
+    broken.write_text(ROSTER.read_text(encoding="utf-8") + "某工作室,坏行,W9,boss,,\n",
+                      encoding="utf-8")
+    first = run(tmp_path, "import-roster", str(broken))
+    assert first.returncode == 1, first.stderr  # one bad line: reported, the rest imported
+    assert "第 14 行" in first.stdout and "boss" in first.stdout
+    assert "新增成员 12" in first.stdout
+    again = run(tmp_path, "import-roster", str(ROSTER))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "新增成员 0" in again.stdout and "未变 12" in again.stdout
+
+    invite = run(tmp_path, "invite", "W1002")
+    assert invite.returncode == 0, invite.stderr
+    code = invite.stdout.strip().splitlines()[-1]
+    assert len(code) == 8 and code.isalnum() and "李强" in invite.stdout
+    assert run(tmp_path, "invite", "NOPE").returncode == 1
+
+    slips = run(tmp_path, "invite", "--studio", "陈秀英焊接技能大师工作室", "-o", "slips.csv")
+    assert slips.returncode == 0, slips.stderr
+    lines = (tmp_path / "slips.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "studio,name,employee_no,code,expires_at" and len(lines) == 6
+
+    out = run(tmp_path, "export", "studios")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("\ufeffstudio,leaders,members,bound_members,stars")
+    assert "王建国劳模创新工作室,王建国,6,0,0" in out.stdout
+    xlsx = run(tmp_path, "export", "studios", "--format", "xlsx", "-o", "studios.xlsx")
+    assert xlsx.returncode == 0, xlsx.stderr
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(tmp_path / "studios.xlsx").active.iter_rows(values_only=True))
+    assert rows[0] == ("studio", "leaders", "members", "bound_members", "stars")
+    assert ("陈秀英焊接技能大师工作室", "陈秀英", 5, 0, 0) in rows
+    assert run(tmp_path, "export", "studios", "--format", "xlsx").returncode == 2
+
+
+async def test_chat_as_a_member_binds_with_a_fresh_code(tmp_path: Path) -> None:
+    assert run(tmp_path, "import-roster", str(ROSTER)).returncode == 0
+    port = _free_port()
+    serve = await asyncio.create_subprocess_exec(
+        *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, env=_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert serve.stdout is not None
+    try:
+        while b"ready" not in (line := await asyncio.wait_for(serve.stdout.readline(), 30)):
+            assert line, "serve exited early"
+        for expected in ("绑定成功", "已绑定"):  # the second run finds the console bound
+            chat = await asyncio.create_subprocess_exec(
+                *CLI, "chat", "--as", "W1003", "--url", f"http://127.0.0.1:{port}/wechat",
+                cwd=tmp_path, env=_env(), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(chat.communicate("我的\n".encode()), 60)
+            text = out.decode()
+            assert chat.returncode == 0, err.decode()
+            assert "张伟" in text and "师傅：李强" in text
+            if expected == "绑定成功":
+                assert "绑定成功" in text
+            else:
+                assert "绑定成功" not in text
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(serve.wait(), 30)
+
+
 @pytest.mark.parametrize("argv", [["serve", "--port", "notaport"], ["frobnicate"]])
 def test_bad_arguments_exit_nonzero(argv: list[str]) -> None:
     proc = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=30)
