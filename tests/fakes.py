@@ -75,6 +75,11 @@ class FakeWeChatAPI:
     async def start(self) -> str:
         self.server = TestServer(self.app(), host="127.0.0.1")
         await self.server.start_server()
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None
         return str(self.server.make_url("")).rstrip("/")
 
     async def close(self) -> None:

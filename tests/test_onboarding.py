@@ -12,11 +12,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from bot import admin
 from bot.roster import read_roster
 from bot.simulator import event_xml
-from storage.models import BindAttempt, InviteCode, MentorshipPair, Member, Studio
+from storage.models import BindAttempt, InviteCode, Member, MentorshipPair, Studio
 from storage.queries.invites import CODE_ALPHABET, issue_invite, member_by_employee_no
 from storage.queries.roster import RosterOutcome, apply_roster
+from tests.fakes import FakeWeChatAPI
 from tests.support import Service, make_settings, start_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
@@ -260,3 +262,22 @@ async def test_studios_are_created_with_the_union(svc: Service) -> None:
     assert all(s.union_id is not None and s.status == "active" for s in studios)
     assert all(re.fullmatch(r"[A-Z2-9]{8}", c.code) for c in codes)
     assert all(c.expires_at - c.created_at == timedelta(days=14) for c in codes)
+
+
+async def test_invite_with_qr_asks_wechat_for_a_scene_code(
+    svc: Service, fake_api: FakeWeChatAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_api.script("/cgi-bin/qrcode/create", {"ticket": "gQH47joAAAAAAAAAASxod", "expire_seconds":
+                                               1209600, "url": "http://weixin.qq.com/q/kZgfwMTm"})
+    settings = svc.settings.model_copy(update={"wechat_api_base": fake_api.base_url})
+    assert await admin.invite(settings, "A0001", svc.clock.now, qr=True) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    code = out[-1]
+    assert "showqrcode?ticket=gQH47joAAAAAAAAAASxod" in out[-2] and "14 天" in out[-2]
+    call = fake_api.calls_to("/cgi-bin/qrcode/create")[-1]
+    assert call.body["action_name"] == "QR_STR_SCENE"
+    assert call.body["action_info"] == {"scene": {"scene_str": f"invite:{code}"}}
+    assert call.body["expire_seconds"] == 14 * 24 * 3600
+    # And the scene it carries binds when scanned.
+    reply = await svc.event("o-qr-admin", "SCAN", key=f"invite:{code}")
+    assert reply is not None and "绑定成功" in reply and "工会管理员" in reply
