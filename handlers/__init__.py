@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import common, me, onboarding
+from handlers import common, me, mentorship, onboarding, weekly_logs
 
-ROUTERS: list[Router] = [common.router, onboarding.router, me.router]
+ROUTERS: list[Router] = [
+    common.router,
+    onboarding.router,
+    weekly_logs.router,
+    mentorship.router,
+    me.router,
+]
 on_refused = common.on_refused

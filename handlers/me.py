@@ -6,8 +6,13 @@ from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
 from handlers.common import ROLE_NAMES
+from handlers.parsing import format_hours
+from handlers.weekly_logs import streak, weeks_back
+from storage.calendar import iso_week, quarter_start
 from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
+from storage.queries.mentorship import checkin_stats
 from storage.queries.studios import mentorship_circle
+from storage.queries.weekly_logs import LOG_WRITERS, log_for_week, weeks_logged
 
 router = Router("me")
 
@@ -15,6 +20,11 @@ HEADER = "{name}（工号 {employee_no}）\n工作室：{studio}\n身份：{role
 MENTORS = "师傅：{names}"
 APPRENTICES = "徒弟：{names}"
 NO_PAIR = "师徒结对：暂无"
+WEEK_DONE = "本周周报：已提交（{when}）"
+WEEK_OPEN = "本周周报：还没交，发送“周报 内容”即可提交"
+STREAK = "连续提交：{n} 周"
+CHECKINS = "本季度师徒打卡：{count} 次，共 {hours}，已确认 {confirmed} 次"
+STREAK_WEEKS = 60  # how far back the streak looks
 
 
 @router.command("我的", aliases=("me",), roles=(ROLE_MEMBER, ROLE_LEADER, ROLE_ADMIN),
@@ -35,4 +45,20 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
         lines.append(APPRENTICES.format(names="、".join(circle.apprentices)))
     if not circle.mentors and not circle.apprentices and member.role != ROLE_ADMIN:
         lines.append(NO_PAIR)
+    if member.role in LOG_WRITERS:
+        local = ctx.now.astimezone(ctx.settings.tz)
+        week = iso_week(local.date())
+        log = await log_for_week(ctx.session, member.id, week)
+        if log is None:
+            lines.append(WEEK_OPEN)
+        else:
+            when = log.submitted_at.astimezone(ctx.settings.tz).strftime("%m月%d日 %H:%M")
+            lines.append(WEEK_DONE.format(when=when))
+        logged = await weeks_logged(ctx.session, member.id, weeks_back(week, STREAK_WEEKS))
+        lines.append(STREAK.format(n=streak(logged, week)))
+    if circle.mentors or circle.apprentices:
+        since = quarter_start(ctx.now.astimezone(ctx.settings.tz).date())
+        stats = await checkin_stats(ctx.session, member.id, since)
+        lines.append(CHECKINS.format(count=stats.count, hours=format_hours(stats.hours),
+                                     confirmed=stats.confirmed))
     return Text("\n".join(lines))

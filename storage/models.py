@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -99,6 +100,91 @@ class MentorshipPair(Base):
     apprentice_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class WeeklyLog(Base):
+    """A member's activity log for one ISO week (Asia/Shanghai): one per member and week."""
+
+    __tablename__ = "weekly_log"
+    __table_args__ = (UniqueConstraint("member_id", "week"), Index("ix_weekly_log_week", "week"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    # The studio at the time of writing, so a later transfer does not move old logs.
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"), index=True)
+    week: Mapped[str] = mapped_column(String(8))  # "2026-W47"
+    content: Mapped[str] = mapped_column(Text)
+    hours: Mapped[float | None] = mapped_column(Float)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeeklyLogVersion(Base):
+    """Every state a log has been in: the audit trail a union auditor reads."""
+
+    __tablename__ = "weekly_log_version"
+    __table_args__ = (UniqueConstraint("log_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("weekly_log.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, replace, append
+    content: Mapped[str] = mapped_column(Text)
+    hours: Mapped[float | None] = mapped_column(Float)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LogAttachment(Base):
+    """A picture sent during the log dialog (WeChat's media id expires; PicUrl stays)."""
+
+    __tablename__ = "log_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("weekly_log.id"), index=True)
+    media_id: Mapped[str | None] = mapped_column(String(128))
+    pic_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckIn(Base):
+    """A mentorship check-in: what was taught or learned, on which day, for how long."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (Index("ix_check_in_pair_date", "pair_id", "checkin_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("mentorship_pair.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    checkin_date: Mapped[date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)
+    hours: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message to someone other than the sender, written in the same transaction as its cause.
+
+    The unique (kind, period, recipient) key is what makes every push happen at most once,
+    however often the job or handler that wrote it runs.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("kind", "period", "recipient_id"),
+        Index("ix_outbox_message_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class BindAttempt(Base):
