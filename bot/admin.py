@@ -14,14 +14,20 @@ from bot.config import Settings
 from bot.exports import Cell, write_table
 from bot.roster import RosterFileError, read_roster
 from bot.wechat_api import WeChatAPI
+from storage.calendar import iso_week, month_bounds, week_monday, weeks_of_month
 from storage.db import Database
 from storage.queries.invites import issue_invite, member_by_employee_no, unbound_members_of_studio
+from storage.queries.mentorship import checkins_between
 from storage.queries.roster import apply_roster
 from storage.queries.studios import studio_summaries
+from storage.queries.weekly_logs import logs_for_weeks
 
 err = Console(stderr=True, highlight=False)
 
 STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars")
+LOG_COLUMNS = ("week", "studio", "employee_no", "name", "content", "hours", "submitted_at", "late")
+CHECKIN_COLUMNS = ("date", "studio", "mentor_employee_no", "apprentice_employee_no", "content",
+                   "hours", "confirmed")
 SLIP_COLUMNS = ("studio", "name", "employee_no", "code", "expires_at")
 
 
@@ -116,18 +122,46 @@ async def invite_studio(settings: Settings, studio: str, now: datetime, output: 
     return 0
 
 
-async def export(settings: Settings, kind: str, fmt: str, output: str | None) -> int:
-    if kind != "studios":
-        err.print(f"暂不支持导出“{kind}”")
+def _iso(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.tz).isoformat(timespec="seconds")
+
+
+async def export(settings: Settings, kind: str, fmt: str, output: str | None, now: datetime, *,
+                 week: str | None = None, month: str | None = None) -> int:
+    """SPEC §8 exports. Logs default to this week, check-ins to this month."""
+    today = now.astimezone(settings.tz).date()
+    try:
+        if week:
+            week_monday(week)  # validates the form
+        weeks = weeks_of_month(month) if month else [week or iso_week(today)]
+        start, end = month_bounds(month or today.strftime("%Y-%m"))
+    except ValueError as exc:
+        err.print(f"参数不对：{exc}")
         return 2
     db = Database(settings.effective_database_url)
+    rows: list[list[Cell]]
+    headers: tuple[str, ...]
     try:
         async with db.transaction() as session:
-            summaries = await studio_summaries(session)
+            if kind == "studios":
+                headers, sheet = STUDIO_COLUMNS, "studios"
+                rows = [[s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars]
+                        for s in await studio_summaries(session)]
+            elif kind == "logs":
+                headers, sheet = LOG_COLUMNS, "logs"
+                rows = [[r.week, r.studio, r.employee_no, r.name, r.content, r.hours,
+                         _iso(r.submitted_at, settings), _flag(r.late)]
+                        for r in await logs_for_weeks(session, weeks)]
+            else:
+                headers, sheet = CHECKIN_COLUMNS, "checkins"
+                rows = [[c.day.isoformat(), c.studio, c.mentor_employee_no,
+                         c.apprentice_employee_no, c.content, c.hours, _flag(c.confirmed)]
+                        for c in await checkins_between(session, start, end)]
     finally:
         await db.dispose()
-    rows: list[list[Cell]] = [
-        [s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars] for s in summaries
-    ]
-    write_table(STUDIO_COLUMNS, rows, fmt=fmt, output=output, sheet="studios")
+    write_table(headers, rows, fmt=fmt, output=output, sheet=sheet)
     return 0
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"

@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
 
     exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
-    exp.add_argument("kind", choices=["studios"], metavar="KIND", help="studios")
+    exp.add_argument("kind", choices=["logs", "checkins", "studios"], metavar="KIND",
+                     help="logs, checkins or studios")
+    exp.add_argument("--week", metavar="YYYY-Www", help="logs of one ISO week (default: this week)")
+    exp.add_argument("--month", metavar="YYYY-MM",
+                     help="logs of the weeks whose Thursday is in the month; check-ins dated in it")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("-o", "--output", metavar="FILE", help="output file; - or none: stdout (csv)")
     return parser
@@ -112,7 +116,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             return await admin.invite(settings, args.employee_no, now, qr=args.qr)
         if args.command == "export":
-            return await admin.export(settings, args.kind, args.format, args.output)
+            return await admin.export(settings, args.kind, args.format, args.output, now,
+                                      week=args.week, month=args.month)
     except ExportError as exc:
         print(f"workshop-bot {args.command}: {exc}", file=sys.stderr)
         return 2

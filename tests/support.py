@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -83,6 +84,30 @@ class Service:
         reply = await self.deliver(event_xml(openid, event, create_time=self.clock.ts, key=key),
                                    mode=mode)
         return None if reply is None else str(reply["Content"])
+
+
+async def bind_members(svc: Service, openids: dict[str, str]) -> None:
+    """Bind members to openids directly (binding itself is tested in test_onboarding)."""
+    from sqlalchemy import update
+
+    from storage.models import Member
+
+    async with svc.db.transaction() as session:
+        for employee_no, openid in openids.items():
+            await session.execute(
+                update(Member).where(Member.employee_no == employee_no).values(openid=openid))
+
+
+async def import_roster_text(svc: Service, path: Path, text: str) -> None:
+    from bot.roster import read_roster
+    from storage.queries.roster import apply_roster
+
+    path.write_text(text, encoding="utf-8")  # noqa: ASYNC240 (a test's few bytes)
+    read = read_roster(path)
+    assert not read.errors, read.errors
+    async with svc.db.transaction() as session:
+        await apply_roster(session, read.entries, root_union="测试市总工会", now=svc.clock.now,
+                           today=svc.clock.now.date())
 
 
 def make_settings(database_url: str, var_dir: str, *, api_base: str = "http://127.0.0.1:9",

@@ -1,0 +1,153 @@
+"""Check-ins and confirmations through the real endpoint, with outbox notices."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import admin
+from bot.simulator import text_xml
+from storage.models import CheckIn, OutboxMessage
+from storage.queries.invites import member_by_employee_no
+from storage.queries.outbox import outbox_for
+from tests.support import (
+    FakeClock,
+    Service,
+    bind_members,
+    import_roster_text,
+    make_settings,
+    start_service,
+)
+
+ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
+甲工作室,甲领衔,L1,leader,,
+甲工作室,甲师傅,T1,member,,
+甲工作室,甲徒一,A1,member,T1,
+甲工作室,甲徒二,A2,member,T1,
+甲工作室,甲闲人,M1,member,,
+乙工作室,乙领衔,L2,leader,,
+乙工作室,乙徒,B1,member,L2,
+"""
+OPENIDS = {"L1": "o-l1", "T1": "o-t1", "A1": "o-a1", "A2": "o-a2", "M1": "o-m1",
+           "L2": "o-l2", "B1": "o-b1"}
+FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def svc(database_url: str, var_dir: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    service = await start_service(make_settings(database_url, str(var_dir)),
+                                  clock=FakeClock(FRIDAY))
+    await import_roster_text(service, tmp_path_factory.mktemp("r") / "roster.csv", ROSTER)
+    await bind_members(service, OPENIDS)
+    yield service
+    await service.client.close()
+
+
+async def inbox(svc: Service, employee_no: str) -> list[str]:
+    async with svc.db.transaction() as session:
+        member = await member_by_employee_no(session, employee_no)
+        assert member is not None
+        return [m.text for m in await outbox_for(session, member.id)]
+
+
+async def checkins(svc: Service) -> list[CheckIn]:
+    async with svc.db.transaction() as session:
+        return list(await session.scalars(select(CheckIn).order_by(CheckIn.id)))
+
+
+def number_in(reply: str) -> int:
+    return int(reply.split("编号 ")[1].split("）")[0])
+
+
+async def test_apprentice_checks_in_and_the_mentor_confirms(svc: Service) -> None:
+    reply = await svc.text("o-a1", "打卡 跟师傅学习焊接工艺图纸 2小时") or ""
+    assert "已记录师徒打卡" in reply and "甲师傅" in reply and "2 小时" in reply
+    number = number_in(reply)
+    [notice] = await inbox(svc, "T1")
+    assert "甲徒一" in notice and f"确认 {number}" in notice and "11月20日" in notice
+    confirmed = await svc.text("o-t1", f"确认 {number} 讲解很到位") or ""
+    assert "已确认甲徒一的打卡" in confirmed and "讲解很到位" in confirmed
+    assert any("确认了您的打卡" in t and "讲解很到位" in t for t in await inbox(svc, "A1"))
+    assert "已经确认过" in (await svc.text("o-t1", f"confirm {number}") or "")
+    [checkin] = await checkins(svc)
+    assert (checkin.hours, checkin.checkin_date, checkin.comment) == (2.0, date(2026, 11, 20),
+                                                                     "讲解很到位")
+    assert checkin.confirmed_at is not None
+
+
+async def test_only_the_pairs_mentor_can_confirm(svc: Service) -> None:
+    reply = await svc.text("o-b1", "打卡 学习领衔人的操作法 1.5h") or ""
+    number = number_in(reply)
+    # Another studio's leader, an outsider in the same studio, and the apprentice: refused
+    # with the same answer as a number that does not exist.
+    for openid in ("o-l1", "o-t1", "o-b1", "o-m1"):
+        refused = await svc.text(openid, f"确认 {number}") or ""
+        assert f"找不到您可以确认的编号 {number}" in refused
+    assert "找不到" in (await svc.text("o-l2", "确认 99999") or "")
+    assert "确认 编号" in (await svc.text("o-l2", "确认 好的") or "")
+    assert "已确认乙徒的打卡" in (await svc.text("o-l2", f"确认 {number}") or "")
+
+
+async def test_mentor_with_two_apprentices_picks_one_and_gives_hours(svc: Service) -> None:
+    assert "回复序号" in (await svc.text("o-t1", "打卡 现场实操指导") or "")
+    assert "请回复上面列出的序号" in (await svc.text("o-t1", "3") or "")
+    assert "多长时间" in (await svc.text("o-t1", "2") or "")
+    assert "小时数" in (await svc.text("o-t1", "挺久") or "")
+    reply = await svc.text("o-t1", "1.5") or ""
+    assert "和徒弟甲徒二" in reply and "1.5 小时" in reply and "已通知徒弟" in reply
+    checkin = (await checkins(svc))[-1]
+    assert checkin.confirmed_at is not None  # written by the mentor: confirmed as written
+    assert any("师傅甲师傅记录了一次师徒带教" in t for t in await inbox(svc, "A2"))
+
+
+async def test_checkin_without_content_asks_for_it(svc: Service) -> None:
+    assert "内容" in (await svc.text("o-a2", "打卡") or "")
+    reply = await svc.text("o-a2", "请教了设备点检方法，半小时") or ""
+    assert "0.5 小时" in reply
+
+
+async def test_no_pair_no_checkin(svc: Service) -> None:
+    assert "没有师徒结对" in (await svc.text("o-m1", "打卡 学习") or "")
+    assert "需要先绑定" in (await svc.text("o-stranger", "打卡 学习") or "")
+
+
+async def test_retried_checkin_is_recorded_once(svc: Service) -> None:
+    before = len(await checkins(svc))
+    xml = text_xml("o-a1", "打卡 复习焊缝检验标准 1小时", msg_id=66_000_001,
+                   create_time=svc.clock.ts)
+    replies = [await svc.deliver(xml, mode=m) for m in ("plain", "safe", "plain")]
+    assert len({r["Content"] for r in replies if r}) == 1
+    assert len(await checkins(svc)) == before + 1
+    async with svc.db.transaction() as session:
+        n = await session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.period == f"checkin:{before + 1}"))
+    assert n == 1
+
+
+async def test_me_counts_this_quarters_checkins(svc: Service) -> None:
+    me = await svc.text("o-t1", "我的") or ""
+    assert "徒弟：甲徒一、甲徒二" in me
+    # A1: 2 h (confirmed) + 1 h; A2: 1.5 h (by the mentor) + 0.5 h.
+    assert "本季度师徒打卡：4 次，共 5 小时，已确认 2 次" in me
+
+
+async def test_export_checkins_by_month(svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await admin.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
+                              month="2026-11") == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert rows[0] == ["date", "studio", "mentor_employee_no", "apprentice_employee_no",
+                       "content", "hours", "confirmed"]
+    assert ["2026-11-20", "甲工作室", "T1", "A1", "跟师傅学习焊接工艺图纸 2小时", "2.0",
+            "true"] in rows
+    assert ["2026-11-20", "乙工作室", "L2", "B1", "学习领衔人的操作法 1.5h", "1.5", "true"] in rows
+    assert len(rows) == 1 + 5
+    assert await admin.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
+                              month="2026-10") == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 1  # header only

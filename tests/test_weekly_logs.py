@@ -1,0 +1,228 @@
+"""Weekly logs through the real endpoint: one-shot, dialog, replace/append/keep, late, 本周, 我的."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import admin
+from bot.simulator import message_xml, text_xml
+from storage.models import LogAttachment, WeeklyLog, WeeklyLogVersion
+from storage.queries.invites import member_by_employee_no
+from storage.queries.weekly_logs import save_log
+from tests.support import (
+    FakeClock,
+    Service,
+    bind_members,
+    import_roster_text,
+    make_settings,
+    start_service,
+)
+
+ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
+甲工作室,甲领衔,L1,leader,,
+甲工作室,甲一,M1,member,,
+甲工作室,甲二,M2,member,,
+甲工作室,甲三,M3,member,,
+甲工作室,甲四,M4,member,,
+乙工作室,乙领衔,L2,leader,,
+"""
+OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "M4": "o-m4", "L2": "o-l2"}
+# Friday 20 November 2026, 16:00 in Shanghai: ISO week 2026-W47.
+FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def svc(database_url: str, var_dir: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    service = await start_service(make_settings(database_url, str(var_dir)),
+                                  clock=FakeClock(FRIDAY))
+    await import_roster_text(service, tmp_path_factory.mktemp("r") / "roster.csv", ROSTER)
+    await bind_members(service, OPENIDS)
+    yield service
+    await service.client.close()
+
+
+@pytest.fixture(autouse=True)
+def friday(svc: Service) -> None:
+    svc.clock.now = FRIDAY
+
+
+async def logs_of(svc: Service, employee_no: str) -> list[WeeklyLog]:
+    async with svc.db.transaction() as session:
+        member = await member_by_employee_no(session, employee_no)
+        assert member is not None
+        rows = await session.scalars(select(WeeklyLog).where(WeeklyLog.member_id == member.id)
+                                     .order_by(WeeklyLog.week))
+        return list(rows)
+
+
+async def versions_of(svc: Service, log_id: int) -> list[tuple[int, str, str]]:
+    async with svc.db.transaction() as session:
+        rows = await session.scalars(select(WeeklyLogVersion).where(
+            WeeklyLogVersion.log_id == log_id).order_by(WeeklyLogVersion.version))
+        return [(v.version, v.action, v.content) for v in rows]
+
+
+async def test_one_shot_log_then_append_replace_keep(svc: Service) -> None:
+    reply = await svc.text("o-m1", "周报 完成焊接机器人调试") or ""
+    assert "已提交2026-W47（11月16日—11月22日）的周报" in reply
+    assert "还可" not in reply and "迟交" not in reply
+    assert "已提交过" in (await svc.text("o-m1", "周报：整理 QC 小组资料") or "")
+    assert "已追加到" in (await svc.text("o-m1", "2") or "")
+    [log] = await logs_of(svc, "M1")
+    assert log.content == "完成焊接机器人调试\n整理 QC 小组资料" and log.week == "2026-W47"
+    await svc.text("o-m1", "log 重写的周报")
+    assert "请回复 1" in (await svc.text("o-m1", "随便") or "")
+    assert "已替换" in (await svc.text("o-m1", "1") or "")
+    await svc.text("o-m1", "周报 不要这条")
+    assert "已保留原周报" in (await svc.text("o-m1", "3") or "")
+    [log] = await logs_of(svc, "M1")
+    assert log.content == "重写的周报" and log.version == 3
+    assert [(v, a) for v, a, _ in await versions_of(svc, log.id)] == [
+        (1, "create"), (2, "append"), (3, "replace")]
+    # The trail keeps every state the log has been in.
+    assert (await versions_of(svc, log.id))[1][2] == "完成焊接机器人调试\n整理 QC 小组资料"
+
+
+async def test_dialog_with_parts_picture_hours_and_confirm(svc: Service) -> None:
+    assert "开始填写" in (await svc.text("o-m2", "周报") or "")
+    assert "共 1 条" in (await svc.text("o-m2", "上午：调试 3 号焊接机器人") or "")
+    picture = message_xml({"ToUserName": "gh", "FromUserName": "o-m2", "CreateTime": svc.clock.ts,
+                           "MsgType": "image", "PicUrl": "http://mmbiz.qpic.cn/x.jpg",
+                           "MediaId": "MEDIA123", "MsgId": 88001})
+    reply = await svc.deliver(picture)
+    assert reply is not None and "共 1 张" in reply["Content"]
+    voice = message_xml({"ToUserName": "gh", "FromUserName": "o-m2", "CreateTime": svc.clock.ts,
+                         "MsgType": "voice", "MediaId": "V1", "Format": "amr",
+                         "Recognition": "下午参加技术交流会", "MsgId": 88002})
+    reply = await svc.deliver(voice)
+    assert reply is not None and "共 2 条" in reply["Content"]
+    assert "多少小时" in (await svc.text("o-m2", "完成") or "")
+    assert "0 到 168" in (await svc.text("o-m2", "很多") or "")
+    confirm = await svc.text("o-m2", "6.5小时") or ""
+    assert "6.5 小时" in confirm and "图片：1 张" in confirm and "调试 3 号" in confirm
+    assert "请回复“确认”" in (await svc.text("o-m2", "嗯") or "")
+    saved = await svc.text("o-m2", "确认") or ""
+    assert "已提交" in saved and "图片 1 张" in saved
+    [log] = await logs_of(svc, "M2")
+    assert log.content == "上午：调试 3 号焊接机器人\n下午参加技术交流会" and log.hours == 6.5
+    async with svc.db.transaction() as session:
+        [pic] = await session.scalars(select(LogAttachment).where(LogAttachment.log_id == log.id))
+    assert (pic.media_id, pic.pic_url) == ("MEDIA123", "http://mmbiz.qpic.cn/x.jpg")
+
+
+async def test_hours_can_be_skipped_and_cancel_saves_nothing(svc: Service) -> None:
+    await svc.text("o-m3", "周报")
+    await svc.text("o-m3", "内容")
+    await svc.text("o-m3", "完成")
+    assert "未填" in (await svc.text("o-m3", "跳过") or "")
+    assert "已取消" in (await svc.text("o-m3", "取消") or "")
+    assert await logs_of(svc, "M3") == []
+
+
+async def test_too_long_content_is_refused_with_the_limit(svc: Service) -> None:
+    reply = await svc.text("o-m3", "周报 " + "字" * 2001) or ""
+    assert "最多 2000 字" in reply and "2001" in reply
+    assert await logs_of(svc, "M3") == []
+
+
+async def test_retry_of_the_final_confirm_records_one_log(svc: Service) -> None:
+    for text in ("周报", "只交一次", "完成", "2"):
+        await svc.text("o-m4", text)
+    xml = text_xml("o-m4", "确认", msg_id=77_000_001, create_time=svc.clock.ts)
+    replies = await asyncio.gather(*(svc.deliver(xml, mode=m) for m in ("plain", "safe")))
+    replies.append(await svc.deliver(xml))
+    assert len({r["Content"] for r in replies if r}) == 1
+    [log] = await logs_of(svc, "M4")
+    assert log.content == "只交一次" and log.version == 1
+
+
+async def test_dialog_survives_a_restart(svc: Service) -> None:
+    await svc.text("o-l1", "周报")
+    await svc.text("o-l1", "重启前写的内容")
+    again = await start_service(svc.settings, clock=svc.clock)
+    try:
+        assert "多少小时" in (await again.text("o-l1", "完成") or "")
+        assert "确认" in (await again.text("o-l1", "4") or "")
+        assert "已提交" in (await again.text("o-l1", "确认") or "")
+    finally:
+        await again.client.close()
+    [log] = await logs_of(svc, "L1")
+    assert (log.content, log.hours) == ("重启前写的内容", 4.0)
+
+
+async def test_two_quick_logs_from_one_user_do_not_interleave(svc: Service) -> None:
+    first, second = await asyncio.gather(svc.text("o-l2", "周报 甲稿"), svc.text("o-l2", "周报 乙稿"))
+    replies = [first or "", second or ""]
+    # One ran after the other: the second saw the first's log and asked what to do.
+    assert sum("已提交2026-W47" in r for r in replies) == 1
+    assert sum("已提交过" in r for r in replies) == 1
+    [log] = await logs_of(svc, "L2")
+    assert log.content in ("甲稿", "乙稿")
+    await svc.text("o-l2", "3")
+
+
+async def test_week_overview_for_the_leader_only(svc: Service) -> None:
+    # By now M1, M2, M4 and L1 have logged W47; M3 has not.
+    svc.clock.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # Sunday evening
+    reply = await svc.text("o-l1", "本周") or ""
+    assert "甲工作室" in reply and "2026-W47" in reply
+    assert "已交 4/5 人" in reply and "未交（1 人）：甲三" in reply
+    assert "仅限领衔人" in (await svc.text("o-m1", "本周") or "")
+
+
+async def test_last_week_until_monday_noon_is_late(svc: Service) -> None:
+    svc.clock.now = datetime(2026, 11, 23, 3, 59, tzinfo=UTC)  # Monday 11:59 in Shanghai
+    reply = await svc.text("o-m3", "上周周报 补交上周的内容") or ""
+    assert "2026-W47" in reply and "迟交" in reply
+    svc.clock.now = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Monday 12:00
+    assert "截止" in (await svc.text("o-m3", "lastweek 又一条") or "")
+    [log] = await logs_of(svc, "M3")
+    assert (log.week, log.late, log.content) == ("2026-W47", True, "补交上周的内容")
+
+
+async def test_me_shows_week_status_and_streak(svc: Service) -> None:
+    async with svc.db.transaction() as session:
+        member = await member_by_employee_no(session, "M1")
+        assert member is not None
+        for week in ("2026-W44", "2026-W45", "2026-W46", "2026-W42"):
+            await save_log(session, member=member, week=week, content="往周", hours=None,
+                           late=False, action="create", now=svc.clock.now)
+    me = await svc.text("o-m1", "我的") or ""
+    assert "本周周报：已提交" in me and "连续提交：4 周" in me
+    svc.clock.now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # next week, not yet logged
+    me = await svc.text("o-m1", "我的") or ""
+    assert "本周周报：还没交" in me and "连续提交：4 周" in me
+
+
+async def test_export_logs_by_week_and_month(svc: Service, capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    assert await admin.export(svc.settings, "logs", "csv", None, svc.clock.now,
+                              week="2026-W47") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\ufeffweek,studio,employee_no,name,content,hours,submitted_at,late\r\n")
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    by_no = {r[2]: r for r in rows[1:]}
+    assert by_no["M2"][:6] == ["2026-W47", "甲工作室", "M2", "甲二",
+                               "上午：调试 3 号焊接机器人\n下午参加技术交流会", "6.5"]
+    assert by_no["M2"][6] == "2026-11-20T16:00:00+08:00" and by_no["M2"][7] == "false"
+    assert by_no["M3"][7] == "true"
+    # November's weeks are W45–W48 (their Thursdays are in November); W44's Thursday is
+    # 29 October, so its log belongs to October, like W42's.
+    assert await admin.export(svc.settings, "logs", "xlsx", str(tmp_path / "nov.xlsx"),
+                              svc.clock.now, month="2026-11") == 0
+    sheet = load_workbook(tmp_path / "nov.xlsx").active
+    assert sheet is not None
+    weeks = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert weeks == {"2026-W45", "2026-W46", "2026-W47"}
+    assert await admin.export(svc.settings, "logs", "csv", None, svc.clock.now,
+                              week="47") == 2
