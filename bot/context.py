@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member
+from storage.queries.sender import MemberView
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -80,7 +80,7 @@ class Ctx:
     """What a handler gets besides the message. It neither commits nor reads the clock."""
 
     session: AsyncSession
-    member: Member | None
+    member: MemberView | None
     dialog: Dialog
     now: datetime
     settings: Settings

@@ -247,7 +247,8 @@ class Dispatcher:
                 self.metrics.handler_seconds.observe(time.perf_counter() - started)
             if dialog.changed:
                 if dialog.state is None:
-                    await clear_dialog(session, msg.openid)
+                    if sender.dialog is not None and not dialog.expired:
+                        await clear_dialog(session, msg.openid)
                 else:
                     await save_dialog(session, msg.openid, dialog.state, dialog.data,
                                       now=now, expires_at=now + DIALOG_TTL)

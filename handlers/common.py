@@ -50,7 +50,7 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     # Commands open to everyone (帮助, 取消, 绑定) are not listed: they are not the
     # member's tools, and the footer mentions 取消.
     lines = [f"· {c.usage}：{c.summary}" for c in ctx.commands if c.summary and c.roles]
-    studio = ctx.member.studio.name if ctx.member.studio is not None else "工会"
+    studio = ctx.member.studio_name or "工会"
     header = HELP_HEADER.format(
         name=ctx.member.name, studio=studio, role=ROLE_NAMES.get(ctx.member.role, ctx.member.role)
     )

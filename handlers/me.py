@@ -35,7 +35,7 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
     lines = [HEADER.format(
         name=member.name,
         employee_no=member.employee_no,
-        studio=member.studio.name if member.studio is not None else "工会（不属于具体工作室）",
+        studio=member.studio_name or "工会（不属于具体工作室）",
         role=ROLE_NAMES.get(member.role, member.role),
     )]
     circle = await mentorship_circle(ctx.session, member.id)

@@ -8,7 +8,6 @@ from bot.context import Ctx, Incoming
 from bot.replies import SILENCE, Reply, Text
 from bot.routing import Router
 from handlers.common import ROLE_NAMES
-from storage.models import Member
 from storage.queries.invites import (
     bind_failures_since,
     forget_bind_failures,
@@ -17,6 +16,7 @@ from storage.queries.invites import (
     redeem_invite,
 )
 from storage.queries.members import set_subscribed
+from storage.queries.sender import MemberView
 
 router = Router("onboarding")
 
@@ -45,10 +45,10 @@ LOCKED = "邀请码输错次数过多，为保护账号安全，请在 {until} �
 _REFUSALS = {"used": CODE_USED, "expired": CODE_EXPIRED, "revoked": CODE_REVOKED}
 
 
-def _describe(member: Member) -> dict[str, str]:
+def _describe(member: MemberView) -> dict[str, str]:
     return {
         "name": member.name,
-        "studio": member.studio.name if member.studio is not None else "工会",
+        "studio": member.studio_name or "工会",
         "role": ROLE_NAMES.get(member.role, member.role),
     }
 
@@ -66,7 +66,7 @@ async def _bind(msg: Incoming, ctx: Ctx, typed: str) -> Reply:
     if result.status == "ok" and result.member is not None:
         ctx.dialog.end()
         await forget_bind_failures(ctx.session, msg.openid)
-        return Text(BOUND.format(**_describe(result.member)))
+        return Text(BOUND.format(**_describe(MemberView.of(result.member))))
     if result.status == "unknown":
         # Only guesses count towards the lock: a used or expired code is not a guess.
         await record_bind_failure(ctx.session, msg.openid, ctx.now)

@@ -71,12 +71,13 @@ def _pictures(data: dict[str, Any]) -> list[Picture]:
     return [Picture(p.get("media_id"), p.get("pic_url")) for p in data.get("pictures", [])]
 
 
-async def _save(ctx: Ctx, data: dict[str, Any], action: str) -> Reply:
+async def _save(ctx: Ctx, data: dict[str, Any], action: str, *, known_new: bool = False
+                ) -> Reply:
     assert ctx.member is not None
     log = await save_log(
         ctx.session, member=ctx.member, week=data["week"], content=_draft_text(data),
         hours=data.get("hours"), late=bool(data.get("late")), action=action, now=ctx.now,
-        pictures=_pictures(data),
+        pictures=_pictures(data), known_new=known_new,
     )
     ctx.dialog.end()
     pics = len(data.get("pictures", []))
@@ -92,7 +93,8 @@ async def _submit(ctx: Ctx, data: dict[str, Any]) -> Reply:
     assert ctx.member is not None
     existing = await log_for_week(ctx.session, ctx.member.id, data["week"])
     if existing is None:
-        return await _save(ctx, data, "create")
+        # Nothing for the week yet: save_log need not look again.
+        return await _save(ctx, data, "create", known_new=True)
     ctx.dialog.go(EXISTING, data)
     when = existing.submitted_at.astimezone(ctx.settings.tz).strftime("%m月%d日 %H:%M")
     return Text(ASK_EXISTING.format(week=week_label(data["week"]), chars=len(existing.content),
@@ -199,11 +201,11 @@ async def on_existing(msg: Incoming, ctx: Ctx) -> Reply:
 async def on_week(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
-    if member.studio_id is None or member.studio is None:
+    if member.studio_id is None:
         return Text(NO_STUDIO)
     week = iso_week(_local(ctx).date())
     subs = await submissions_for_week(ctx.session, member.studio_id, week)
-    lines = [WEEK_SUMMARY.format(studio=member.studio.name, week=week_label(week),
+    lines = [WEEK_SUMMARY.format(studio=member.studio_name, week=week_label(week),
                                  done=len(subs.submitted), expected=subs.expected)]
     if not subs.missing:
         lines.append(ALL_IN)

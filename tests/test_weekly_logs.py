@@ -178,6 +178,9 @@ async def test_week_overview_for_the_leader_only(svc: Service) -> None:
     assert "甲工作室" in reply and "2026-W47" in reply
     assert "已交 4/5 人" in reply and "未交（1 人）：甲三" in reply
     assert "仅限领衔人" in (await svc.text("o-m1", "本周") or "")
+    # Another studio's leader sees only their own studio.
+    other = await svc.text("o-l2", "本周") or ""
+    assert "乙工作室" in other and "甲" not in other
 
 
 async def test_last_week_until_monday_noon_is_late(svc: Service) -> None:

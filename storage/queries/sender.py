@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
-from storage.models import DialogState, InboundMessage, Member
+from storage.models import DialogState, InboundMessage, Member, Studio
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,26 @@ class SeenDelivery:
 
 
 @dataclass(frozen=True)
+class MemberView:
+    """The facts about a bound sender that handlers read; changes go through storage calls."""
+
+    id: int
+    employee_no: str
+    name: str
+    role: str
+    studio_id: int | None
+    studio_name: str | None
+    union_id: int | None
+
+    @classmethod
+    def of(cls, member: Member) -> MemberView:
+        return cls(member.id, member.employee_no, member.name, member.role, member.studio_id,
+                   member.studio.name if member.studio is not None else None, member.union_id)
+
+
+@dataclass(frozen=True)
 class Sender:
-    member: Member | None
+    member: MemberView | None
     dialog: StoredDialog | None
     seen: SeenDelivery | None  # this very delivery was handled before (a retry)
 
@@ -39,10 +56,15 @@ def _sender_query() -> Select[Any]:
     # Built once: constructing and hashing this statement costs more than running it.
     src = select(bindparam("openid").label("openid"), bindparam("key").label("key")).subquery()
     m = Member.__table__
+    st = Studio.__table__
     d = DialogState.__table__
     i = InboundMessage.__table__
-    return select(m.c.id, d.c.state, d.c.data, d.c.expires_at, i.c.status, i.c.reply).select_from(
+    return select(
+        m.c.id, m.c.employee_no, m.c.name, m.c.role, m.c.studio_id, st.c.name.label("studio_name"),
+        m.c.union_id, d.c.state, d.c.data, d.c.expires_at, i.c.status, i.c.reply,
+    ).select_from(
         src.outerjoin(m, m.c.openid == src.c.openid)
+        .outerjoin(st, st.c.id == m.c.studio_id)
         .outerjoin(d, d.c.openid == src.c.openid)
         .outerjoin(i, i.c.dedupe_key == src.c.key)
     )
@@ -51,8 +73,7 @@ def _sender_query() -> Select[Any]:
 async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Sender:
     """The member bound to `openid`, their stored dialog, and whether this delivery was seen.
 
-    Every message starts here, so it is one Core query rather than three ORM loads; the
-    Member entity (with its studio) is loaded only when the openid is bound.
+    Every message starts here, so it is one Core query for all three.
     """
     conn = await session.connection()
     row = (await conn.execute(_sender_query(), {"openid": openid, "key": dedupe_key})).one()
@@ -61,6 +82,7 @@ async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Send
         dialog = StoredDialog(row.state, dict(row.data or {}), row.expires_at)
     seen = SeenDelivery(row.status, row.reply) if row.status is not None else None
     member = None
-    if row.id is not None and seen is None:
-        member = await session.get(Member, row.id, options=[joinedload(Member.studio)])
+    if row.id is not None:
+        member = MemberView(row.id, row.employee_no, row.name, row.role, row.studio_id,
+                            row.studio_name, row.union_id)
     return Sender(member=member, dialog=dialog, seen=seen)

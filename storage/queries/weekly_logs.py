@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,6 +20,7 @@ from storage.models import (
     WeeklyLog,
     WeeklyLogVersion,
 )
+from storage.queries.sender import MemberView
 
 # Who is expected to write logs: members and leaders (admins submit none).
 LOG_WRITERS = (ROLE_MEMBER, ROLE_LEADER)
@@ -30,16 +32,42 @@ class Picture:
     pic_url: str | None
 
 
-async def log_for_week(session: AsyncSession, member_id: int, week: str) -> WeeklyLog | None:
-    return await session.scalar(
-        select(WeeklyLog).where(WeeklyLog.member_id == member_id, WeeklyLog.week == week)
-    )
+@dataclass(frozen=True)
+class LogView:
+    id: int
+    content: str
+    hours: float | None
+    late: bool
+    version: int
+    submitted_at: datetime
+
+
+_LOG = cast(Table, WeeklyLog.__table__)
+_VERSION = cast(Table, WeeklyLogVersion.__table__)
+_ATTACHMENT = cast(Table, LogAttachment.__table__)
+# Built once: every 周报 runs these, and building a statement costs more than running it.
+_FIND = select(_LOG.c.id, _LOG.c.content, _LOG.c.hours, _LOG.c.late, _LOG.c.version,
+               _LOG.c.submitted_at).where(_LOG.c.member_id == bindparam("member_id"),
+                                          _LOG.c.week == bindparam("week"))
+_CREATE = insert(_LOG).returning(_LOG.c.id)
+_CHANGE = (update(_LOG).where(_LOG.c.id == bindparam("log_id"))
+           .values(content=bindparam("content"), hours=bindparam("hours"),
+                   late=bindparam("late"), version=bindparam("version"),
+                   updated_at=bindparam("now")))
+_ADD_VERSION = insert(_VERSION)
+_ADD_ATTACHMENT = insert(_ATTACHMENT)
+
+
+async def log_for_week(session: AsyncSession, member_id: int, week: str) -> LogView | None:
+    conn = await session.connection()
+    row = (await conn.execute(_FIND, {"member_id": member_id, "week": week})).first()
+    return LogView(*row) if row is not None else None
 
 
 async def save_log(
     session: AsyncSession,
     *,
-    member: Member,
+    member: MemberView,
     week: str,
     content: str,
     hours: float | None,
@@ -47,36 +75,40 @@ async def save_log(
     action: str,
     now: datetime,
     pictures: Sequence[Picture] = (),
-) -> WeeklyLog:
+    known_new: bool = False,
+) -> LogView:
     """Create the week's log, or replace or append to it; each outcome becomes a version.
 
     `action` is "create", "replace" or "append". Appending adds the new text after the
-    old and the hours together (a missing figure counts as none).
+    old and the hours together (a missing figure counts as none). `known_new` says the
+    caller has just seen that the week has no log, which saves a query.
     """
-    log = await log_for_week(session, member.id, week)
-    if log is None:
-        log = WeeklyLog(member_id=member.id, studio_id=member.studio_id, week=week,
-                        content=content, hours=hours, late=late, version=1,
-                        submitted_at=now, updated_at=now)
-        session.add(log)
+    conn = await session.connection()
+    old = None if known_new else await log_for_week(session, member.id, week)
+    if old is None:
+        log_id = (await conn.execute(_CREATE, {
+            "member_id": member.id, "studio_id": member.studio_id, "week": week,
+            "content": content, "hours": hours, "late": late, "version": 1,
+            "submitted_at": now, "updated_at": now,
+        })).scalar_one()
+        log = LogView(log_id, content, hours, late, 1, now)
         action = "create"
     else:
         if action == "append":
-            log.content = log.content + "\n" + content
-            if hours is not None or log.hours is not None:
-                log.hours = (log.hours or 0.0) + (hours or 0.0)
-        else:
-            log.content, log.hours = content, hours
-        log.version += 1
-        log.updated_at = now
-        log.late = log.late or late
-    await session.flush()
-    session.add(WeeklyLogVersion(log_id=log.id, version=log.version, action=action,
-                                 content=log.content, hours=log.hours, changed_at=now))
-    for pic in pictures:
-        session.add(LogAttachment(log_id=log.id, media_id=pic.media_id, pic_url=pic.pic_url,
-                                  created_at=now))
-    await session.flush()
+            content = old.content + "\n" + content
+            if hours is not None or old.hours is not None:
+                hours = (old.hours or 0.0) + (hours or 0.0)
+        log = LogView(old.id, content, hours, old.late or late, old.version + 1, old.submitted_at)
+        await conn.execute(_CHANGE, {"log_id": log.id, "content": log.content, "hours": log.hours,
+                                     "late": log.late, "version": log.version, "now": now})
+    await conn.execute(_ADD_VERSION, {"log_id": log.id, "version": log.version, "action": action,
+                                      "content": log.content, "hours": log.hours,
+                                      "changed_at": now})
+    if pictures:
+        await conn.execute(_ADD_ATTACHMENT, [
+            {"log_id": log.id, "media_id": p.media_id, "pic_url": p.pic_url, "created_at": now}
+            for p in pictures
+        ])
     return log
 
 
