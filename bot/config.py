@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -176,16 +178,17 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         raise ConfigError(f"--config {path}: not valid TOML ({exc})") from None
     finally:
         _CONFIG_FILE["path"] = None
-    templates = dict(toml_templates)
-    templates.update(_env_templates())
+    # WECHAT_TEMPLATE_<KIND> keys are open-ended, so they are gathered here, in the same
+    # precedence as every other key: .env, then the TOML file, then the environment.
+    dotenv = Path(".env")
+    templates = _templates(dotenv_values(dotenv).items()) if dotenv.is_file() else {}
+    templates.update(toml_templates)
+    templates.update(_templates(os.environ.items()))
     templates.update(settings.templates)
     settings.templates = templates
     return settings
 
 
-def _env_templates() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for key, value in os.environ.items():
-        if key.upper().startswith(TEMPLATE_PREFIX) and value:
-            found[key[len(TEMPLATE_PREFIX) :].lower()] = value
-    return found
+def _templates(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    prefix = len(TEMPLATE_PREFIX)
+    return {k[prefix:].lower(): v for k, v in pairs if k.upper().startswith(TEMPLATE_PREFIX) and v}

@@ -38,7 +38,8 @@ def test_trial_token_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 def test_environment_beats_toml_beats_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("WECHAT_TOKEN=from-dotenv\nWORKSHOP_BOT_PORT=9001\n"
-                                   "WECHAT_APP_ID=wx-dotenv\n")
+                                   "WECHAT_APP_ID=wx-dotenv\nWECHAT_TEMPLATE_MONTHLY_SUMMARY=tpl-m\n"
+                                   "WECHAT_TEMPLATE_WEEKLY_LOG_REMINDER=tpl-dotenv\n")
     toml = tmp_path / "bot.toml"
     toml.write_text('WECHAT_TOKEN = "from-toml"\nworkshop_bot_port = 9002\n'
                     'WECHAT_TEMPLATE_WEEKLY_LOG_REMINDER = "tpl-123"\n')
@@ -47,7 +48,7 @@ def test_environment_beats_toml_beats_dotenv(tmp_path: Path, monkeypatch: pytest
     assert s.wechat_token == "from-env"
     assert s.workshop_bot_port == 9002
     assert s.wechat_app_id == "wx-dotenv"
-    assert s.templates == {"weekly_log_reminder": "tpl-123"}
+    assert s.templates == {"weekly_log_reminder": "tpl-123", "monthly_summary": "tpl-m"}
 
 
 @pytest.mark.parametrize(

@@ -280,3 +280,10 @@ async def test_readyz_reports_an_unreachable_database(var_dir: Path) -> None:
         assert reply is not None and "抱歉" in reply
     finally:
         await service.client.close()
+
+
+async def test_a_large_body_under_the_limit_is_read_whole(svc: Service) -> None:
+    xml = text_xml("o-big", "周报 " + "很" * 15000, msg_id=11, create_time=svc.clock.ts)
+    assert 40 * 1024 < len(xml.encode()) < 64 * 1024
+    reply = await svc.text("o-big", "周报 " + "很" * 15000)
+    assert reply is not None and "绑定" in reply  # parsed in full: a refusal, not a 400

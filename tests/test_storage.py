@@ -1,0 +1,61 @@
+"""Storage behaviour that the endpoint tests cannot reach."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import db as storage_db
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+async def test_sqlite_waits_for_another_process_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster import in another process holds the write lock: we wait, then go on."""
+    path = tmp_path / "wb.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(db.engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    waits: list[float] = []
+    real_sleep = storage_db.asyncio.sleep
+
+    async def sleep_and_release(delay: float) -> None:
+        # The first retry is our cue: the other process finishes its transaction.
+        waits.append(delay)
+        if len(waits) == 1:
+            other.execute("COMMIT")
+        await real_sleep(0)
+
+    monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
+    try:
+        async with db.transaction() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        other.close()
+        await db.dispose()
+    assert len(waits) == 1
+
+
+async def test_sqlite_gives_up_after_the_wait_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wb.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(db.engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(storage_db, "SQLITE_LOCK_WAIT", 0.0)
+    try:
+        with pytest.raises(Exception, match="locked"):
+            async with db.transaction():
+                pass
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await db.dispose()
