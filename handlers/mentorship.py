@@ -8,7 +8,7 @@ from typing import Any
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
-from handlers.parsing import find_hours, format_hours, is_skip, parse_hours_answer
+from handlers.parsing import SKIPPED, find_hours, format_hours, hours_reply
 from storage.models import ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import PairView, active_pairs_of, add_checkin, checkin_view
 from storage.queries.outbox import enqueue
@@ -129,14 +129,13 @@ async def on_content(msg: Incoming, ctx: Ctx) -> Reply:
 @router.dialog(HOURS)
 async def on_hours(msg: Incoming, ctx: Ctx) -> Reply:
     data = ctx.dialog.data
-    text = msg.text or ""
-    if is_skip(text):
+    answer = hours_reply(msg.text or "")
+    if answer is None:
+        return Text(BAD_HOURS)
+    if answer == SKIPPED:
         data["hours_skipped"] = True
     else:
-        hours = parse_hours_answer(text)
-        if hours is None:
-            return Text(BAD_HOURS)
-        data["hours"] = hours
+        data["hours"] = answer
     return await _advance(ctx, data)
 
 

@@ -38,6 +38,16 @@ def parse_hours_answer(text: str) -> float | None:
     return 0.5 if _HALF.fullmatch(norm) else None
 
 
+SKIPPED = "skipped"
+
+
+def hours_reply(text: str) -> float | str | None:
+    """An answer to "how many hours? (or 跳过)": the hours, SKIPPED, or None if unreadable."""
+    if is_skip(text):
+        return SKIPPED
+    return parse_hours_answer(text)
+
+
 def is_skip(text: str) -> bool:
     return normalise(text).strip() in SKIP_WORDS
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
-from handlers.parsing import format_hours, is_skip, is_yes, parse_hours_answer
+from handlers.parsing import SKIPPED, format_hours, hours_reply, is_yes
 from storage.calendar import iso_week, previous_week, week_label, week_monday
 from storage.models import ROLE_LEADER, ROLE_MEMBER
 from storage.queries.weekly_logs import (
@@ -161,14 +161,10 @@ async def on_content(msg: Incoming, ctx: Ctx) -> Reply:
 @router.dialog(HOURS)
 async def on_hours(msg: Incoming, ctx: Ctx) -> Reply:
     data = ctx.dialog.data
-    text = msg.text or ""
-    if is_skip(text):
-        data["hours"] = None
-    else:
-        hours = parse_hours_answer(text)
-        if hours is None:
-            return Text(BAD_HOURS)
-        data["hours"] = hours
+    answer = hours_reply(msg.text or "")
+    if answer is None:
+        return Text(BAD_HOURS)
+    data["hours"] = None if answer == SKIPPED else answer
     ctx.dialog.go(CONFIRM, data)
     content = _draft_text(data)
     preview = content if len(content) <= 300 else content[:300] + "……"

@@ -110,6 +110,15 @@ async def import_roster_text(svc: Service, path: Path, text: str) -> None:
                            today=svc.clock.now.date())
 
 
+async def roster_service(database_url: str, var_dir: str, roster_dir: Path, roster: str,
+                         openids: dict[str, str], now: datetime) -> Service:
+    """A service on a fresh roster with these members bound, its clock at `now`."""
+    service = await start_service(make_settings(database_url, var_dir), clock=FakeClock(now))
+    await import_roster_text(service, roster_dir / "roster.csv", roster)
+    await bind_members(service, openids)
+    return service
+
+
 def make_settings(database_url: str, var_dir: str, *, api_base: str = "http://127.0.0.1:9",
                   aes_key: str | None = AES_KEY, app_id: str = APP_ID,
                   token: str = TOKEN) -> Settings:

@@ -16,14 +16,7 @@ from bot.simulator import text_xml
 from storage.models import CheckIn, OutboxMessage
 from storage.queries.invites import member_by_employee_no
 from storage.queries.outbox import outbox_for
-from tests.support import (
-    FakeClock,
-    Service,
-    bind_members,
-    import_roster_text,
-    make_settings,
-    start_service,
-)
+from tests.support import Service, roster_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -42,10 +35,8 @@ FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 async def svc(database_url: str, var_dir: Path,
               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    service = await start_service(make_settings(database_url, str(var_dir)),
-                                  clock=FakeClock(FRIDAY))
-    await import_roster_text(service, tmp_path_factory.mktemp("r") / "roster.csv", ROSTER)
-    await bind_members(service, OPENIDS)
+    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
+                                   ROSTER, OPENIDS, FRIDAY)
     yield service
     await service.client.close()
 
