@@ -11,19 +11,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import DateTime, MetaData, event, make_url
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
-    AsyncTransaction,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from storage.inline import InlineSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -138,12 +138,20 @@ class Database:
             kwargs["max_overflow"] = 10
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._sync_engine: Engine | None = None
         if self.sqlite:
-            _tune_sqlite(self.engine)
-        _track_writes(self.engine)
+            _tune_sqlite(self.engine.sync_engine)
+            # Transactions run on a synchronous engine over the same file (see inline.py).
+            self._sync_engine = create_engine(
+                f"sqlite:///{_sqlite_path(url)}", echo=echo, pool_size=1, max_overflow=0,
+                connect_args={"isolation_level": None, "check_same_thread": False},
+            )
+            _tune_sqlite(self._sync_engine)
+            _track_writes(self._sync_engine)
+        _track_writes(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.sqlite else None
-        self._writer: AsyncConnection | None = None
+        self._writer: Connection | None = None
 
     @property
     def dialect(self) -> str:
@@ -160,18 +168,18 @@ class Database:
         async with self._write_lock:
             conn, tx = await self._begin_sqlite()
             # The session joins the connection's transaction; committing is ours.
-            session = AsyncSession(bind=conn, expire_on_commit=False)
+            session = InlineSession(conn)
             try:
                 yield session
-                await session.flush()
-                await tx.commit()
+                session.sync_session.flush()
+                tx.commit()
             except BaseException:
-                await tx.rollback()
+                tx.rollback()
                 raise
             finally:
-                await session.close()
+                session.sync_session.close()
 
-    async def _begin_sqlite(self) -> tuple[AsyncConnection, AsyncTransaction]:
+    async def _begin_sqlite(self) -> tuple[Connection, RootTransaction]:
         """The writer connection with a transaction open, holding SQLite's write lock.
 
         One connection stays checked out for all of this process's transactions: they
@@ -179,12 +187,13 @@ class Database:
         """
         delay = 0.005
         deadline = time.monotonic() + SQLITE_LOCK_WAIT
+        assert self._sync_engine is not None
         while True:
             conn = self._writer
             if conn is None or conn.closed or conn.invalidated:
-                conn = self._writer = await self.engine.connect()
+                conn = self._writer = self._sync_engine.connect()
             try:
-                return conn, await conn.begin()
+                return conn, conn.begin()
             except (OperationalError, sqlite3.OperationalError) as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
@@ -195,26 +204,28 @@ class Database:
 
     async def dispose(self) -> None:
         if self._writer is not None:
-            await self._writer.close()
+            self._writer.close()
             self._writer = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
         await self.engine.dispose()
 
 
 WROTE = "workshop_bot_wrote"
 
 
-def _track_writes(engine: AsyncEngine) -> None:
+def _track_writes(engine: Engine) -> None:
     """Note on the connection whether the current transaction changed anything.
 
     The dispatcher gives a message that changed nothing a cheaper, write-behind record
     (see bot.dispatcher); this is how it knows, without trusting each handler to say so.
     """
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _reset(conn: Any) -> None:
         conn.info[WROTE] = False
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine, "before_cursor_execute")
     def _note(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
               _many: bool) -> None:
         if not statement.lstrip()[:6].upper().startswith("SELECT"):
@@ -228,8 +239,8 @@ async def transaction_wrote(session: AsyncSession) -> bool:
     return bool(conn.info.get(WROTE, True))
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -241,14 +252,16 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a busy database shows up here,
-        # where Database._begin can wait for it, and never mid-transaction.
+        # where Database._begin_sqlite can wait for it, and never mid-transaction.
         driver = conn.connection.driver_connection
-        if isinstance(driver, InlineSQLiteConnection) and driver._connection is not None:
+        if isinstance(driver, InlineSQLiteConnection):
+            driver = driver._connection
+        if isinstance(driver, sqlite3.Connection):
             # Straight to sqlite3: this runs once per message, and the full statement
             # machinery costs more than the statement.
-            driver._connection.execute("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
