@@ -6,7 +6,7 @@ row is buffered and written in batches, and its reply is kept here so that WeCha
 retry gets the same answer without a database round trip. Messages that wrote
 something are recorded in their own transaction (see Dispatcher._apply).
 
-If the process dies, the rows of the last half second are lost from the audit log; no
+If the process dies, the rows of the last fraction of a second are lost from the audit log; no
 user-visible effect is, since those messages had none.
 """
 
@@ -25,8 +25,8 @@ from storage.queries.members import touch_members
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 0.5  # seconds
-FLUSH_AT = 500  # pending rows that trigger an early flush
+FLUSH_INTERVAL = 0.2  # seconds
+FLUSH_AT = 100  # pending rows that trigger an early flush: small batches keep pauses short
 RECENT_LIMIT = 50_000  # replies remembered for retries (WeChat retries within ~15 s)
 
 
