@@ -7,10 +7,9 @@ Also owns the reply budget: a message whose handler outruns it is answered with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -59,25 +58,52 @@ class _Inflight:
     waiters: int = 0
 
 
+async def _finished_within(task: asyncio.Task[Outcome], seconds: float) -> bool:
+    """Wait for `task` up to `seconds`; unlike wait_for, never cancel it."""
+    if task.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(seconds, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()
+
+
 class KeyedLocks:
     """One asyncio lock per key, dropped when nobody holds or waits for it."""
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+    async def acquire(self, key: str) -> None:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            await lock.acquire()
+        except BaseException:
+            self._forget(key)
+            raise
+
+    def release(self, key: str) -> None:
+        self._locks[key][0].release()
+        self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
 
 
 class Dispatcher:
@@ -126,9 +152,7 @@ class Dispatcher:
         if self._watchers:
             async with self._changed:
                 self._changed.notify_all()
-        # asyncio.wait, unlike wait_for, leaves the task running when time is up.
-        done, _pending = await asyncio.wait((entry.task,), timeout=self.reply_budget)
-        if not done:
+        if not await _finished_within(entry.task, self.reply_budget):
             if first:
                 entry.deferred = True
                 self._keep(self._follow_up_later(msg, entry))
@@ -189,23 +213,30 @@ class Dispatcher:
     # -- one message, once ------------------------------------------------------------
 
     async def _process(self, msg: Incoming) -> Outcome:
-        async with self._locks.hold(msg.openid):
-            try:
-                return await self._apply(msg)
-            except IntegrityError:
-                # Another process recorded the same delivery between our check and our
-                # insert; everything we did was rolled back, so answer as it did.
-                async with self.db.transaction() as session:
-                    row = await inbound_by_key(session, msg.dedupe_key)
-                if row is not None:
-                    return Outcome(from_record(row.reply), replayed=True,
-                                   deferred=row.status == "deferred")
-                log.exception("integrity error handling a message from %s", mask(msg.openid))
-            except Exception:
-                log.exception("handler failed for a %s from %s", msg.msg_type, mask(msg.openid))
-            self.metrics.handler_errors.inc()
-            # Nothing was recorded, so WeChat's retry (or the user's resend) runs it afresh.
-            return Outcome(Text(APOLOGY), failed=True)
+        # Acquire/release rather than a context manager: this runs for every message.
+        await self._locks.acquire(msg.openid)
+        try:
+            return await self._process_locked(msg)
+        finally:
+            self._locks.release(msg.openid)
+
+    async def _process_locked(self, msg: Incoming) -> Outcome:
+        try:
+            return await self._apply(msg)
+        except IntegrityError:
+            # Another process recorded the same delivery between our check and our
+            # insert; everything we did was rolled back, so answer as it did.
+            async with self.db.transaction() as session:
+                row = await inbound_by_key(session, msg.dedupe_key)
+            if row is not None:
+                return Outcome(from_record(row.reply), replayed=True,
+                               deferred=row.status == "deferred")
+            log.exception("integrity error handling a message from %s", mask(msg.openid))
+        except Exception:
+            log.exception("handler failed for a %s from %s", msg.msg_type, mask(msg.openid))
+        self.metrics.handler_errors.inc()
+        # Nothing was recorded, so WeChat's retry (or the user's resend) runs it afresh.
+        return Outcome(Text(APOLOGY), failed=True)
 
     async def _apply(self, msg: Incoming) -> Outcome:
         recent = self.writer.seen(msg.dedupe_key)

@@ -57,7 +57,7 @@ class WeChatEndpoint:
         self.metrics = metrics
 
     def _reject(self, request: web.Request, exc: Rejected) -> web.Response:
-        self.metrics.requests.labels(outcome="rejected").inc()
+        self.metrics.count("rejected")
         log.warning(
             "rejected %s /wechat from %s: %s", request.method, request.remote, exc.reason
         )
@@ -86,7 +86,7 @@ class WeChatEndpoint:
             self._check_plain_signature(request.query, timestamp)
         except Rejected as exc:
             return self._reject(request, exc)
-        self.metrics.requests.labels(outcome="verified").inc()
+        self.metrics.count("verified")
         return web.Response(text=request.query.get("echostr", ""))
 
     async def post(self, request: web.Request) -> web.Response:
@@ -100,7 +100,7 @@ class WeChatEndpoint:
             # Never a 5xx for a signed, well-formed request: WeChat would retry and the
             # user would see "该公众号暂时无法提供服务".
             log.exception("could not answer a %s from %s", msg.msg_type, mask(msg.openid))
-            self.metrics.requests.labels(outcome="error").inc()
+            self.metrics.count("error")
             xml = render(Text(APOLOGY), to_user=msg.openid, from_user=msg.account, now=self.clock())
             if encrypted and self.crypto is not None and xml is not None:
                 xml = self.crypto.encrypt_message(xml, nonce, str(int(self.clock().timestamp())))
@@ -114,7 +114,7 @@ class WeChatEndpoint:
             else "replayed" if outcome.replayed
             else "replied"
         )
-        self.metrics.requests.labels(outcome=label).inc()
+        self.metrics.count(label)
         now = self.clock()
         xml = render(outcome.reply, to_user=msg.openid, from_user=msg.account, now=now)
         if xml is None:

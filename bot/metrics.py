@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 
@@ -34,6 +36,15 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+
+        self._outcomes: dict[str, Any] = {}
+
+    def count(self, outcome: str) -> None:
+        """One request by outcome; the labelled child is looked up once per outcome."""
+        child = self._outcomes.get(outcome)
+        if child is None:
+            child = self._outcomes[outcome] = self.requests.labels(outcome=outcome)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

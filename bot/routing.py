@@ -189,12 +189,16 @@ class RouteTable:
         self.routes = sorted(flat, key=lambda r: r.tier)  # sort is stable
         self.on_refused = on_refused
         self.commands = [r.command for r in flat if r.command is not None]
+        self._by_role: dict[str, list[Command]] = {}
         self._by_click = {
             r.command.click_key: r for r in flat if r.command is not None and r.command.click_key
         }
 
     def commands_for(self, role: str) -> list[Command]:
-        return [c for c in self.commands if c.allows(role)]
+        found = self._by_role.get(role)
+        if found is None:
+            found = self._by_role[role] = [c for c in self.commands if c.allows(role)]
+        return found
 
     def resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
         text = msg.text

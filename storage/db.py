@@ -152,6 +152,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer: Connection | None = None
+        self._session: InlineSession | None = None
 
     @property
     def dialect(self) -> str:
@@ -167,17 +168,21 @@ class Database:
         assert self._write_lock is not None
         async with self._write_lock:
             conn, tx = await self._begin_sqlite()
-            # The session joins the connection's transaction; committing is ours.
-            session = InlineSession(conn)
+            # The session joins the connection's transaction; committing is ours. One
+            # session object serves every transaction on the writer connection: they
+            # never overlap, and close() below leaves it empty.
+            inline = self._session
+            if inline is None or inline.sync_session.bind is not conn:
+                inline = self._session = InlineSession(conn)
             try:
-                yield session
-                session.sync_session.flush()
+                yield inline
+                inline.sync_session.flush()
                 tx.commit()
             except BaseException:
                 tx.rollback()
                 raise
             finally:
-                session.sync_session.close()
+                inline.sync_session.close()
 
     async def _begin_sqlite(self) -> tuple[Connection, RootTransaction]:
         """The writer connection with a transaction open, holding SQLite's write lock.
@@ -203,6 +208,7 @@ class Database:
             delay = min(delay * 2, 0.1)
 
     async def dispose(self) -> None:
+        self._session = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
