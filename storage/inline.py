@@ -11,6 +11,7 @@ AsyncSession: there, concurrency is the point.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect
@@ -80,3 +81,13 @@ class InlineSession(AsyncSession):
 
     async def close(self) -> None:
         self.sync_session.close()
+
+
+def raw_sqlite(conn: object) -> sqlite3.Connection | None:
+    """The sqlite3 connection under an inline connection, for the few statements that run
+    on every message (see storage.queries.sender); None on any other database."""
+    if isinstance(conn, InlineConnection):
+        driver = conn.sync_connection.connection.dbapi_connection
+        if isinstance(driver, sqlite3.Connection):
+            return driver
+    return None
