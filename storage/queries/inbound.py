@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -57,22 +58,25 @@ async def record_inbound(session: AsyncSession, row: dict[str, Any]) -> None:
     await conn.execute(_INSERT, row)
 
 
+@functools.cache
+def _insert_new(dialect: str) -> Executable:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
 async def record_inbound_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Record deliveries that changed nothing; one already recorded elsewhere is skipped."""
     if not rows:
         return
     conn = await session.connection()
-    # Dialect modules are imported here: the app needs only the one it runs on.
-    stmt: Executable
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await conn.execute(stmt, list(rows))
+    # Dialect modules are imported on first use: the app needs only the one it runs on.
+    await conn.execute(_insert_new(conn.dialect.name), list(rows))
 
 
 async def mark_inbound_deferred(session: AsyncSession, dedupe_key: str) -> None:
