@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
 from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
@@ -67,40 +66,6 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-class InlineSQLiteConnection(aiosqlite.Connection):
-    """aiosqlite's interface, with each call run in place instead of in a worker thread.
-
-    A statement on a local SQLite file takes microseconds, while aiosqlite's hand-off
-    to its thread and back costs ~60 µs per call (several per statement): most of a
-    short transaction. Running inline blocks the event loop only for the statement
-    itself. The one call that can wait long, taking the write lock while another
-    process holds it, is made non-blocking (busy_timeout=0) and retried
-    asynchronously by Database.transaction.
-    """
-
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    async def _connect(self) -> InlineSQLiteConnection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
-
-    def __await__(self) -> Generator[Any, None, InlineSQLiteConnection]:
-        return self._connect().__await__()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    async def close(self) -> None:
-        self.stop()
-
-
 def _sqlite_path(url: str) -> str:
     return make_url(url).database or ":memory:"
 
@@ -118,35 +83,25 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.sqlite:
-            path = _sqlite_path(url)
-
-            async def connect_inline() -> InlineSQLiteConnection:
-                def connector() -> sqlite3.Connection:
-                    # isolation_level=None: we issue BEGIN ourselves (see _tune_sqlite).
-                    return sqlite3.connect(path, isolation_level=None)
-
-                return await InlineSQLiteConnection(connector, 64)
-
-            kwargs["async_creator"] = connect_inline
-            # One writer connection stays out (see _begin_sqlite); the rest serve
-            # migrations and other one-off users of the engine.
-            kwargs["pool_size"] = 2
-            kwargs["max_overflow"] = 2
-        else:
+        if not self.sqlite:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
             kwargs["pool_pre_ping"] = True
+        # On SQLite this engine serves only migrations and schema checks; every
+        # transaction runs on the synchronous engine below (see storage/inline.py).
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sync_engine: Engine | None = None
         if self.sqlite:
-            _tune_sqlite(self.engine.sync_engine)
-            # Transactions run on a synchronous engine over the same file (see inline.py).
+            # aiosqlite runs in its own thread, so waiting there for a lock is harmless.
+            _pragmas(self.engine.sync_engine, busy_timeout_ms=5000)
             self._sync_engine = create_engine(
                 f"sqlite:///{_sqlite_path(url)}", echo=echo, pool_size=1, max_overflow=0,
                 connect_args={"isolation_level": None, "check_same_thread": False},
             )
-            _tune_sqlite(self._sync_engine)
+            # This one runs on the event loop: never wait inside SQLite (that would block
+            # every other request); Database._begin_sqlite waits asynchronously instead.
+            _pragmas(self._sync_engine, busy_timeout_ms=0)
+            _begin_immediate(self._sync_engine)
             _track_writes(self._sync_engine)
         _track_writes(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -245,7 +200,7 @@ async def transaction_wrote(session: AsyncSession) -> bool:
     return bool(conn.info.get(WROTE, True))
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _pragmas(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -253,21 +208,16 @@ def _tune_sqlite(engine: Engine) -> None:
         # WAL with synchronous=NORMAL survives a crash of the process; a power cut can
         # lose the last transactions but never corrupts the file.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Never wait inside SQLite: that would block the event loop (see Database._begin).
-        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+
+def _begin_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a busy database shows up here,
         # where Database._begin_sqlite can wait for it, and never mid-transaction.
-        driver = conn.connection.driver_connection
-        if isinstance(driver, InlineSQLiteConnection):
-            driver = driver._connection
-        if isinstance(driver, sqlite3.Connection):
-            # Straight to sqlite3: this runs once per message, and the full statement
-            # machinery costs more than the statement.
-            driver.execute("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to sqlite3: this runs once per message, and the statement machinery
+        # costs more than the statement.
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
