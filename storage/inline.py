@@ -12,6 +12,7 @@ AsyncSession: there, concurrency is the point.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect
@@ -91,3 +92,8 @@ def raw_sqlite(conn: object) -> sqlite3.Connection | None:
         if isinstance(driver, sqlite3.Connection):
             return driver
     return None
+
+
+def sqlite_datetime(moment: datetime) -> str:
+    """An aware datetime as SQLAlchemy stores a UTCDateTime on SQLite (naive UTC text)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

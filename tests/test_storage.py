@@ -59,3 +59,28 @@ async def test_sqlite_gives_up_after_the_wait_limit(
         other.execute("ROLLBACK")
         other.close()
         await db.dispose()
+
+
+async def test_raw_and_core_writes_of_the_inbound_log_agree(tmp_path: Path) -> None:
+    """The SQLite fast path encodes times and JSON exactly as SQLAlchemy reads them."""
+    from datetime import UTC, datetime
+
+    from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound_batch
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'wb.db'}")
+    await upgrade(db.engine)
+    at = datetime(2026, 11, 20, 8, 0, 1, 123456, tzinfo=UTC)
+    row = inbound_row(dedupe_key="m:o:1", openid="o", msg_type="text", event=None,
+                      content="帮助", received_at=at, status="done",
+                      reply={"type": "text", "content": "您好"})
+    try:
+        async with db.transaction() as session:
+            await record_inbound_batch(session, [row, row])  # the duplicate is skipped
+        async with db.transaction() as session:
+            stored = await inbound_by_key(session, "m:o:1")
+        assert stored is not None
+        assert stored.received_at == at
+        assert stored.reply == {"type": "text", "content": "您好"}
+        assert stored.content == "帮助"
+    finally:
+        await db.dispose()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
+from storage.db import WROTE
+from storage.inline import raw_sqlite, sqlite_datetime
 from storage.models import InboundMessage
 
 _TABLE = cast(Table, InboundMessage.__table__)
@@ -70,11 +74,40 @@ def _insert_new(dialect: str) -> Executable:
     return sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
+@functools.cache
+def _sqlite_insert_new() -> tuple[str, tuple[str, ...]]:
+    from sqlalchemy.dialects import sqlite
+
+    stmt = cast(ClauseElement, _insert_new("sqlite"))
+    compiled = cast(SQLCompiler, stmt.compile(dialect=sqlite.dialect(), column_keys=_COLUMNS))
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+_COLUMNS = ["dedupe_key", "openid", "msg_type", "event", "content", "received_at", "status",
+            "reply"]
+
+
 async def record_inbound_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Record deliveries that changed nothing; one already recorded elsewhere is skipped."""
+    """Record deliveries that changed nothing; one already recorded elsewhere is skipped.
+
+    On the embedded SQLite the batch goes straight to sqlite3's executemany (it runs
+    several times a second under load, on the event loop), with the time and JSON
+    columns encoded as SQLAlchemy would.
+    """
     if not rows:
         return
     conn = await session.connection()
+    raw = raw_sqlite(conn)
+    if raw is not None:
+        sql, order = _sqlite_insert_new()
+        encode: dict[str, Callable[[Any], str]] = {"received_at": sqlite_datetime,
+                                                   "reply": json.dumps}
+        raw.executemany(sql, [
+            tuple(encode[k](r[k]) if k in encode and r[k] is not None else r[k] for k in order)
+            for r in rows
+        ])
+        conn.info[WROTE] = True
+        return
     # Dialect modules are imported on first use: the app needs only the one it runs on.
     await conn.execute(_insert_new(conn.dialect.name), list(rows))
 
