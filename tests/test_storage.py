@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,26 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 
-async def test_sqlite_waits_for_another_process_write_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A roster import in another process holds the write lock: we wait, then go on."""
+@pytest.fixture
+async def held_elsewhere(tmp_path: Path) -> AsyncIterator[tuple[Database, sqlite3.Connection]]:
+    """A database whose write lock another process (a plain sqlite3 connection) holds."""
     path = tmp_path / "wb.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     await upgrade(db.engine)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
+    yield db, other
+    if other.in_transaction:
+        other.execute("ROLLBACK")
+    other.close()
+    await db.dispose()
+
+
+async def test_sqlite_waits_for_another_process_write_lock(
+    held_elsewhere: tuple[Database, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster import in another process holds the write lock: we wait, then go on."""
+    db, other = held_elsewhere
     waits: list[float] = []
     real_sleep = storage_db.asyncio.sleep
 
@@ -33,32 +45,19 @@ async def test_sqlite_waits_for_another_process_write_lock(
         await real_sleep(0)
 
     monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
-    try:
-        async with db.transaction() as session:
-            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
-    finally:
-        other.close()
-        await db.dispose()
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
     assert len(waits) == 1
 
 
 async def test_sqlite_gives_up_after_the_wait_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    held_elsewhere: tuple[Database, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "wb.db"
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await upgrade(db.engine)
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+    db, _other = held_elsewhere
     monkeypatch.setattr(storage_db, "SQLITE_LOCK_WAIT", 0.0)
-    try:
-        with pytest.raises(Exception, match="locked"):
-            async with db.transaction():
-                pass
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-        await db.dispose()
+    with pytest.raises(Exception, match="locked"):
+        async with db.transaction():
+            pass
 
 
 async def test_raw_and_core_writes_of_the_inbound_log_agree(tmp_path: Path) -> None:
