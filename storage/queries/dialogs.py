@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogState
-
-
-async def dialog_for(session: AsyncSession, openid: str) -> DialogState | None:
-    result = await session.execute(select(DialogState).where(DialogState.openid == openid))
-    return result.scalar_one_or_none()
 
 
 async def save_dialog(
@@ -40,8 +35,3 @@ async def save_dialog(
 
 async def clear_dialog(session: AsyncSession, openid: str) -> None:
     await session.execute(delete(DialogState).where(DialogState.openid == openid))
-
-
-async def purge_expired_dialogs(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(DialogState).where(DialogState.expires_at <= now))
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from storage.models import Member
 
@@ -17,13 +16,6 @@ _TOUCH = (
     .where(_MEMBER.c.id == bindparam("member_id"))
     .values(last_interaction_at=bindparam("now"))
 )
-
-
-async def member_by_openid(session: AsyncSession, openid: str) -> Member | None:
-    result = await session.execute(
-        select(Member).options(joinedload(Member.studio)).where(Member.openid == openid)
-    )
-    return result.scalar_one_or_none()
 
 
 async def touch_members(session: AsyncSession, last_seen: dict[int, datetime]) -> None:

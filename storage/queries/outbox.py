@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
@@ -42,7 +42,3 @@ async def outbox_for(session: AsyncSession, recipient_id: int) -> list[OutboxMes
         .order_by(OutboxMessage.id)
     )
     return list(rows)
-
-
-async def outbox_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count(OutboxMessage.id))) or 0)

@@ -112,21 +112,6 @@ async def save_log(
     return log
 
 
-async def log_versions(session: AsyncSession, log_id: int) -> list[WeeklyLogVersion]:
-    rows = await session.scalars(
-        select(WeeklyLogVersion).where(WeeklyLogVersion.log_id == log_id)
-        .order_by(WeeklyLogVersion.version)
-    )
-    return list(rows)
-
-
-async def log_attachments(session: AsyncSession, log_id: int) -> list[LogAttachment]:
-    rows = await session.scalars(
-        select(LogAttachment).where(LogAttachment.log_id == log_id).order_by(LogAttachment.id)
-    )
-    return list(rows)
-
-
 @dataclass(frozen=True)
 class WeekSubmissions:
     submitted: list[str]
