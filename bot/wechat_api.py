@@ -17,6 +17,15 @@ log = logging.getLogger(__name__)
 
 # Codes meaning "this access token is no good": refresh it and retry once.
 TOKEN_INVALID = frozenset({40001, 40014, 42001})
+# "System busy": worth another try after a pause.
+RETRYABLE = frozenset({-1})
+# This channel is closed for this user now (48-hour window over, or its quota used up):
+# the caller should try the next channel (a template message), not this one again.
+SWITCH_CHANNEL = frozenset({45015, 45047})
+# Retrying cannot help: unfollowed, bad openid, daily quota spent, template gone.
+PERMANENT = frozenset({43004, 40003, 45009, 40037, 43101})
+RETRY_DELAYS = (0.2, 1.0)  # seconds before the 2nd and 3rd attempt
+HTTP_REFUSED = -2  # our own code: the API answered 4xx, not JSON
 # Refresh a little before WeChat's stated expiry, so a token never dies mid-flight.
 TOKEN_MARGIN = timedelta(minutes=5)
 
@@ -35,12 +44,23 @@ class QRCode:
 
 
 class WeChatAPIError(WeChatClientException):
-    """WeChat answered with a non-zero errcode."""
+    """WeChat answered with a non-zero errcode (or not at all: errcode -1, transport)."""
 
     def __init__(self, errcode: int, errmsg: str) -> None:
         super().__init__(errcode, errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
+
+    @property
+    def kind(self) -> str:
+        """"retry", "switch_channel", "permanent" or "error": what the caller should do."""
+        if self.errcode in RETRYABLE:
+            return "retry"
+        if self.errcode in SWITCH_CHANNEL:
+            return "switch_channel"
+        if self.errcode in PERMANENT:
+            return "permanent"
+        return "error"
 
 
 class WeChatAPI:
@@ -52,6 +72,8 @@ class WeChatAPI:
         *,
         clock: Callable[[], datetime],
         timeout: float = 10.0,
+        max_in_flight: int = 20,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -62,6 +84,9 @@ class WeChatAPI:
         self._token: str | None = None
         self._token_expires_at: datetime | None = None
         self._token_lock = asyncio.Lock()
+        # WeChat throttles bursts; a bound on calls in flight keeps a fan-out polite.
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._retry_delays = retry_delays
 
     async def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -84,19 +109,33 @@ class WeChatAPI:
             )
             if self._token is not None and (fresh or (valid and not refresh)):
                 return self._token
-            data = await self._post_json(
-                "/cgi-bin/stable_token",
-                {
-                    "grant_type": "client_credential",
-                    "appid": self.app_id,
-                    "secret": self.app_secret,
-                    "force_refresh": refresh,
-                },
-            )
+            data = await self._fetch_token(refresh)
             self._token = str(data["access_token"])
             ttl = timedelta(seconds=int(data.get("expires_in", 7200)))
             self._token_expires_at = self._clock() + ttl - TOKEN_MARGIN
             return self._token
+
+    async def _fetch_token(self, refresh: bool) -> dict[str, Any]:
+        """stable_token (tokens stay valid across callers); /cgi-bin/token where it is missing."""
+        try:
+            return await self._post_json(
+                "/cgi-bin/stable_token",
+                {"grant_type": "client_credential", "appid": self.app_id,
+                 "secret": self.app_secret, "force_refresh": refresh},
+            )
+        except aiohttp.ClientResponseError as exc:
+            if exc.status != 404:
+                raise
+        log.info("stable_token unavailable; falling back to /cgi-bin/token")
+        http = await self._http()
+        params = {"grant_type": "client_credential", "appid": self.app_id,
+                  "secret": self.app_secret}
+        async with http.get(self.base_url + "/cgi-bin/token", params=params) as resp:
+            resp.raise_for_status()
+            data: dict[str, Any] = await resp.json(content_type=None)
+        if int(data.get("errcode", 0) or 0):
+            raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
+        return data
 
     async def _post_json(
         self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None
@@ -111,15 +150,30 @@ class WeChatAPI:
         return data
 
     async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        token = await self.access_token()
-        try:
-            return await self._post_json(path, payload, {"access_token": token})
-        except WeChatAPIError as exc:
-            if exc.errcode not in TOKEN_INVALID:
-                raise
-            log.info("access token rejected (errcode %s); refreshing once", exc.errcode)
-            token = await self.access_token(refresh=True)
-            return await self._post_json(path, payload, {"access_token": token})
+        """One API call: refresh a rejected token once; retry "busy", timeouts and 5xx."""
+        async with self._in_flight:
+            refreshed = False
+            for attempt in range(len(self._retry_delays) + 1):
+                token = await self.access_token()
+                try:
+                    return await self._post_json(path, payload, {"access_token": token})
+                except WeChatAPIError as exc:
+                    if exc.errcode in TOKEN_INVALID and not refreshed:
+                        log.info("access token rejected (errcode %s); refreshing once",
+                                 exc.errcode)
+                        await self.access_token(refresh=True)
+                        refreshed = True
+                        continue
+                    if exc.kind != "retry" or attempt == len(self._retry_delays):
+                        raise
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    # No answer, or a 5xx: the same as "system busy". A 4xx is our fault.
+                    status = getattr(exc, "status", 500)
+                    code = -1 if status >= 500 else HTTP_REFUSED
+                    if code != -1 or attempt == len(self._retry_delays):
+                        raise WeChatAPIError(code, f"{path}: {type(exc).__name__} {status}") from exc
+                await asyncio.sleep(self._retry_delays[attempt])
+            raise AssertionError("unreachable")
 
     async def create_qr_code(self, scene: str, expire_seconds: int) -> QRCode:
         """A temporary parametric QR code whose scan or follow carries `scene`."""
@@ -145,3 +199,41 @@ class WeChatAPI:
             "/cgi-bin/message/custom/send",
             {"touser": openid, "msgtype": "text", "text": {"content": content}},
         )
+
+    async def send_image(self, openid: str, media_id: str) -> None:
+        await self._call(
+            "/cgi-bin/message/custom/send",
+            {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}},
+        )
+
+    async def send_template(self, openid: str, template_id: str, fields: dict[str, str],
+                            url: str | None = None) -> str:
+        """A template message; returns WeChat's msgid. Values over 20 characters are cut
+        by WeChat anyway, so callers keep them to short facts."""
+        payload: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in fields.items()},
+        }
+        if url:
+            payload["url"] = url
+        data = await self._call("/cgi-bin/message/template/send", payload)
+        return str(data.get("msgid", ""))
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        await self._call("/cgi-bin/menu/create", menu)
+
+    async def upload_media(self, kind: str, filename: str, content: bytes) -> str:
+        """A temporary media upload (3 days); returns its media_id."""
+        async with self._in_flight:
+            token = await self.access_token()
+            form = aiohttp.FormData()
+            form.add_field("media", content, filename=filename)
+            http = await self._http()
+            async with http.post(self.base_url + "/cgi-bin/media/upload", data=form,
+                                 params={"access_token": token, "type": kind}) as resp:
+                resp.raise_for_status()
+                data: dict[str, Any] = await resp.json(content_type=None)
+        if int(data.get("errcode", 0) or 0):
+            raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
+        return str(data["media_id"])

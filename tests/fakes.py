@@ -27,6 +27,7 @@ class FakeWeChatAPI:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     valid_tokens: set[str] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)  # paths that answer 404
     server: TestServer | None = None
 
     def script(self, path: str, *answers: dict[str, Any]) -> None:
@@ -41,7 +42,12 @@ class FakeWeChatAPI:
         return self.calls_to(path)
 
     async def _record(self, request: web.Request) -> tuple[Call, dict[str, Any] | None]:
-        body = await request.json() if request.can_read_body else {}
+        body: dict[str, Any] = {}
+        if request.content_type == "application/json":
+            body = await request.json()
+        elif request.can_read_body:
+            form = await request.post()
+            body = {k: (v.filename if hasattr(v, "filename") else v) for k, v in form.items()}
         call = Call(request.path, dict(request.query), body)
         self.calls.append(call)
         async with self._changed:
@@ -50,6 +56,8 @@ class FakeWeChatAPI:
         return call, (queue.popleft() if queue else None)
 
     async def _token(self, request: web.Request) -> web.Response:
+        if request.path in self.missing:
+            return web.Response(status=404)
         _call, scripted = await self._record(request)
         if scripted is not None:
             return web.json_response(scripted)
@@ -63,6 +71,11 @@ class FakeWeChatAPI:
             return web.json_response(scripted)
         if call.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if request.path == "/cgi-bin/media/upload":
+            return web.json_response({"type": call.query.get("type"), "media_id": "MEDIA1",
+                                      "created_at": 1})
+        if request.path == "/cgi-bin/message/template/send":
+            return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": 200228332})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     def app(self) -> web.Application:
