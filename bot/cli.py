@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="codes for every unbound member of a studio, as CSV slips")
     inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
 
+    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
+    run = jobs_sub.add_parser("run", help="run a job at once and send what it queues")
+    run.add_argument("name", metavar="NAME")
+    run.add_argument("--now", metavar="ISO-8601", help="run as if at this time (default: now)")
+
     exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
     exp.add_argument("kind", choices=["logs", "checkins", "studios"], metavar="KIND",
                      help="logs, checkins or studios")
@@ -116,6 +123,20 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 print("workshop-bot invite: give EMPLOYEE_NO or --studio NAME", file=sys.stderr)
                 return 2
             return await admin.invite(settings, args.employee_no, now, qr=args.qr)
+        if args.command == "jobs":
+            if args.jobs_command == "list":
+                return await admin.jobs_list(settings, now)
+            at = now
+            if args.now:
+                try:
+                    at = datetime.fromisoformat(args.now)
+                except ValueError:
+                    print(f"workshop-bot jobs run: --now {args.now!r} is not ISO 8601",
+                          file=sys.stderr)
+                    return 2
+                if at.tzinfo is None:
+                    at = at.replace(tzinfo=settings.tz)
+            return await admin.jobs_run(settings, args.name, at)
         if args.command == "export":
             return await admin.export(settings, args.kind, args.format, args.output, now,
                                       week=args.week, month=args.month)

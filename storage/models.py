@@ -183,8 +183,32 @@ class OutboxMessage(Base):
     period: Mapped[str] = mapped_column(String(40))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     text: Mapped[str] = mapped_column(Text)
+    # Short facts for a template message, used when the 48-hour window is closed.
+    template_fields: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # pending → in_flight → sent | undeliverable | failed (see scheduled/delivery.py)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    channel: Mapped[str | None] = mapped_column(String(16))  # custom, template
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    result: Mapped[str | None] = mapped_column(Text)  # WeChat's answer, or why not sent
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    in_flight_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one period: what it queued and when."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (Index("ix_job_run_name_period", "name", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # already queued by an earlier run
 
 
 class BindAttempt(Base):

@@ -1,0 +1,1 @@
+"""The jobs: ``async def job(db, now, tz) -> JobReport``; see scheduled.scheduler for when."""

@@ -1,0 +1,130 @@
+"""The job table: names, schedules, working-day shifts, catch-up, and running a job once.
+
+A job has a nominal day (e.g. every Friday) and a time of day. It runs on the first
+working day on or after its nominal day — Chinese statutory calendar, holidays and
+调休 make-up days included — at that time. The scheduler fires every day at each job's
+time and asks :func:`due_on`; a job whose time passed while the service was down runs
+at start-up if it is still within the grace window. The outbox keys make any re-run
+harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from scheduled.jobs.report import JobReport
+from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
+from storage.calendar import iso_week
+from storage.db import Database
+from storage.queries.jobs import last_runs, period_done
+
+log = logging.getLogger(__name__)
+
+GRACE = timedelta(hours=6)
+LOOKBACK_DAYS = 14  # the longest holiday (Spring Festival) plus margin
+
+JobFn = Callable[[Database, datetime, tzinfo], Awaitable[JobReport]]
+
+
+def is_workday(day: date) -> bool:
+    """Statutory working day; weekdays where the calendar has no data for the year."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        log.warning("no statutory calendar for %s; treating Monday–Friday as working days",
+                    day.year)
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    weekdays: frozenset[int]  # nominal days (Monday = 0)
+    at: time  # local time of day
+    run: JobFn
+    period: Callable[[date], str]  # the period a run on that local day is for
+
+    def nominal(self, day: date) -> bool:
+        return day.weekday() in self.weekdays
+
+    @property
+    def schedule(self) -> str:
+        names = "一二三四五六日"
+        days = "、".join("周" + names[d] for d in sorted(self.weekdays))
+        return f"{days} {self.at:%H:%M}（遇节假日顺延到下一个工作日）"
+
+
+def due_on(spec: JobSpec, day: date) -> bool:
+    """Whether `day` is the working day a nominal day of `spec` lands on."""
+    if not is_workday(day):
+        return False
+    for back in range(LOOKBACK_DAYS):
+        candidate = day - timedelta(days=back)
+        if back and is_workday(candidate):
+            return False  # an earlier working day already took the nominal day
+        if spec.nominal(candidate):
+            return True
+    return False
+
+
+def next_run(spec: JobSpec, after: datetime, tz: tzinfo) -> datetime:
+    local = after.astimezone(tz)
+    day = local.date()
+    for _ in range(LOOKBACK_DAYS * 4):
+        at = datetime.combine(day, spec.at, tz)
+        if at > local and due_on(spec, day):
+            return at
+        day += timedelta(days=1)
+    raise RuntimeError(f"no run of {spec.name} in the next {LOOKBACK_DAYS * 4} days")
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec("weekly-log-reminder", "提醒本周还没交周报的成员", frozenset({4}), time(16, 0),
+                weekly_log_reminder, iso_week),
+    )
+}
+
+
+async def run_job(db: Database, name: str, now: datetime, tz: tzinfo) -> JobReport:
+    """Run `name` as if at `now`, whatever its schedule (`workshop-bot jobs run`)."""
+    report = await JOBS[name].run(db, now, tz)
+    log.info("job %s for %s: queued %d, already queued %d", name, report.period, report.queued,
+             report.skipped)
+    return report
+
+
+async def catch_up(db: Database, now: datetime, tz: tzinfo) -> list[JobReport]:
+    """At start-up: run each job whose time today passed less than GRACE ago, unless done."""
+    reports = []
+    local = now.astimezone(tz)
+    for spec in JOBS.values():
+        at = datetime.combine(local.date(), spec.at, tz)
+        if not (due_on(spec, local.date()) and at <= local < at + GRACE):
+            continue
+        async with db.transaction() as session:
+            if await period_done(session, spec.name, spec.period(local.date())):
+                continue
+        reports.append(await run_job(db, spec.name, now, tz))
+    return reports
+
+
+async def describe(db: Database, now: datetime, tz: tzinfo) -> list[tuple[str, str, str, str]]:
+    """(name, schedule, next run, last run) for `workshop-bot jobs list`."""
+    async with db.transaction() as session:
+        last = await last_runs(session)
+    rows = []
+    for spec in JOBS.values():
+        run = last.get(spec.name)
+        last_text = "从未运行" if run is None else (
+            f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.period}，排队 {run.queued}")
+        rows.append((spec.name, spec.schedule, f"{next_run(spec, now, tz):%Y-%m-%d %H:%M}",
+                     last_text))
+    return rows

@@ -1,0 +1,182 @@
+"""The weekly reminder, the outbox's delivery rules and the working-day calendar."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.wechat_api import WeChatAPI
+from scheduled.delivery import Deliverer
+from scheduled.scheduler import JOBS, catch_up, due_on, next_run, run_job
+from storage.models import JobRun, Member, OutboxMessage
+from storage.queries.outbox import claim_pending
+from tests.fakes import FakeWeChatAPI
+from tests.support import Service, roster_service
+
+ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
+甲工作室,甲领衔,L1,leader,,
+甲工作室,近期互动,M1,member,,
+甲工作室,久未互动,M2,member,,
+甲工作室,已交周报,M3,member,,
+甲工作室,取消关注,M4,member,,
+甲工作室,未绑定,M5,member,,
+,管理员,A1,admin,,
+"""
+OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "M4": "o-m4", "A1": "o-a1"}
+FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai
+TZ = ZoneInfo("Asia/Shanghai")
+SEND = "/cgi-bin/message/custom/send"
+TEMPLATE = "/cgi-bin/message/template/send"
+NAME = "weekly-log-reminder"
+
+
+@pytest.fixture(scope="module")
+async def svc(database_url: str, var_dir: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
+                                   ROSTER, OPENIDS, FRIDAY)
+    # M1 and L1 wrote to the account an hour ago; M2 three days ago; M4 unfollowed.
+    assert "已提交" in (await service.text("o-m3", "周报 本周完成点检") or "")
+    async with service.db.transaction() as session:
+        for no, at in (("M1", FRIDAY - timedelta(hours=1)), ("L1", FRIDAY - timedelta(hours=1)),
+                       ("M2", FRIDAY - timedelta(days=3))):
+            await session.execute(update(Member).where(Member.employee_no == no)
+                                  .values(last_interaction_at=at))
+        await session.execute(update(Member).where(Member.employee_no == "M4")
+                              .values(subscribed=False))
+    yield service
+    await service.client.close()
+
+
+@pytest.fixture
+def deliverer(svc: Service, fake_api: FakeWeChatAPI) -> Deliverer:
+    fake_api.calls.clear()
+    fake_api.scripted.clear()
+    api = WeChatAPI(fake_api.base_url, "wx", "secret", clock=svc.clock, retry_delays=(0, 0))
+    return Deliverer(svc.db, api, templates={"weekly_log_reminder": "TPL-REMIND"}, tz=TZ,
+                     clock=svc.clock)
+
+
+async def outbox(svc: Service) -> list[OutboxMessage]:
+    async with svc.db.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_reminder_queues_once_per_member_without_a_log(svc: Service) -> None:
+    report = await run_job(svc.db, NAME, FRIDAY, TZ)
+    assert (report.period, report.queued, report.skipped) == ("2026-W47", 3, 0)
+    assert report.notes == ["1 人尚未绑定微信，无法提醒"]  # M5; M4 unfollowed; M3 logged
+    rows = await outbox(svc)
+    assert len(rows) == 3 and all(r.kind == NAME and r.period == "2026-W47" for r in rows)
+    assert "11月22日（周日）24:00" in rows[0].text and "周报 内容" in rows[0].text
+    # Running it again — or on a second machine — queues nothing new.
+    again = await run_job(svc.db, NAME, FRIDAY + timedelta(minutes=5), TZ)
+    assert (again.queued, again.skipped) == (0, 3)
+    assert len(await outbox(svc)) == 3
+    async with svc.db.transaction() as session:
+        runs = list(await session.scalars(select(JobRun).order_by(JobRun.id)))
+    assert [(r.period, r.queued, r.skipped) for r in runs] == [("2026-W47", 3, 0),
+                                                               ("2026-W47", 0, 3)]
+    assert all(r.finished_at is not None for r in runs)
+
+
+async def test_channels_custom_then_template_by_the_48_hour_window(
+    svc: Service, deliverer: Deliverer, fake_api: FakeWeChatAPI
+) -> None:
+    # L1 and M1 wrote within 48 h: customer-service message. M2 did not: template.
+    fake_api.script(SEND, {"errcode": 0}, {"errcode": 45015, "errmsg": "response out of time"})
+    report = await deliverer.run()
+    assert report.outcomes == {"sent:custom": 1, "sent:template": 2}
+    templates = {c.body["touser"]: c.body for c in fake_api.calls_to(TEMPLATE)}
+    # M2 by the window; whichever of L1 and M1 met the 45015 by the switch.
+    assert "o-m2" in templates and len(set(templates) & {"o-l1", "o-m1"}) == 1
+    assert templates["o-m2"]["template_id"] == "TPL-REMIND"
+    assert templates["o-m2"]["data"]["thing1"] == {"value": "本周工作日志未提交"}
+    rows = await outbox(svc)
+    assert all(r.status == "sent" and r.attempts == 1 for r in rows)
+    # Nothing left: a second pass sends nothing.
+    assert (await deliverer.run()).total == 0
+
+
+async def test_unsubscribed_and_busy_and_no_template(svc: Service, deliverer: Deliverer,
+                                                     fake_api: FakeWeChatAPI) -> None:
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).values(last_interaction_at=FRIDAY))
+        ids = {m.employee_no: m.id for m in await session.scalars(select(Member))}
+    from storage.queries.outbox import enqueue_many
+
+    async with svc.db.transaction() as session:
+        await enqueue_many(session, "checkin-notice", "checkin:1", {
+            ids["M1"]: ("取消了关注的人", None), ids["M2"]: ("系统繁忙的人", None),
+            ids["L1"]: ("窗口已过的人", None)}, FRIDAY)
+        await session.execute(update(Member).where(Member.employee_no == "L1")
+                              .values(last_interaction_at=FRIDAY - timedelta(days=3)))
+    fake_api.script(SEND, {"errcode": 43004, "errmsg": "require subscribe"},
+                    *[{"errcode": -1, "errmsg": "system busy"}] * 3)
+    first = await deliverer.run()
+    assert first.outcomes == {"undeliverable": 2, "pending": 1}
+    rows = {r.text: r for r in await outbox(svc) if r.kind == "checkin-notice"}
+    assert rows["取消了关注的人"].status == "undeliverable" and "43004" in rows["取消了关注的人"].result
+    assert "没有配置模板" in rows["窗口已过的人"].result  # no WECHAT_TEMPLATE_CHECKIN_NOTICE
+    busy = rows["系统繁忙的人"]
+    assert busy.status == "pending" and busy.next_attempt_at is not None
+    async with svc.db.transaction() as session:
+        m1 = await session.scalar(select(Member).where(Member.employee_no == "M1"))
+    assert m1 is not None and m1.subscribed is False  # WeChat said so: no more pushes
+    # Not due yet; after the back-off it goes out.
+    assert (await deliverer.run()).total == 0
+    svc.clock.advance(minutes=2)
+    try:
+        assert (await deliverer.run()).outcomes == {"sent:custom": 1}
+    finally:
+        svc.clock.advance(minutes=-2)
+
+
+async def test_a_crash_mid_send_resends_only_what_was_in_flight(
+    svc: Service, deliverer: Deliverer, fake_api: FakeWeChatAPI
+) -> None:
+    from storage.queries.outbox import enqueue_many
+
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).values(last_interaction_at=FRIDAY, subscribed=True))
+        ids = [m.id for m in await session.scalars(select(Member).where(Member.openid.is_not(None)))]
+        await enqueue_many(session, "notice", "notice:7",
+                           {i: (f"通知 {i}", None) for i in ids}, FRIDAY)
+    # Half are sent; then the process dies holding the other half in flight.
+    assert (await deliverer.run(limit=3)).outcomes == {"sent:custom": 3}
+    async with svc.db.transaction() as session:
+        stuck = await claim_pending(session, svc.clock.now, 100)
+    assert len(stuck) == len(ids) - 3
+    assert (await deliverer.run()).total == 0  # in flight: not touched by a live worker
+    assert await deliverer.recover(svc.clock.now + timedelta(minutes=6)) == len(ids) - 3
+    await deliverer.run()
+    sends = [c.body["touser"] for c in fake_api.calls_to(SEND) if c.body["text"]["content"]
+             .startswith("通知")]
+    assert sorted(sends) == sorted(set(sends)) and len(sends) == len(ids)
+
+
+def test_holidays_and_make_up_days_move_the_reminder() -> None:
+    spec = JOBS[NAME]
+    assert due_on(spec, date(2026, 11, 20))  # an ordinary Friday
+    assert not due_on(spec, date(2026, 10, 2))  # National Day holiday
+    assert due_on(spec, date(2026, 10, 8))  # the first working day after it
+    assert due_on(spec, date(2026, 10, 9))  # that week's own Friday
+    assert not due_on(spec, date(2026, 10, 10))  # a make-up Saturday is no Friday
+    assert not due_on(spec, date(2026, 11, 21))
+    start = datetime(2026, 9, 30, 0, 0, tzinfo=UTC)
+    assert next_run(spec, start, TZ) == datetime(2026, 10, 8, 16, 0, tzinfo=TZ)
+
+
+async def test_a_run_missed_while_down_is_caught_up_within_the_grace_window(svc: Service) -> None:
+    # Next Friday, the service comes back at 19:00 (three hours late) and finds no run.
+    late = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    [report] = await catch_up(svc.db, late, TZ)
+    assert report.period == "2026-W48"
+    assert await catch_up(svc.db, late + timedelta(minutes=1), TZ) == []  # done now
+    # Back only after the 6-hour grace window (23:30): no catch-up.
+    assert await catch_up(svc.db, datetime(2026, 12, 4, 15, 30, tzinfo=UTC), TZ) == []
