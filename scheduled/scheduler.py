@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from scheduled.jobs.mentorship_reminder import mentorship_reminder
 from scheduled.jobs.report import JobReport
+from scheduled.jobs.weekly_leader_digest import weekly_leader_digest
 from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
-from storage.calendar import iso_week
+from storage.calendar import iso_week, previous_week
 from storage.db import Database
 from storage.queries.jobs import last_runs, period_done
 
@@ -45,19 +47,34 @@ def is_workday(day: date) -> bool:
 class JobSpec:
     name: str
     description: str
-    weekdays: frozenset[int]  # nominal days (Monday = 0)
+    nominal: Callable[[date], bool]  # the days it is meant for
+    when: str  # the same, in words
     at: time  # local time of day
     run: JobFn
     period: Callable[[date], str]  # the period a run on that local day is for
 
-    def nominal(self, day: date) -> bool:
-        return day.weekday() in self.weekdays
-
     @property
     def schedule(self) -> str:
-        names = "一二三四五六日"
-        days = "、".join("周" + names[d] for d in sorted(self.weekdays))
-        return f"{days} {self.at:%H:%M}（遇节假日顺延到下一个工作日）"
+        return f"{self.when} {self.at:%H:%M}（遇节假日顺延到下一个工作日）"
+
+
+def weekday(n: int) -> Callable[[date], bool]:
+    return lambda day: day.weekday() == n
+
+
+def month_of(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def previous_month(day: date) -> str:
+    first = day.replace(day=1) - timedelta(days=1)
+    return month_of(first)
+
+
+def previous_quarter(day: date) -> str:
+    q = (day.month - 1) // 3  # 0-based quarter of `day`; the one before it is reviewed
+    year, q = (day.year - 1, 4) if q == 0 else (day.year, q)
+    return f"{year}-Q{q}"
 
 
 def due_on(spec: JobSpec, day: date) -> bool:
@@ -87,8 +104,13 @@ def next_run(spec: JobSpec, after: datetime, tz: tzinfo) -> datetime:
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
-        JobSpec("weekly-log-reminder", "提醒本周还没交周报的成员", frozenset({4}), time(16, 0),
-                weekly_log_reminder, iso_week),
+        JobSpec("weekly-log-reminder", "提醒本周还没交周报的成员", weekday(4), "每周五",
+                time(16, 0), weekly_log_reminder, iso_week),
+        JobSpec("weekly-leader-digest", "给领衔人发上周周报提交情况和师徒打卡", weekday(0),
+                "每周一", time(9, 0), weekly_leader_digest,
+                lambda day: previous_week(iso_week(day))),
+        JobSpec("mentorship-reminder", "提醒两周没有打卡的师徒双方", weekday(2), "每周三",
+                time(10, 0), mentorship_reminder, iso_week),
     )
 }
 

@@ -21,7 +21,7 @@ from tests.support import Service, roster_service
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
 甲工作室,近期互动,M1,member,,
-甲工作室,久未互动,M2,member,,
+甲工作室,久未互动,M2,member,L1,
 甲工作室,已交周报,M3,member,,
 甲工作室,取消关注,M4,member,,
 甲工作室,未绑定,M5,member,,
@@ -180,3 +180,30 @@ async def test_a_run_missed_while_down_is_caught_up_within_the_grace_window(svc:
     assert await catch_up(svc.db, late + timedelta(minutes=1), TZ) == []  # done now
     # Back only after the 6-hour grace window (23:30): no catch-up.
     assert await catch_up(svc.db, datetime(2026, 12, 4, 15, 30, tzinfo=UTC), TZ) == []
+
+
+async def test_leader_digest_sums_up_last_week(svc: Service) -> None:
+    monday = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    report = await run_job(svc.db, "weekly-leader-digest", monday, TZ)
+    assert (report.period, report.queued) == ("2026-W47", 1)
+    [digest] = [r for r in await outbox(svc) if r.kind == "weekly-leader-digest"]
+    assert "甲工作室" in digest.text and "周报已交 1/6 人（16%）" in digest.text
+    assert "未交：甲领衔、近期互动、久未互动、取消关注、未绑定" in digest.text
+    assert "师徒打卡：0 次" in digest.text
+
+
+async def test_mentorship_reminder_reaches_both_sides_of_a_quiet_pair(svc: Service) -> None:
+    wednesday = datetime(2026, 12, 9, 2, 0, tzinfo=UTC)  # 10:00, 19 days after pairing
+    report = await run_job(svc.db, "mentorship-reminder", wednesday, TZ)
+    assert (report.period, report.queued) == ("2026-W50", 2)
+    texts = {r.recipient_id: r.text for r in await outbox(svc) if r.kind == "mentorship-reminder"}
+    assert any("您和徒弟久未互动结对 19 天" in t for t in texts.values())
+    assert any("您和师傅甲领衔结对 19 天" in t for t in texts.values())
+    # A check-in resets the clock: a week later nobody is reminded.
+    svc.clock.now = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+    try:
+        await svc.text("o-m2", "打卡 学习焊接 1小时")
+    finally:
+        svc.clock.now = FRIDAY
+    later = await run_job(svc.db, "mentorship-reminder", wednesday + timedelta(days=7), TZ)
+    assert later.queued == 0

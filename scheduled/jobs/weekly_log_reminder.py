@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduled.jobs.common import Messages, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import iso_week, week_label, week_monday
 from storage.db import Database
-from storage.queries.jobs import finish_job_run, missing_logs_for_week, start_job_run
-from storage.queries.outbox import enqueue_many, recipients_already_queued
+from storage.queries.jobs import missing_logs_for_week
 
 NAME = "weekly-log-reminder"
 
@@ -21,20 +23,13 @@ async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo) -> JobRep
     week = iso_week(now.astimezone(tz).date())
     sunday = week_monday(week) + timedelta(days=6)
     deadline = f"{sunday.month}月{sunday.day}日（周日）24:00"
-    report = JobReport(NAME, week)
-    async with db.transaction() as session:
-        run_id = await start_job_run(session, NAME, week, now)
+    fields = {"thing1": "本周工作日志未提交", "time2": f"{sunday.isoformat()} 24:00"}
+
+    async def compose(session: AsyncSession, report: JobReport) -> Messages:
         missing = await missing_logs_for_week(session, week)
-        done = await recipients_already_queued(session, NAME, week)
-        fields = {"thing1": "本周工作日志未提交", "time2": f"{sunday.isoformat()} 24:00"}
-        fresh: dict[int, tuple[str, dict[str, str] | None]] = {
-            r.id: (TEXT.format(name=r.name, week=week_label(week), deadline=deadline), fields)
-            for r in missing.reachable if r.id not in done
-        }
-        report.queued = await enqueue_many(session, NAME, week, fresh, now)
-        report.skipped = len(missing.reachable) - len(fresh)
         if missing.unbound:
             report.notes.append(UNBOUND_NOTE.format(n=missing.unbound))
-        await finish_job_run(session, run_id, queued=report.queued, skipped=report.skipped,
-                             now=now)
-    return report
+        return {r.id: (TEXT.format(name=r.name, week=week_label(week), deadline=deadline), fields)
+                for r in missing.reachable}
+
+    return await queue_run(db, NAME, week, now, compose)

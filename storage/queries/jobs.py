@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import JobRun, Member, WeeklyLog
+from storage.models import (
+    ROLE_LEADER,
+    CheckIn,
+    JobRun,
+    Member,
+    MentorshipPair,
+    Studio,
+    WeeklyLog,
+)
 from storage.queries.weekly_logs import LOG_WRITERS
 
 
@@ -65,3 +74,90 @@ async def period_done(session: AsyncSession, name: str, period: str) -> bool:
                                 JobRun.finished_at.is_not(None)).limit(1)
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class StalePair:
+    mentor_id: int
+    mentor_name: str
+    apprentice_id: int
+    apprentice_name: str
+    last_checkin: date | None
+    since: date  # the last check-in, or the pairing's start when there was none
+
+
+async def stale_pairs(session: AsyncSession, before: date) -> list[StalePair]:
+    """Active pairs whose last check-in (or, with none, whose start) is before `before`."""
+    mentor, apprentice = aliased(Member), aliased(Member)
+    last = (select(CheckIn.pair_id, func.max(CheckIn.checkin_date).label("last"))
+            .group_by(CheckIn.pair_id).subquery())
+    rows = (await session.execute(
+        select(mentor.id, mentor.name, apprentice.id, apprentice.name, last.c.last,
+               MentorshipPair.start_date)
+        .join(mentor, mentor.id == MentorshipPair.mentor_id)
+        .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+        .outerjoin(last, last.c.pair_id == MentorshipPair.id)
+        .where(MentorshipPair.end_date.is_(None),
+               func.coalesce(last.c.last, MentorshipPair.start_date) < before)
+        .order_by(MentorshipPair.id)
+    )).all()
+    return [StalePair(m, mn, a, an, lc, lc or start) for m, mn, a, an, lc, start in rows]
+
+
+async def reachable_members(session: AsyncSession, ids: set[int]) -> set[int]:
+    """Of `ids`, the active members who follow the account with a bound WeChat."""
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Member.id).where(Member.id.in_(list(ids)), Member.active.is_(True),
+                                Member.subscribed.is_(True), Member.openid.is_not(None))
+    )
+    return set(rows)
+
+
+@dataclass
+class StudioWeek:
+    studio_id: int
+    studio: str
+    leaders: list[int]
+    submitted: int
+    expected: int
+    missing: list[str]
+    checkins: int
+
+
+async def studio_weeks(session: AsyncSession, week: str, start: date, end: date
+                       ) -> list[StudioWeek]:
+    """Per studio, for a leader's digest: submissions for `week`, who is missing, and the
+    check-ins dated in [start, end). A few grouped queries, however many studios."""
+    logged = select(WeeklyLog.member_id).where(WeeklyLog.week == week).subquery()
+    writers = (await session.execute(
+        select(Member.studio_id, Member.name, Member.role, Member.id, logged.c.member_id)
+        .outerjoin(logged, logged.c.member_id == Member.id)
+        .where(Member.active.is_(True), Member.studio_id.is_not(None),
+               Member.role.in_(LOG_WRITERS))
+        .order_by(Member.studio_id, Member.employee_no)
+    )).all()
+    apprentice = aliased(Member)
+    checkins = dict((await session.execute(
+        select(apprentice.studio_id, func.count(CheckIn.id))
+        .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+        .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+        .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end)
+        .group_by(apprentice.studio_id)
+    )).all())
+    names = dict((await session.execute(select(Studio.id, Studio.name))).all())
+    by_studio: dict[int, StudioWeek] = {}
+    for studio_id, name, role, member_id, logged_id in writers:
+        sw = by_studio.get(studio_id)
+        if sw is None:
+            sw = by_studio[studio_id] = StudioWeek(studio_id, names[studio_id], [], 0, 0, [],
+                                                   int(checkins.get(studio_id, 0)))
+        if role == ROLE_LEADER:
+            sw.leaders.append(member_id)
+        sw.expected += 1
+        if logged_id is None:
+            sw.missing.append(name)
+        else:
+            sw.submitted += 1
+    return list(by_studio.values())
