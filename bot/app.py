@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.config import Settings
-from bot.dispatcher import Dispatcher, FollowUpSender
+from bot.dispatcher import Dispatcher
 from bot.endpoint import MAX_BODY, WeChatEndpoint
 from bot.metrics import Metrics
 from bot.routing import Router, RouteTable
 from bot.wechat_api import WeChatAPI
+from scheduled.delivery import Deliverer
+from scheduled.service import ScheduledService
 from storage.db import Database
 from storage.queries.health import database_answers
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 DB_KEY = web.AppKey("db", Database)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 METRICS_KEY = web.AppKey("metrics", Metrics)
+SCHEDULED_KEY = web.AppKey("scheduled", ScheduledService)
 
 
 def system_clock() -> datetime:
@@ -32,12 +35,18 @@ def system_clock() -> datetime:
 def create_app(
     settings: Settings,
     *,
-    wechat_api: FollowUpSender | None = None,
+    wechat_api: WeChatAPI | None = None,
     clock: Callable[[], datetime] | None = None,
     routers: Iterable[Router] | None = None,
     reply_budget: float | None = None,
+    deliver: bool = False,
+    run_jobs: bool = False,
 ) -> web.Application:
-    """Build the service. Nothing connects until the app starts."""
+    """Build the service. Nothing connects until the app starts.
+
+    `deliver` runs the outbox worker (when WeChat credentials or `wechat_api` are given);
+    `run_jobs` the job scheduler. `serve` turns both on; tests choose.
+    """
     from handlers import ROUTERS, on_refused
 
     clock = clock or system_clock
@@ -98,10 +107,19 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
 
+    deliverer = None
+    if deliver and wechat_api is not None:
+        deliverer = Deliverer(db, wechat_api, templates=settings.templates, tz=settings.tz,
+                              clock=clock)
+    background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs)
+    app[SCHEDULED_KEY] = background
+
     async def on_startup(_app: web.Application) -> None:
         dispatcher.writer.start()
+        await background.start()
 
     async def on_cleanup(_app: web.Application) -> None:
+        await background.stop()
         # Let late replies finish sending before the engine and client go away.
         if dispatcher.background:
             await asyncio.wait(dispatcher.background, timeout=10)

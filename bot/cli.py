@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (default WORKSHOP_BOT_PORT or 8080)")
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="do not run scheduled jobs in this process (it still sends the outbox)")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -86,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         if args.command == "serve":
-            return _run_fast(_serve(settings, args.host, args.port))
+            return _run_fast(_serve(settings, args.host, args.port,
+                                    run_jobs=not args.no_scheduler))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "chat":
@@ -189,7 +192,8 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0 if ok else 1
 
 
-async def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+async def _serve(settings: Settings, host: str | None, port: int | None, *,
+                 run_jobs: bool = True) -> int:
     from aiohttp import web
 
     from bot.app import create_app
@@ -197,7 +201,7 @@ async def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     trial = settings.ensure_token()
     if not await _migrate(settings, always=False):
         return 1
-    app = create_app(settings)
+    app = create_app(settings, deliver=True, run_jobs=run_jobs)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     # Everything allocated so far lives as long as the process: keep it out of the

@@ -211,6 +211,16 @@ class JobRun(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)  # already queued by an earlier run
 
 
+class Lease(Base):
+    """Who runs a singleton (the scheduler) among several processes, until when."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class BindAttempt(Base):
     """Wrong invite codes per openid, for the brute-force lockout."""
 

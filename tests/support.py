@@ -139,9 +139,12 @@ async def start_service(
     clock: FakeClock | None = None,
     routers: Iterable[Router] | None = None,
     reply_budget: float | None = None,
+    deliver: bool = False,
+    run_jobs: bool = False,
 ) -> Service:
     clock = clock or FakeClock()
-    app = create_app(settings, clock=clock, routers=routers, reply_budget=reply_budget)
+    app = create_app(settings, clock=clock, routers=routers, reply_budget=reply_budget,
+                     deliver=deliver, run_jobs=run_jobs)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     side = WeChatSide(settings.token, aes_key=settings.wechat_encoding_aes_key,

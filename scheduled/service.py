@@ -1,0 +1,102 @@
+"""What `serve` runs besides the endpoint: the delivery loop, and the job scheduler while
+this process holds the scheduler lease (so several processes run each job once)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from scheduled.delivery import Deliverer
+from scheduled.scheduler import GRACE, JOBS, catch_up, due_on, run_job
+from storage.db import Database
+from storage.queries.lease import hold_lease
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps
+LEASE = "scheduler"
+LEASE_TERM = timedelta(seconds=90)
+LEASE_RENEW = 30  # seconds: a dead leader's jobs move to another process within ~90 s
+
+
+class ScheduledService:
+    def __init__(self, db: Database, deliverer: Deliverer | None, *, tz: tzinfo,
+                 clock: Callable[[], datetime], run_jobs: bool) -> None:
+        self.db = db
+        self.deliverer = deliverer
+        self.tz = tz
+        self.clock = clock
+        self.run_jobs = run_jobs
+        self.holder = secrets.token_hex(8)
+        self.leader = False
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._scheduler: Any = None
+
+    def nudge(self) -> None:
+        """Something was queued: sweep the outbox now rather than at the next interval."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self.deliverer is not None:
+            await self.deliverer.recover(self.clock())
+            self._tasks.append(asyncio.create_task(self._deliver_forever()))
+        if self.run_jobs:
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            from apscheduler.triggers.cron import CronTrigger
+            from apscheduler.triggers.interval import IntervalTrigger
+
+            scheduler = AsyncIOScheduler(timezone=self.tz)
+            for spec in JOBS.values():
+                scheduler.add_job(self.fire, CronTrigger(hour=spec.at.hour, minute=spec.at.minute,
+                                                         timezone=self.tz),
+                                  args=[spec.name], id=spec.name, coalesce=True, max_instances=1,
+                                  misfire_grace_time=int(GRACE.total_seconds()))
+            scheduler.add_job(self.renew, IntervalTrigger(seconds=LEASE_RENEW), id="lease")
+            scheduler.start()
+            self._scheduler = scheduler
+            if await self.renew():
+                for report in await catch_up(self.db, self.clock(), self.tz):
+                    log.info("caught up %s for %s", report.name, report.period)
+                self.nudge()
+
+    async def renew(self) -> bool:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            leader = await hold_lease(session, LEASE, self.holder, now, now + LEASE_TERM)
+        if leader != self.leader:
+            log.info("this process %s the scheduler", "now runs" if leader else "no longer runs")
+        self.leader = leader
+        return leader
+
+    async def fire(self, name: str) -> None:
+        """A job's time of day came: run it if today is its (shifted) day and we lead."""
+        now = self.clock()
+        if not self.leader or not due_on(JOBS[name], now.astimezone(self.tz).date()):
+            return
+        await run_job(self.db, name, now, self.tz)
+        self.nudge()
+
+    async def _deliver_forever(self) -> None:
+        assert self.deliverer is not None
+        while True:
+            try:
+                await self.deliverer.run()
+            except Exception:
+                log.exception("outbox sweep failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), DELIVERY_INTERVAL)
+            self._wake.clear()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

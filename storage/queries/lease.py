@@ -1,0 +1,41 @@
+"""A lease in the database: one holder at a time, taken over when it lapses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
+
+from storage.models import Lease
+
+_LEASE = cast(Table, Lease.__table__)
+
+
+async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetime,
+                     until: datetime) -> bool:
+    """Take or renew `name` for `holder` until `until`; False if someone else holds it."""
+    result = await session.execute(
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
+        .values(holder=holder, expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        return True
+    # Nobody has held it yet: create it, unless another process just did.
+    conn = await session.connection()
+    stmt: Executable
+    values = {"name": name, "holder": holder, "expires_at": until}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(_LEASE).values(values).on_conflict_do_nothing(index_elements=["name"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(_LEASE).values(values).on_conflict_do_nothing(index_elements=["name"])
+    inserted = await conn.execute(stmt)
+    return getattr(inserted, "rowcount", 0) == 1
