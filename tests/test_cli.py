@@ -182,3 +182,31 @@ def test_bad_arguments_exit_nonzero(argv: list[str]) -> None:
     proc = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "usage" in proc.stderr
+
+
+async def test_jobs_list_and_run_now_with_the_fake_api(tmp_path: Path) -> None:
+    from tests.fakes import FakeWeChatAPI
+
+    assert run(tmp_path, "import-roster", str(ROSTER)).returncode == 0
+    listing = run(tmp_path, "jobs", "list")
+    assert listing.returncode == 0, listing.stderr
+    for name in ("weekly-log-reminder", "weekly-leader-digest", "mentorship-reminder"):
+        assert name in listing.stdout
+    assert "从未运行" in listing.stdout
+    fake = FakeWeChatAPI()
+    await fake.start()
+    try:
+        env = {**_env(), "WECHAT_APP_ID": "wx", "WECHAT_APP_SECRET": "s",
+               "WECHAT_API_BASE": fake.base_url, "WECHAT_TEMPLATE_WEEKLY_LOG_REMINDER": "T1"}
+        # Nobody is bound yet: the job says so and queues nothing.
+        cmd = [*CLI, "jobs", "run", "weekly-log-reminder", "--now", "2026-11-20T16:00:00"]
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        text = out.decode()
+        assert proc.returncode == 0, err.decode()
+        assert "2026-W47" in text and "新排队 0 条" in text and "11 人尚未绑定微信" in text
+    finally:
+        await fake.close()
+    assert run(tmp_path, "jobs", "run", "no-such-job").returncode == 2
