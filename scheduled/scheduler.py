@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
+from scheduled.jobs.monthly_summary import monthly_summary
 from scheduled.jobs.report import JobReport
 from scheduled.jobs.weekly_leader_digest import weekly_leader_digest
 from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
@@ -111,6 +112,9 @@ JOBS: dict[str, JobSpec] = {
                 lambda day: previous_week(iso_week(day))),
         JobSpec("mentorship-reminder", "提醒两周没有打卡的师徒双方", weekday(2), "每周三",
                 time(10, 0), mentorship_reminder, iso_week),
+        JobSpec("monthly-summary", "给领衔人发工作室月报，给管理员发全会月报和排名",
+                lambda day: day.day == 1, "每月 1 日", time(9, 0), monthly_summary,
+                previous_month),
     )
 }
 

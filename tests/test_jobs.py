@@ -207,3 +207,17 @@ async def test_mentorship_reminder_reaches_both_sides_of_a_quiet_pair(svc: Servi
         svc.clock.now = FRIDAY
     later = await run_job(svc.db, "mentorship-reminder", wednesday + timedelta(days=7), TZ)
     assert later.queued == 0
+
+
+async def test_monthly_summary_for_leaders_and_admins(svc: Service) -> None:
+    first = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 1 December, 09:00 in Shanghai
+    report = await run_job(svc.db, "monthly-summary", first, TZ)
+    assert (report.period, report.queued) == ("2026-11", 2)  # the leader and the admin
+    texts = [r.text for r in await outbox(svc) if r.kind == "monthly-summary"]
+    studio = next(t for t in texts if "工作室月报" in t)
+    # November is ISO weeks 45–48: 6 writers × 4 weeks; one log (M3's, week 47).
+    assert "周报：1/24 份（4%，上月无数据）" in studio
+    assert "最活跃：已交周报（1）" in studio
+    union = next(t for t in texts if "全会月报" in t)
+    assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 4%" in union
+    assert (await run_job(svc.db, "monthly-summary", first, TZ)).queued == 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
+    ROLE_ADMIN,
     ROLE_LEADER,
     CheckIn,
     JobRun,
@@ -161,3 +163,85 @@ async def studio_weeks(session: AsyncSession, week: str, start: date, end: date
         else:
             sw.submitted += 1
     return list(by_studio.values())
+
+
+@dataclass
+class StudioMonth:
+    studio_id: int
+    studio: str
+    leaders: list[int] = field(default_factory=list)
+    writers: int = 0
+    logs: int = 0
+    hours: float = 0.0
+    checkins: int = 0
+    confirmed: int = 0
+    top: list[tuple[str, int]] = field(default_factory=list)  # (name, logs + check-ins)
+
+    def expected(self, weeks: int) -> int:
+        return self.writers * weeks
+
+    def rate(self, weeks: int) -> float:
+        expected = self.expected(weeks)
+        return self.logs / expected if expected else 0.0
+
+
+async def studio_months(session: AsyncSession, weeks: list[str], start: date, end: date,
+                        top: int = 3) -> dict[int, StudioMonth]:
+    """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
+    [start, end) and how many were confirmed, and the most active members. Five grouped
+    queries whatever the number of studios or members."""
+    studios = {sid: StudioMonth(sid, name) for sid, name in
+               (await session.execute(select(Studio.id, Studio.name))).all()}
+    for sid, role, mid in (await session.execute(
+            select(Member.studio_id, Member.role, Member.id)
+            .where(Member.active.is_(True), Member.studio_id.is_not(None),
+                   Member.role.in_(LOG_WRITERS)))).all():
+        if sid not in studios:
+            continue
+        studios[sid].writers += 1
+        if role == ROLE_LEADER:
+            studios[sid].leaders.append(mid)
+    for sid, n, hours in (await session.execute(
+            select(WeeklyLog.studio_id, func.count(WeeklyLog.id),
+                   func.coalesce(func.sum(WeeklyLog.hours), 0.0))
+            .where(WeeklyLog.week.in_(weeks), WeeklyLog.studio_id.is_not(None))
+            .group_by(WeeklyLog.studio_id))).all():
+        if sid in studios:
+            studios[sid].logs, studios[sid].hours = int(n), float(hours or 0.0)
+    apprentice = aliased(Member)
+    for sid, n, confirmed in (await session.execute(
+            select(apprentice.studio_id, func.count(CheckIn.id), func.count(CheckIn.confirmed_at))
+            .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+            .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+            .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end)
+            .group_by(apprentice.studio_id))).all():
+        if sid in studios:
+            studios[sid].checkins, studios[sid].confirmed = int(n), int(confirmed)
+    activity: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for sid, name, n in (await session.execute(
+            select(Member.studio_id, Member.name, func.count(WeeklyLog.id))
+            .join(WeeklyLog, WeeklyLog.member_id == Member.id)
+            .where(WeeklyLog.week.in_(weeks), Member.studio_id.is_not(None))
+            .group_by(Member.studio_id, Member.id, Member.name))).all():
+        if sid is not None:
+            activity[sid][name] += int(n)
+    for sid, name, n in (await session.execute(
+            select(Member.studio_id, Member.name, func.count(CheckIn.id))
+            .join(CheckIn, CheckIn.author_id == Member.id)
+            .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
+                   Member.studio_id.is_not(None))
+            .group_by(Member.studio_id, Member.id, Member.name))).all():
+        if sid is not None:
+            activity[sid][name] += int(n)
+    for sid, counts in activity.items():
+        if sid in studios:
+            studios[sid].top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return studios
+
+
+async def admin_ids(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(
+        select(Member.id).where(Member.role == ROLE_ADMIN, Member.active.is_(True),
+                                Member.subscribed.is_(True), Member.openid.is_not(None))
+    )
+    return list(rows)
