@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
 from scheduled.jobs.monthly_summary import monthly_summary
+from scheduled.jobs.quarterly_review import quarterly_review
 from scheduled.jobs.report import JobReport
 from scheduled.jobs.weekly_leader_digest import weekly_leader_digest
 from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
@@ -115,6 +116,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("monthly-summary", "给领衔人发工作室月报，给管理员发全会月报和排名",
                 lambda day: day.day == 1, "每月 1 日", time(9, 0), monthly_summary,
                 previous_month),
+        JobSpec("quarterly-review", "给管理员发季度评估：得分、星级和需要关注的工作室",
+                lambda day: day.day == 1 and day.month in (1, 4, 7, 10), "每季度第一天",
+                time(9, 30), quarterly_review, previous_quarter),
     )
 }
 

@@ -221,3 +221,24 @@ async def test_monthly_summary_for_leaders_and_admins(svc: Service) -> None:
     union = next(t for t in texts if "全会月报" in t)
     assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 4%" in union
     assert (await run_job(svc.db, "monthly-summary", first, TZ)).queued == 0
+
+
+async def test_quarterly_review_scores_and_flags_studios_at_risk(svc: Service) -> None:
+    report = await run_job(svc.db, "quarterly-review", datetime(2027, 1, 4, 1, 30, tzinfo=UTC), TZ)
+    assert (report.period, report.queued) == ("2026-Q4", 1)  # the one admin
+    [review] = [r.text for r in await outbox(svc) if r.kind == "quarterly-review"]
+    # 1 log of 6 × 14 expected (0.5) + 1 check-in for 1 pair over 3 months (5) + none
+    # confirmed (0) + 5 of 6 bound (16.7) = 22.1: no star, at risk.
+    assert "共 1 个工作室：三星 0，二星 0，一星 0，不达标 1" in review
+    assert "· 甲工作室 22.1 分" in review
+
+
+def test_quarter_and_month_periods() -> None:
+    from scheduled.jobs.quarterly_review import quarter_of, stars
+
+    assert quarter_of(date(2027, 1, 4)) == ("2026-Q4", ["2026-10", "2026-11", "2026-12"])
+    assert quarter_of(date(2026, 7, 1))[0] == "2026-Q2"
+    assert [stars(p) for p in (85, 84.9, 70, 60, 59.9)] == [3, 2, 2, 1, 0]
+    spec = JOBS["quarterly-review"]
+    assert not due_on(spec, date(2026, 10, 1))  # National Day
+    assert due_on(spec, date(2026, 10, 8))  # the first working day after it

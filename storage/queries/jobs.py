@@ -176,6 +176,9 @@ class StudioMonth:
     checkins: int = 0
     confirmed: int = 0
     top: list[tuple[str, int]] = field(default_factory=list)  # (name, logs + check-ins)
+    members: int = 0  # active members of any role
+    bound: int = 0  # of those, with WeChat bound
+    pairs: int = 0  # active mentorship pairs (by the apprentice's studio)
 
     def expected(self, weeks: int) -> int:
         return self.writers * weeks
@@ -188,8 +191,8 @@ class StudioMonth:
 async def studio_months(session: AsyncSession, weeks: list[str], start: date, end: date,
                         top: int = 3) -> dict[int, StudioMonth]:
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
-    [start, end) and how many were confirmed, and the most active members. Five grouped
-    queries whatever the number of studios or members."""
+    [start, end) and how many were confirmed, the most active members, head counts and
+    active pairs. A fixed number of grouped queries whatever the number of studios."""
     studios = {sid: StudioMonth(sid, name) for sid, name in
                (await session.execute(select(Studio.id, Studio.name))).all()}
     for sid, role, mid in (await session.execute(
@@ -201,6 +204,20 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
         studios[sid].writers += 1
         if role == ROLE_LEADER:
             studios[sid].leaders.append(mid)
+    for sid, n, bound in (await session.execute(
+            select(Member.studio_id, func.count(Member.id), func.count(Member.openid))
+            .where(Member.active.is_(True), Member.studio_id.is_not(None))
+            .group_by(Member.studio_id))).all():
+        if sid in studios:
+            studios[sid].members, studios[sid].bound = int(n), int(bound)
+    pair_apprentice = aliased(Member)
+    for sid, n in (await session.execute(
+            select(pair_apprentice.studio_id, func.count(MentorshipPair.id))
+            .join(pair_apprentice, pair_apprentice.id == MentorshipPair.apprentice_id)
+            .where(MentorshipPair.end_date.is_(None))
+            .group_by(pair_apprentice.studio_id))).all():
+        if sid in studios:
+            studios[sid].pairs = int(n)
     for sid, n, hours in (await session.execute(
             select(WeeklyLog.studio_id, func.count(WeeklyLog.id),
                    func.coalesce(func.sum(WeeklyLog.hours), 0.0))
