@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -242,3 +243,28 @@ def test_quarter_and_month_periods() -> None:
     spec = JOBS["quarterly-review"]
     assert not due_on(spec, date(2026, 10, 1))  # National Day
     assert due_on(spec, date(2026, 10, 8))  # the first working day after it
+
+
+async def test_two_workers_draining_one_outbox_send_each_row_once(
+    svc: Service, fake_api: FakeWeChatAPI
+) -> None:
+    from storage.queries.outbox import enqueue_many
+
+    fake_api.calls.clear()
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).values(last_interaction_at=FRIDAY, subscribed=True))
+        ids = [m.id for m in await session.scalars(select(Member).where(Member.openid.is_not(None)))]
+        await enqueue_many(session, "notice", "notice:8", {i: (f"二号通知 {i}", None) for i in ids},
+                           FRIDAY)
+    apis = [WeChatAPI(fake_api.base_url, "wx", "secret", clock=svc.clock, retry_delays=(0, 0))
+            for _ in range(2)]
+    workers = [Deliverer(svc.db, api, templates={}, tz=TZ, clock=svc.clock) for api in apis]
+    try:
+        reports = await asyncio.gather(*(w.run() for w in workers))
+    finally:
+        for api in apis:
+            await api.close()
+    assert sum(r.total for r in reports) == len(ids)
+    sends = [c.body["touser"] for c in fake_api.calls_to(SEND)
+             if c.body["text"]["content"].startswith("二号通知")]
+    assert len(sends) == len(set(sends)) == len(ids)
