@@ -198,7 +198,8 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
             print("未配置 WECHAT_APP_ID / WECHAT_APP_SECRET：消息已排队，workshop-bot serve 运行时发送。")
             return 0
         api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
-                        settings.wechat_app_secret, clock=lambda: now)
+                        settings.wechat_app_secret, clock=lambda: now,
+                        calls_per_second=settings.wechat_api_calls_per_second)
         try:
             deliverer = Deliverer(db, api, templates=settings.templates, tz=settings.tz,
                                   clock=lambda: now)

@@ -60,6 +60,7 @@ def create_app(
             settings.wechat_app_id,
             settings.wechat_app_secret,
             clock=clock,
+            calls_per_second=settings.wechat_api_calls_per_second,
         )
         wechat_api = own_api
     dispatcher = Dispatcher(

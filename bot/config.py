@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     wechat_app_secret: str = ""
     wechat_encoding_aes_key: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    # Outbound API calls started per second at most (0: no limit beyond 20 in flight).
+    wechat_api_calls_per_second: float = Field(default=0.0, ge=0)
     database_url: str | None = None
     redis_url: str | None = None
     workshop_bot_timezone: str = "Asia/Shanghai"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +64,28 @@ class WeChatAPIError(WeChatClientException):
         return "error"
 
 
+class RateLimiter:
+    """At most `rate` call starts per second (0: no limit), spaced evenly."""
+
+    def __init__(self, rate: float, *, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = self._monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            await self._sleep(start - now)
+
+
 class WeChatAPI:
     def __init__(
         self,
@@ -73,7 +96,9 @@ class WeChatAPI:
         clock: Callable[[], datetime],
         timeout: float = 10.0,
         max_in_flight: int = 20,
+        calls_per_second: float = 0.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -86,6 +111,7 @@ class WeChatAPI:
         self._token_lock = asyncio.Lock()
         # WeChat throttles bursts; a bound on calls in flight keeps a fan-out polite.
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._limiter = limiter or RateLimiter(calls_per_second)
         self._retry_delays = retry_delays
 
     async def _http(self) -> aiohttp.ClientSession:
@@ -154,6 +180,7 @@ class WeChatAPI:
         async with self._in_flight:
             refreshed = False
             for attempt in range(len(self._retry_delays) + 1):
+                await self._limiter.wait()
                 token = await self.access_token()
                 try:
                     return await self._post_json(path, payload, {"access_token": token})

@@ -95,3 +95,24 @@ async def test_template_menu_and_media(api: WeChatAPI, fake_api: FakeWeChatAPI) 
     assert await api.upload_media("image", "slip.png", b"\x89PNG...") == "MEDIA1"
     upload = fake_api.calls_to("/cgi-bin/media/upload")[0]
     assert upload.query["type"] == "image" and upload.body == {"media": "slip.png"}
+
+
+async def test_rate_limiter_spaces_call_starts() -> None:
+    from bot.wechat_api import RateLimiter
+
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+
+    limiter = RateLimiter(4, monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(4):
+        await limiter.wait()
+    assert slept == [0.25, 0.5, 0.75]  # the first starts at once, then every 1/4 s
+    now[0] += 2.0  # idle for a while: no debt carried over
+    await limiter.wait()
+    assert slept == [0.25, 0.5, 0.75]
+    unlimited = RateLimiter(0, monotonic=lambda: now[0], sleep=sleep)
+    await unlimited.wait()
+    assert len(slept) == 3
