@@ -14,6 +14,7 @@ from bot.dispatcher import Dispatcher
 from bot.endpoint import MAX_BODY, WeChatEndpoint
 from bot.metrics import Metrics
 from bot.routing import Router, RouteTable
+from bot.token_store import DatabaseTokenStore, RedisTokenStore
 from bot.wechat_api import WeChatAPI
 from scheduled.delivery import Deliverer
 from scheduled.service import ScheduledService
@@ -54,13 +55,18 @@ def create_app(
     db = Database(settings.effective_database_url)
     metrics = Metrics()
     own_api: WeChatAPI | None = None
+    token_store: RedisTokenStore | DatabaseTokenStore | None = None
     if wechat_api is None and settings.wechat_app_id and settings.wechat_app_secret:
+        # Several processes share one token: through Redis if configured, else the database.
+        token_store = (RedisTokenStore(settings.redis_url) if settings.redis_url
+                       else DatabaseTokenStore(db, clock))
         own_api = WeChatAPI(
             settings.wechat_api_base,
             settings.wechat_app_id,
             settings.wechat_app_secret,
             clock=clock,
             calls_per_second=settings.wechat_api_calls_per_second,
+            token_store=token_store,
         )
         wechat_api = own_api
     dispatcher = Dispatcher(
@@ -127,6 +133,8 @@ def create_app(
         await dispatcher.writer.stop()
         if own_api is not None:
             await own_api.close()
+        if isinstance(token_store, RedisTokenStore):
+            await token_store.close()
         await db.dispose()
 
     app.on_startup.append(on_startup)

@@ -14,6 +14,8 @@ from urllib.parse import quote
 import aiohttp
 from wechatpy.exceptions import WeChatClientException
 
+from bot.token_store import TokenStore
+
 log = logging.getLogger(__name__)
 
 # Codes meaning "this access token is no good": refresh it and retry once.
@@ -99,6 +101,7 @@ class WeChatAPI:
         calls_per_second: float = 0.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         limiter: RateLimiter | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -112,6 +115,8 @@ class WeChatAPI:
         # WeChat throttles bursts; a bound on calls in flight keeps a fan-out polite.
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._limiter = limiter or RateLimiter(calls_per_second)
+        # Shared with other processes (Redis or the database); None: this process only.
+        self._store = token_store
         self._retry_delays = retry_delays
 
     async def _http(self) -> aiohttp.ClientSession:
@@ -135,11 +140,39 @@ class WeChatAPI:
             )
             if self._token is not None and (fresh or (valid and not refresh)):
                 return self._token
-            data = await self._fetch_token(refresh)
-            self._token = str(data["access_token"])
-            ttl = timedelta(seconds=int(data.get("expires_in", 7200)))
-            self._token_expires_at = self._clock() + ttl - TOKEN_MARGIN
-            return self._token
+            if self._store is None:
+                return await self._refresh(refresh)
+            shared = await self._shared(stale, refresh)
+            if shared is not None:
+                return shared
+            # One process at a time asks WeChat; the others then find its token stored.
+            async with self._store.refreshing(self.app_id):
+                shared = await self._shared(stale, refresh)
+                if shared is not None:
+                    return shared
+                token = await self._refresh(refresh)
+                assert self._token_expires_at is not None
+                await self._store.put(self.app_id, token, self._token_expires_at)
+                return token
+
+    async def _shared(self, stale: str | None, refresh: bool) -> str | None:
+        """The stored token, if it is still good and (when refreshing) newer than ours."""
+        assert self._store is not None
+        stored = await self._store.get(self.app_id)
+        if stored is None:
+            return None
+        token, expires_at = stored
+        if self._clock() >= expires_at or (refresh and token == stale):
+            return None
+        self._token, self._token_expires_at = token, expires_at
+        return token
+
+    async def _refresh(self, force: bool) -> str:
+        data = await self._fetch_token(force)
+        self._token = str(data["access_token"])
+        ttl = timedelta(seconds=int(data.get("expires_in", 7200)))
+        self._token_expires_at = self._clock() + ttl - TOKEN_MARGIN
+        return self._token
 
     async def _fetch_token(self, refresh: bool) -> dict[str, Any]:
         """stable_token (tokens stay valid across callers); /cgi-bin/token where it is missing."""

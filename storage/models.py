@@ -221,6 +221,16 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AccessToken(Base):
+    """The account's WeChat access token, shared by every process on this database."""
+
+    __tablename__ = "access_token"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(600))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class BindAttempt(Base):
     """Wrong invite codes per openid, for the brute-force lockout."""
 

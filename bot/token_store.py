@@ -1,0 +1,102 @@
+"""Where the access token lives between processes: Redis when REDIS_URL is set, else the
+database. Both offer the same three calls; WeChatAPI keeps its own copy in memory too."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from storage.db import Database
+from storage.queries.lease import hold_lease
+from storage.queries.tokens import store_token, stored_token
+
+REFRESH_HOLD = timedelta(seconds=30)  # the longest a refresh may take before others step in
+WAIT_STEP = 0.05
+
+
+class TokenStore(Protocol):
+    async def get(self, app_id: str) -> tuple[str, datetime] | None: ...
+
+    async def put(self, app_id: str, token: str, expires_at: datetime) -> None: ...
+
+    def refreshing(self, app_id: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class DatabaseTokenStore:
+    """The token in a table; one refresher at a time through a lease (see storage.lease)."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self.holder = secrets.token_hex(8)
+
+    async def get(self, app_id: str) -> tuple[str, datetime] | None:
+        async with self.db.transaction() as session:
+            return await stored_token(session, app_id)
+
+    async def put(self, app_id: str, token: str, expires_at: datetime) -> None:
+        async with self.db.transaction() as session:
+            await store_token(session, app_id, token, expires_at)
+
+    @contextlib.asynccontextmanager
+    async def refreshing(self, app_id: str) -> AsyncIterator[None]:
+        name = f"token:{app_id}"
+        deadline = time.monotonic() + REFRESH_HOLD.total_seconds()
+        while True:
+            now = self.clock()
+            async with self.db.transaction() as session:
+                if await hold_lease(session, name, self.holder, now, now + REFRESH_HOLD):
+                    break
+            if time.monotonic() > deadline:
+                break  # the holder seems stuck: refresh anyway
+            await asyncio.sleep(WAIT_STEP)  # another process is refreshing right now
+        try:
+            yield
+        finally:
+            async with self.db.transaction() as session:
+                # Let the next refresher in at once.
+                await hold_lease(session, name, self.holder, now, now)
+
+
+class RedisTokenStore:
+    """The token in Redis with its expiry; a Redis lock makes one refresher at a time."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.redis: Any = aioredis.from_url(url)
+
+    def _key(self, app_id: str) -> str:
+        return f"workshop-bot:access-token:{app_id}"
+
+    async def get(self, app_id: str) -> tuple[str, datetime] | None:
+        raw = await self.redis.get(self._key(app_id))
+        if raw is None:
+            return None
+        token, _, expires = raw.decode().partition("\t")
+        return token, datetime.fromtimestamp(float(expires), UTC)
+
+    async def put(self, app_id: str, token: str, expires_at: datetime) -> None:
+        ttl = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+        await self.redis.set(self._key(app_id), f"{token}\t{expires_at.timestamp()}", ex=ttl)
+
+    @contextlib.asynccontextmanager
+    async def refreshing(self, app_id: str) -> AsyncIterator[None]:
+        lock = self.redis.lock(self._key(app_id) + ":lock",
+                               timeout=REFRESH_HOLD.total_seconds(),
+                               blocking_timeout=REFRESH_HOLD.total_seconds())
+        got = await lock.acquire()
+        try:
+            yield
+        finally:
+            if got:
+                with contextlib.suppress(Exception):
+                    await lock.release()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
