@@ -264,7 +264,9 @@ async def test_two_workers_draining_one_outbox_send_each_row_once(
     finally:
         for api in apis:
             await api.close()
-    assert sum(r.total for r in reports) == len(ids)
+    # (Rows the earlier tests' jobs queued go out too; this test follows its own.)
+    assert sum(r.total for r in reports) >= len(ids)
+    assert all(r.status == "sent" for r in await outbox(svc) if r.period == "notice:8")
     sends = [c.body["touser"] for c in fake_api.calls_to(SEND)
              if c.body["text"]["content"].startswith("二号通知")]
     assert len(sends) == len(set(sends)) == len(ids)
