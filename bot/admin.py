@@ -168,11 +168,11 @@ def _flag(value: bool) -> str:
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
-    from scheduled.scheduler import describe
+    from scheduled.scheduler import configured, describe
 
     db = Database(settings.effective_database_url)
     try:
-        rows = await describe(db, now, settings.tz)
+        rows = await describe(db, now, settings.tz, configured(settings.schedules))
     finally:
         await db.dispose()
     for name, schedule, next_at, last in rows:

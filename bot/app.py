@@ -17,6 +17,7 @@ from bot.routing import Router, RouteTable
 from bot.token_store import DatabaseTokenStore, RedisTokenStore
 from bot.wechat_api import WeChatAPI
 from scheduled.delivery import Deliverer
+from scheduled.scheduler import configured
 from scheduled.service import ScheduledService
 from storage.db import Database
 from storage.queries.health import database_answers
@@ -118,7 +119,8 @@ def create_app(
     if deliver and wechat_api is not None:
         deliverer = Deliverer(db, wechat_api, templates=settings.templates, tz=settings.tz,
                               clock=clock)
-    background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs)
+    background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs,
+                                  jobs=configured(settings.schedules))
     app[SCHEDULED_KEY] = background
 
     async def on_startup(_app: web.Application) -> None:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 TEMPLATE_PREFIX = "WECHAT_TEMPLATE_"
+SCHEDULE_PREFIX = "WORKSHOP_BOT_SCHEDULE_"
 
 
 class ConfigError(Exception):
@@ -42,11 +43,8 @@ class _TomlSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
 
-    def templates(self) -> dict[str, str]:
-        prefix = TEMPLATE_PREFIX.lower()
-        return {
-            k[len(prefix) :]: str(v) for k, v in self._data.items() if k.startswith(prefix) and v
-        }
+    def prefixed(self, prefix: str) -> dict[str, str]:
+        return _templates(((k.upper(), str(v)) for k, v in self._data.items()), prefix)
 
 
 class Settings(BaseSettings):
@@ -76,6 +74,8 @@ class Settings(BaseSettings):
     workshop_bot_reply_budget_seconds: float = Field(default=4.5, gt=0, lt=5)
     # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).
     templates: dict[str, str] = Field(default_factory=dict)
+    # Job schedules, from WORKSHOP_BOT_SCHEDULE_<JOB> ("fri 16:00"), by job name.
+    schedules: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("wechat_encoding_aes_key")
     @classmethod
@@ -171,7 +171,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     _CONFIG_FILE["path"] = path
     try:
         settings = Settings(**overrides)
-        toml_templates = _TomlSource(Settings, path).templates() if path else {}
+        toml = _TomlSource(Settings, path) if path else None
     except ValidationError as exc:
         err = exc.errors()[0]
         key = str(err["loc"][0]).upper() if err["loc"] else "config"
@@ -180,17 +180,30 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         raise ConfigError(f"--config {path}: not valid TOML ({exc})") from None
     finally:
         _CONFIG_FILE["path"] = None
-    # WECHAT_TEMPLATE_<KIND> keys are open-ended, so they are gathered here, in the same
-    # precedence as every other key: .env, then the TOML file, then the environment.
+    # WECHAT_TEMPLATE_<KIND> and WORKSHOP_BOT_SCHEDULE_<JOB> are open-ended, so they are
+    # gathered here, in the same precedence as every other key: .env, TOML, environment.
     dotenv = Path(".env")
-    templates = _templates(dotenv_values(dotenv).items()) if dotenv.is_file() else {}
-    templates.update(toml_templates)
-    templates.update(_templates(os.environ.items()))
-    templates.update(settings.templates)
-    settings.templates = templates
+    dotenv_pairs = list(dotenv_values(dotenv).items()) if dotenv.is_file() else []
+    for prefix, field_name in ((TEMPLATE_PREFIX, "templates"), (SCHEDULE_PREFIX, "schedules")):
+        found = _templates(dotenv_pairs, prefix)
+        found.update(toml.prefixed(prefix) if toml else {})
+        found.update(_templates(os.environ.items(), prefix))
+        found.update(getattr(settings, field_name))
+        setattr(settings, field_name, found)
+    settings.schedules = {k.replace("_", "-"): v for k, v in settings.schedules.items()}
+    _check_schedules(settings.schedules)
     return settings
 
 
-def _templates(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
-    prefix = len(TEMPLATE_PREFIX)
-    return {k[prefix:].lower(): v for k, v in pairs if k.upper().startswith(TEMPLATE_PREFIX) and v}
+def _templates(pairs: Iterable[tuple[str, str | None]], prefix: str) -> dict[str, str]:
+    n = len(prefix)
+    return {k[n:].lower(): v for k, v in pairs if k.upper().startswith(prefix) and v}
+
+
+def _check_schedules(schedules: dict[str, str]) -> None:
+    from scheduled.scheduler import configured
+
+    try:
+        configured(schedules)
+    except ValueError as exc:
+        raise ConfigError(f"{SCHEDULE_PREFIX}…: {exc}") from None

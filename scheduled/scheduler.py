@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
@@ -123,6 +123,42 @@ JOBS: dict[str, JobSpec] = {
 }
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_schedule(text: str) -> tuple[Callable[[date], bool], str, time]:
+    """ "fri 16:00", "15 09:00" (day of month, 1–28) or "quarter 09:30" → nominal, words, time.
+
+    Raises ValueError with a message fit for the operator."""
+    try:
+        when, at = text.strip().lower().split()
+        hour, minute = (int(x) for x in at.split(":"))
+        moment = time(hour, minute)
+    except ValueError:
+        raise ValueError(f"{text!r}: expected e.g. 'fri 16:00', '1 09:00' or 'quarter 09:30'") \
+            from None
+    if when in _WEEKDAYS:
+        n = _WEEKDAYS.index(when)
+        return weekday(n), "每周" + "一二三四五六日"[n], moment
+    if when == "quarter":
+        return (lambda day: day.day == 1 and day.month in (1, 4, 7, 10)), "每季度第一天", moment
+    if when.isdigit() and 1 <= int(when) <= 28:
+        d = int(when)
+        return (lambda day: day.day == d), f"每月 {d} 日", moment
+    raise ValueError(f"{text!r}: the day must be mon…sun, 1–28 or quarter")
+
+
+def configured(schedules: dict[str, str]) -> dict[str, JobSpec]:
+    """The job table with the schedules from configuration (WORKSHOP_BOT_SCHEDULE_<JOB>)."""
+    jobs = dict(JOBS)
+    for name, text in schedules.items():
+        if name not in jobs:
+            raise ValueError(f"no job named {name!r} (jobs: {', '.join(JOBS)})")
+        nominal, when, at = parse_schedule(text)
+        jobs[name] = replace(jobs[name], nominal=nominal, when=when, at=at)
+    return jobs
+
+
 async def run_job(db: Database, name: str, now: datetime, tz: tzinfo) -> JobReport:
     """Run `name` as if at `now`, whatever its schedule (`workshop-bot jobs run`)."""
     report = await JOBS[name].run(db, now, tz)
@@ -131,11 +167,12 @@ async def run_job(db: Database, name: str, now: datetime, tz: tzinfo) -> JobRepo
     return report
 
 
-async def catch_up(db: Database, now: datetime, tz: tzinfo) -> list[JobReport]:
+async def catch_up(db: Database, now: datetime, tz: tzinfo,
+                   jobs: dict[str, JobSpec] | None = None) -> list[JobReport]:
     """At start-up: run each job whose time today passed less than GRACE ago, unless done."""
     reports = []
     local = now.astimezone(tz)
-    for spec in JOBS.values():
+    for spec in (jobs or JOBS).values():
         at = datetime.combine(local.date(), spec.at, tz)
         if not (due_on(spec, local.date()) and at <= local < at + GRACE):
             continue
@@ -146,12 +183,13 @@ async def catch_up(db: Database, now: datetime, tz: tzinfo) -> list[JobReport]:
     return reports
 
 
-async def describe(db: Database, now: datetime, tz: tzinfo) -> list[tuple[str, str, str, str]]:
+async def describe(db: Database, now: datetime, tz: tzinfo,
+                   jobs: dict[str, JobSpec] | None = None) -> list[tuple[str, str, str, str]]:
     """(name, schedule, next run, last run) for `workshop-bot jobs list`."""
     async with db.transaction() as session:
         last = await last_runs(session)
     rows = []
-    for spec in JOBS.values():
+    for spec in (jobs or JOBS).values():
         run = last.get(spec.name)
         last_text = "从未运行" if run is None else (
             f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.period}，排队 {run.queued}")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from scheduled.delivery import Deliverer
-from scheduled.scheduler import GRACE, JOBS, catch_up, due_on, run_job
+from scheduled.scheduler import GRACE, JOBS, JobSpec, catch_up, due_on, run_job
 from storage.db import Database
 from storage.queries.lease import hold_lease
 
@@ -26,7 +26,9 @@ LEASE_RENEW = 30  # seconds: a dead leader's jobs move to another process within
 
 class ScheduledService:
     def __init__(self, db: Database, deliverer: Deliverer | None, *, tz: tzinfo,
-                 clock: Callable[[], datetime], run_jobs: bool) -> None:
+                 clock: Callable[[], datetime], run_jobs: bool,
+                 jobs: dict[str, JobSpec] | None = None) -> None:
+        self.jobs = jobs or JOBS
         self.db = db
         self.deliverer = deliverer
         self.tz = tz
@@ -52,7 +54,7 @@ class ScheduledService:
             from apscheduler.triggers.interval import IntervalTrigger
 
             scheduler = AsyncIOScheduler(timezone=self.tz)
-            for spec in JOBS.values():
+            for spec in self.jobs.values():
                 scheduler.add_job(self.fire, CronTrigger(hour=spec.at.hour, minute=spec.at.minute,
                                                          timezone=self.tz),
                                   args=[spec.name], id=spec.name, coalesce=True, max_instances=1,
@@ -61,7 +63,7 @@ class ScheduledService:
             scheduler.start()
             self._scheduler = scheduler
             if await self.renew():
-                for report in await catch_up(self.db, self.clock(), self.tz):
+                for report in await catch_up(self.db, self.clock(), self.tz, self.jobs):
                     log.info("caught up %s for %s", report.name, report.period)
                 self.nudge()
 
@@ -77,7 +79,7 @@ class ScheduledService:
     async def fire(self, name: str) -> None:
         """A job's time of day came: run it if today is its (shifted) day and we lead."""
         now = self.clock()
-        if not self.leader or not due_on(JOBS[name], now.astimezone(self.tz).date()):
+        if not self.leader or not due_on(self.jobs[name], now.astimezone(self.tz).date()):
             return
         await run_job(self.db, name, now, self.tz)
         self.nudge()

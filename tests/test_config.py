@@ -14,7 +14,8 @@ from bot.config import ConfigError, load_settings
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in ("WECHAT_TOKEN", "DATABASE_URL", "WORKSHOP_BOT_PORT", "WECHAT_ENCODING_AES_KEY",
-                "WORKSHOP_BOT_TIMEZONE", "WECHAT_TEMPLATE_WEEKLY_LOG_REMINDER"):
+                "WORKSHOP_BOT_TIMEZONE", "WECHAT_TEMPLATE_WEEKLY_LOG_REMINDER",
+                "WORKSHOP_BOT_SCHEDULE_WEEKLY_LOG_REMINDER"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -82,6 +83,22 @@ def test_cli_reports_a_bad_key_in_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and "WORKSHOP_BOT_PORT" in lines[0]
+
+
+def test_job_schedules_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduled.scheduler import configured
+
+    monkeypatch.setenv("WORKSHOP_BOT_SCHEDULE_WEEKLY_LOG_REMINDER", "thu 17:30")
+    monkeypatch.setenv("WORKSHOP_BOT_SCHEDULE_MONTHLY_SUMMARY", "2 08:00")
+    settings = load_settings()
+    assert settings.schedules == {"weekly-log-reminder": "thu 17:30", "monthly-summary": "2 08:00"}
+    jobs = configured(settings.schedules)
+    assert jobs["weekly-log-reminder"].schedule.startswith("每周四 17:30")
+    assert jobs["monthly-summary"].schedule.startswith("每月 2 日 08:00")
+    assert jobs["quarterly-review"].schedule.startswith("每季度第一天 09:30")  # untouched
+    monkeypatch.setenv("WORKSHOP_BOT_SCHEDULE_WEEKLY_LOG_REMINDER", "someday 25:00")
+    with pytest.raises(ConfigError, match="WORKSHOP_BOT_SCHEDULE_"):
+        load_settings()
 
 
 def test_missing_config_file_is_reported() -> None:
