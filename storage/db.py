@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
+from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -221,3 +222,19 @@ def _begin_immediate(engine: Engine) -> None:
         # Straight to sqlite3: this runs once per message, and the statement machinery
         # costs more than the statement.
         conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+@functools.cache
+def insert_ignoring_duplicates(table: Table, dialect: str, keys: tuple[str, ...]) -> Insert:
+    """INSERT … ON CONFLICT (keys) DO NOTHING for `dialect`, built once per table.
+
+    The unique keys are how this project makes repeats harmless (inbound log, outbox,
+    leases); this is the one place that spells the statement for each database.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))

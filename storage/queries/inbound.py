@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from storage.db import WROTE
+from storage.db import WROTE, insert_ignoring_duplicates
 from storage.inline import raw_sqlite, sqlite_datetime
 from storage.models import InboundMessage
 
@@ -62,16 +62,8 @@ async def record_inbound(session: AsyncSession, row: dict[str, Any]) -> None:
     await conn.execute(_INSERT, row)
 
 
-@functools.cache
 def _insert_new(dialect: str) -> Executable:
-    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert_ignoring_duplicates(_TABLE, dialect, ("dedupe_key",))
 
 
 @functools.cache

@@ -7,8 +7,8 @@ from typing import cast
 
 from sqlalchemy import Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Executable
 
+from storage.db import insert_ignoring_duplicates
 from storage.models import Lease
 
 _LEASE = cast(Table, Lease.__table__)
@@ -27,15 +27,8 @@ async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetim
         return True
     # Nobody has held it yet: create it, unless another process just did.
     conn = await session.connection()
-    stmt: Executable
-    values = {"name": name, "holder": holder, "expires_at": until}
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(_LEASE).values(values).on_conflict_do_nothing(index_elements=["name"])
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(_LEASE).values(values).on_conflict_do_nothing(index_elements=["name"])
-    inserted = await conn.execute(stmt)
+    inserted = await conn.execute(
+        insert_ignoring_duplicates(_LEASE, conn.dialect.name, ("name",)),
+        {"name": name, "holder": holder, "expires_at": until},
+    )
     return getattr(inserted, "rowcount", 0) == 1

@@ -10,6 +10,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
+from storage.db import insert_ignoring_duplicates
 from storage.models import Member, OutboxMessage
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -22,7 +23,7 @@ async def enqueue(
     conn = await session.connection()
     values = {"kind": kind, "period": period, "recipient_id": recipient_id, "text": text,
               "template_fields": None, "status": "pending", "attempts": 0, "created_at": now}
-    result = await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), [values])
+    result = await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), values)
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -131,11 +132,4 @@ async def enqueue_many(session: AsyncSession, kind: str, period: str,
 
 
 def _insert_ignoring_duplicates(dialect: str) -> Executable:
-    keys = ["kind", "period", "recipient_id"]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(_OUTBOX).on_conflict_do_nothing(index_elements=keys)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=keys)
+    return insert_ignoring_duplicates(_OUTBOX, dialect, ("kind", "period", "recipient_id"))
