@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.config import Settings
 from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
@@ -22,7 +23,7 @@ from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
 from bot.routing import RouteTable
 from bot.writebehind import WriteBehind
-from storage.db import Database, transaction_wrote
+from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
@@ -222,7 +223,7 @@ class Dispatcher:
 
     async def _process_locked(self, msg: Incoming) -> Outcome:
         try:
-            return await self._apply(msg)
+            return await self._apply_waiting_for_sqlite(msg)
         except IntegrityError:
             # Another process recorded the same delivery between our check and our
             # insert; everything we did was rolled back, so answer as it did.
@@ -238,13 +239,26 @@ class Dispatcher:
         # Nothing was recorded, so WeChat's retry (or the user's resend) runs it afresh.
         return Outcome(Text(APOLOGY), failed=True)
 
+    async def _apply_waiting_for_sqlite(self, msg: Incoming) -> Outcome:
+        """_apply, again after a pause while another process holds SQLite's write lock
+        (a roster import, say): the failed attempt kept nothing, so running it again is safe."""
+        delay, deadline = 0.01, time.monotonic() + SQLITE_LOCK_WAIT
+        while True:
+            try:
+                return await self._apply(msg)
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
     async def _apply(self, msg: Incoming) -> Outcome:
         recent = self.writer.seen(msg.dedupe_key)
         if recent is not None:
             return Outcome(from_record(recent["reply"]), replayed=True,
                            deferred=recent["status"] == "deferred")
         now = self.clock()
-        async with self.db.transaction() as session:
+        async with self.db.unit() as session:
             await lock_openid_for_transaction(session, msg.openid)
             sender = await sender_of(session, msg.openid, msg.dedupe_key)
             if sender.seen is not None:

@@ -128,7 +128,7 @@ class Database:
             # session object serves every transaction on the writer connection: they
             # never overlap, and close() below leaves it empty.
             inline = self._session
-            if inline is None or inline.sync_session.bind is not conn:
+            if inline is None or inline.bound_connection is not conn:
                 inline = self._session = InlineSession(conn)
             try:
                 yield inline
@@ -139,6 +139,44 @@ class Database:
                 raise
             finally:
                 inline.sync_session.close()
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """Like transaction(), but on SQLite the transaction starts only when the work first
+        touches the database through the session — a message that only reads with the
+        raw sender query, or needs nothing at all (帮助), costs no BEGIN and no COMMIT.
+
+        A lazily begun transaction can find the file locked by another process; that
+        surfaces as OperationalError("database is locked") and the caller retries the
+        whole unit (nothing of it was kept).
+        """
+        if not self.sqlite:
+            async with self.transaction() as session:
+                yield session
+            return
+        assert self._write_lock is not None and self._sync_engine is not None
+        async with self._write_lock:
+            conn = self._writer
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._writer = self._sync_engine.connect()
+            inline = self._session
+            if inline is None or inline.bound_connection is not conn:
+                inline = self._session = InlineSession(conn)
+            sync = inline.sync_session
+            try:
+                yield inline
+                sync.flush()
+                if sync.in_transaction():
+                    sync.commit()
+                if conn.in_transaction():
+                    conn.commit()
+            except BaseException:
+                sync.rollback()
+                if conn.in_transaction():
+                    conn.rollback()
+                raise
+            finally:
+                sync.close()
 
     async def _begin_sqlite(self) -> tuple[Connection, RootTransaction]:
         """The writer connection with a transaction open, holding SQLite's write lock.
@@ -195,8 +233,13 @@ def _track_writes(engine: Engine) -> None:
 
 
 async def transaction_wrote(session: AsyncSession) -> bool:
-    """Whether this transaction has changed anything so far (pending ORM changes included)."""
+    """Whether this unit of work has changed anything so far (pending ORM changes included)."""
     await session.flush()
+    if isinstance(session, InlineSession):
+        sync = session.bound_connection
+        if not sync.in_transaction():
+            return False  # nothing began a transaction: nothing was written
+        return bool(sync.info.get(WROTE, True))
     conn = await session.connection()
     return bool(conn.info.get(WROTE, True))
 

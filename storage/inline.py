@@ -48,6 +48,7 @@ class InlineSession(AsyncSession):
         self.sync_session = self._proxied = self._assign_proxied(
             Session(bind=sync_connection, expire_on_commit=False)
         )
+        self.bound_connection = sync_connection
         self._inline_connection = InlineConnection(sync_connection)
 
     async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:
@@ -72,6 +73,8 @@ class InlineSession(AsyncSession):
         self.sync_session.refresh(instance, *args, **kw)
 
     async def connection(self, *args: Any, **kw: Any) -> AsyncConnection:
+        # Through the Session, so that it begins (or joins) the transaction it will commit.
+        self.sync_session.connection()
         return cast(AsyncConnection, self._inline_connection)
 
     async def commit(self) -> None:
@@ -84,11 +87,14 @@ class InlineSession(AsyncSession):
         self.sync_session.close()
 
 
-def raw_sqlite(conn: object) -> sqlite3.Connection | None:
-    """The sqlite3 connection under an inline connection, for the few statements that run
-    on every message (see storage.queries.sender); None on any other database."""
-    if isinstance(conn, InlineConnection):
-        driver = conn.sync_connection.connection.dbapi_connection
+def raw_sqlite(owner: object) -> sqlite3.Connection | None:
+    """The sqlite3 connection under an inline session or connection, for the few statements
+    that run on every message (see storage.queries.sender); None on any other database.
+    Asking for it begins no transaction."""
+    sync = (owner.bound_connection if isinstance(owner, InlineSession)
+            else owner.sync_connection if isinstance(owner, InlineConnection) else None)
+    if sync is not None:
+        driver = sync.connection.dbapi_connection
         if isinstance(driver, sqlite3.Connection):
             return driver
     return None

@@ -83,3 +83,59 @@ async def test_raw_and_core_writes_of_the_inbound_log_agree(tmp_path: Path) -> N
         assert stored.content == "帮助"
     finally:
         await db.dispose()
+
+
+async def test_a_unit_that_only_reads_needs_no_write_lock(
+    held_elsewhere: tuple[Database, sqlite3.Connection]
+) -> None:
+    """帮助 and friends go on while another process writes: no BEGIN until a need."""
+    from storage.inline import raw_sqlite
+    from storage.queries.sender import sender_of
+
+    db, _other = held_elsewhere
+    async with db.unit() as session:
+        sender = await sender_of(session, "o-someone", "m:o-someone:1")
+        assert sender.member is None and sender.seen is None
+        assert raw_sqlite(session) is not None
+    with pytest.raises(Exception, match="locked"):
+        async with db.unit() as session:
+            await session.execute(text("DELETE FROM dialog_state"))
+
+
+async def test_a_message_waits_for_another_process_then_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import bind_members, import_roster_text, make_settings, start_service
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wb.db'}"
+    setup_db = Database(url)
+    await upgrade(setup_db.engine)
+    await setup_db.dispose()
+    svc = await start_service(make_settings(url, str(tmp_path)))
+    try:
+        await import_roster_text(svc, tmp_path / "r.csv",
+                                 "studio,name,employee_no,role,mentor_employee_no,phone\n"
+                                 "丁工作室,丁一,D1,member,,\n")
+        await bind_members(svc, {"D1": "o-d1"})
+        other = sqlite3.connect(tmp_path / "wb.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a roster import in another process, say
+        real_sleep = storage_db.asyncio.sleep
+        pauses: list[float] = []
+
+        async def sleep_and_release(delay: float) -> None:
+            pauses.append(delay)
+            if len(pauses) == 1:
+                other.execute("COMMIT")
+            await real_sleep(0)
+
+        monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
+        reply = await svc.text("o-d1", "周报 等锁之后提交")
+        monkeypatch.undo()
+        other.close()
+        assert reply is not None and "已提交" in reply
+        assert pauses  # it did wait
+        async with svc.db.transaction() as session:
+            n = (await session.execute(text("SELECT count(*) FROM weekly_log"))).scalar_one()
+        assert n == 1
+    finally:
+        await svc.client.close()

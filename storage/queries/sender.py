@@ -104,11 +104,12 @@ async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Send
     two JSON and one time column decoded as SQLAlchemy would. The tests run every
     message through both this and the Core path (PostgreSQL).
     """
-    conn = await session.connection()
-    raw = raw_sqlite(conn)
+    raw = raw_sqlite(session)
     if raw is not None:
+        # Outside any transaction on SQLite: a read needs none, and BEGIN waits for a need.
         row = _from_sqlite(raw.execute(_sqlite_sql(), (openid, dedupe_key)).fetchone())
     else:
+        conn = await session.connection()
         row = (await conn.execute(_sender_query(), {"openid": openid, "key": dedupe_key})).one()
     dialog = None
     if row.state is not None:
