@@ -29,22 +29,29 @@ async def held_elsewhere(tmp_path: Path) -> AsyncIterator[tuple[Database, sqlite
     await db.dispose()
 
 
+def release_on_first_retry(monkeypatch: pytest.MonkeyPatch, other: sqlite3.Connection
+                           ) -> list[float]:
+    """Make the first back-off pause the moment the other process commits; returns the
+    pauses taken, so a test can see that the wait happened."""
+    pauses: list[float] = []
+    real_sleep = storage_db.asyncio.sleep
+
+    async def sleep_and_release(delay: float) -> None:
+        pauses.append(delay)
+        if len(pauses) == 1:
+            other.execute("COMMIT")
+        await real_sleep(0)
+
+    monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
+    return pauses
+
+
 async def test_sqlite_waits_for_another_process_write_lock(
     held_elsewhere: tuple[Database, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A roster import in another process holds the write lock: we wait, then go on."""
     db, other = held_elsewhere
-    waits: list[float] = []
-    real_sleep = storage_db.asyncio.sleep
-
-    async def sleep_and_release(delay: float) -> None:
-        # The first retry is our cue: the other process finishes its transaction.
-        waits.append(delay)
-        if len(waits) == 1:
-            other.execute("COMMIT")
-        await real_sleep(0)
-
-    monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
+    waits = release_on_first_retry(monkeypatch, other)
     async with db.transaction() as session:
         assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
     assert len(waits) == 1
@@ -119,16 +126,7 @@ async def test_a_message_waits_for_another_process_then_is_recorded(
         await bind_members(svc, {"D1": "o-d1"})
         other = sqlite3.connect(tmp_path / "wb.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # a roster import in another process, say
-        real_sleep = storage_db.asyncio.sleep
-        pauses: list[float] = []
-
-        async def sleep_and_release(delay: float) -> None:
-            pauses.append(delay)
-            if len(pauses) == 1:
-                other.execute("COMMIT")
-            await real_sleep(0)
-
-        monkeypatch.setattr(storage_db.asyncio, "sleep", sleep_and_release)
+        pauses = release_on_first_retry(monkeypatch, other)
         reply = await svc.text("o-d1", "周报 等锁之后提交")
         monkeypatch.undo()
         other.close()
