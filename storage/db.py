@@ -176,7 +176,9 @@ class Database:
                     conn.rollback()
                 raise
             finally:
-                sync.close()
+                # A unit that loaded nothing has nothing to expunge (帮助, most retries).
+                if sync.identity_map or sync.new or sync.in_transaction():
+                    sync.close()
 
     async def _begin_sqlite(self) -> tuple[Connection, RootTransaction]:
         """The writer connection with a transaction open, holding SQLite's write lock.
