@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from storage.indicators import parse_weights
+
 TEMPLATE_PREFIX = "WECHAT_TEMPLATE_"
 SCHEDULE_PREFIX = "WORKSHOP_BOT_SCHEDULE_"
 
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     workshop_bot_var_dir: Path = Path("var")
     # WeChat gives up on a reply after 5 s; answer `success` a little before that.
     workshop_bot_reply_budget_seconds: float = Field(default=4.5, gt=0, lt=5)
+    # The indicator weights behind 排名 and the quarterly review (storage/indicators.py).
+    workshop_bot_rank_weights: str = "logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10"
     # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).
     templates: dict[str, str] = Field(default_factory=dict)
     # Job schedules, from WORKSHOP_BOT_SCHEDULE_<JOB> ("fri 16:00"), by job name.
@@ -85,6 +89,12 @@ class Settings(BaseSettings):
         assert v is not None
         if len(v) != 43:
             raise ValueError("must be the 43-character EncodingAESKey from the console")
+        return v
+
+    @field_validator("workshop_bot_rank_weights")
+    @classmethod
+    def _weights(cls, v: str) -> str:
+        parse_weights(v)  # raises ValueError with what is wrong
         return v
 
     @field_validator("workshop_bot_timezone")
@@ -126,6 +136,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.workshop_bot_timezone)
+
+    @property
+    def rank_weights(self) -> dict[str, float]:
+        return parse_weights(self.workshop_bot_rank_weights)
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,7 @@ from handlers.weekly_logs import streak, weeks_back
 from storage.calendar import iso_week, quarter_start
 from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import checkin_stats
+from storage.queries.proposals import achievement_counts, suggestion_counts
 from storage.queries.studios import mentorship_circle
 from storage.queries.weekly_logs import LOG_WRITERS, log_for_week, weeks_logged
 
@@ -24,6 +25,9 @@ WEEK_DONE = "本周周报：已提交（{when}）"
 WEEK_OPEN = "本周周报：还没交，发送“周报 内容”即可提交"
 STREAK = "连续提交：{n} 周"
 CHECKINS = "本季度师徒打卡：{count} 次，共 {hours}，已确认 {confirmed} 次"
+SUGGESTIONS = "我的合理化建议：{total} 条（已采纳 {accepted}，已实施 {implemented}，待处理 {pending}）"
+RESULTS = "我登记的成果：{total} 项（已认定 {verified}，待认定 {pending}）"
+TO_REVIEW = "待我处理：建议 {suggestions} 条，成果 {results} 项（发送“建议”“成果”查看）"
 STREAK_WEEKS = 60  # how far back the streak looks
 
 
@@ -61,4 +65,23 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
         stats = await checkin_stats(ctx.session, member.id, since)
         lines.append(CHECKINS.format(count=stats.count, hours=format_hours(stats.hours),
                                      confirmed=stats.confirmed))
+    if member.studio_id is not None and member.role in LOG_WRITERS:
+        lines += await _proposals(ctx, member.id, member.studio_id, member.role == ROLE_LEADER)
     return Text("\n".join(lines))
+
+
+async def _proposals(ctx: Ctx, member_id: int, studio_id: int, leader: bool) -> list[str]:
+    mine = await suggestion_counts(ctx.session, member_id=member_id)
+    results = await achievement_counts(ctx.session, member_id=member_id)
+    lines = [
+        SUGGESTIONS.format(total=sum(mine.values()), accepted=mine.get("accepted", 0),
+                           implemented=mine.get("implemented", 0), pending=mine.get("submitted", 0)),
+        RESULTS.format(total=sum(results.values()), verified=results.get("verified", 0),
+                       pending=results.get("reported", 0)),
+    ]
+    if leader:
+        studio_suggestions = await suggestion_counts(ctx.session, studio_id=studio_id)
+        studio_results = await achievement_counts(ctx.session, studio_id=studio_id)
+        lines.append(TO_REVIEW.format(suggestions=studio_suggestions.get("submitted", 0),
+                                      results=studio_results.get("reported", 0)))
+    return lines

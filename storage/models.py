@@ -277,3 +277,102 @@ class DialogState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+TOPIC_KINDS = ("技术攻关", "课题研究", "五小", "QC")
+TOPIC_STATUSES = ("立项", "攻关中", "验收", "推广应用", "暂停")
+
+
+class Topic(Base):
+    """A studio's research topic or technical problem (课题 / 攻关项目)."""
+
+    __tablename__ = "topic"
+    __table_args__ = (UniqueConstraint("studio_id", "title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), default="技术攻关")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    status: Mapped[str] = mapped_column(String(16), default="立项")
+    percent: Mapped[int | None] = mapped_column(Integer)  # the latest progress figure given
+    monthly_target: Mapped[str | None] = mapped_column(Text)
+    quarterly_target: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TopicProgress(Base):
+    """One progress update on a topic, as the leader posted it (never edited)."""
+
+    __tablename__ = "topic_progress"
+    __table_args__ = (Index("ix_topic_progress_topic_at", "topic_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    content: Mapped[str] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(16))  # the status it moved the topic to
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notice(Base):
+    """An announcement a leader sent to the studio; its deliveries are outbox rows
+    with kind "notice" and period "notice:<id>"."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    content: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+SUGGESTION_STATUSES = ("submitted", "accepted", "rejected", "implemented")
+
+
+class Suggestion(Base):
+    """A rationalisation suggestion (合理化建议) and the leaders' decision on it."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (Index("ix_suggestion_studio_at", "studio_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    reply: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+RESULT_TYPES = ("发明专利", "实用新型", "外观设计", "软件著作权", "QC成果", "五小成果", "论文",
+                "竞赛获奖", "其他")
+RESULT_STATUSES = ("reported", "verified", "returned")
+
+
+class Achievement(Base):
+    """A result (成果) a member reported: patent, QC result, 五小, paper, award …"""
+
+    __tablename__ = "achievement"
+    __table_args__ = (Index("ix_achievement_studio_at", "studio_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    economic_benefit: Mapped[float | None] = mapped_column(Float)  # 万元
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)  # 推广应用
+    status: Mapped[str] = mapped_column(String(16), default="reported")
+    note: Mapped[str | None] = mapped_column(Text)  # the leader's word when verifying or returning
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

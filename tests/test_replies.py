@@ -36,3 +36,15 @@ def test_long_content_is_clipped_to_wechat_limit() -> None:
 
 def test_silence_renders_nothing() -> None:
     assert render(Silence(), to_user="oUser", from_user="gh", now=NOW) is None
+
+
+def test_fit_lines_keeps_whole_lines_and_points_to_more() -> None:
+    from bot.replies import fit_lines
+
+    lines = [f"{i}. 某某工作室 78.5 分" for i in range(1, 400)]
+    text = fit_lines(lines, "……完整名单请导出查看。")
+    assert len(text.encode("utf-8")) <= MAX_TEXT_BYTES
+    assert text.endswith("……完整名单请导出查看。")
+    body = text.splitlines()[:-1]
+    assert body == lines[: len(body)] and len(body) > 10
+    assert fit_lines(lines[:3], "more") == "\n".join(lines[:3])

@@ -189,12 +189,13 @@ class StudioMonth:
 
 
 async def studio_months(session: AsyncSession, weeks: list[str], start: date, end: date,
-                        top: int = 3) -> dict[int, StudioMonth]:
+                        top: int = 3, studio_id: int | None = None) -> dict[int, StudioMonth]:
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
     [start, end) and how many were confirmed, the most active members, head counts and
     active pairs. A fixed number of grouped queries whatever the number of studios."""
+    one = [Studio.id == studio_id] if studio_id is not None else []
     studios = {sid: StudioMonth(sid, name) for sid, name in
-               (await session.execute(select(Studio.id, Studio.name))).all()}
+               (await session.execute(select(Studio.id, Studio.name).where(*one))).all()}
     for sid, role, mid in (await session.execute(
             select(Member.studio_id, Member.role, Member.id)
             .where(Member.active.is_(True), Member.studio_id.is_not(None),
@@ -234,6 +235,13 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
             .group_by(apprentice.studio_id))).all():
         if sid in studios:
             studios[sid].checkins, studios[sid].confirmed = int(n), int(confirmed)
+    if top:
+        await _most_active(session, studios, weeks, start, end, top)
+    return studios
+
+
+async def _most_active(session: AsyncSession, studios: dict[int, StudioMonth], weeks: list[str],
+                       start: date, end: date, top: int) -> None:
     activity: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for sid, name, n in (await session.execute(
             select(Member.studio_id, Member.name, func.count(WeeklyLog.id))
@@ -253,7 +261,6 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     for sid, counts in activity.items():
         if sid in studios:
             studios[sid].top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return studios
 
 
 async def admin_ids(session: AsyncSession) -> list[int]:

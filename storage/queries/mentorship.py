@@ -99,7 +99,8 @@ class CheckInRow:
     confirmed: bool
 
 
-async def checkins_between(session: AsyncSession, start: date, end: date) -> list[CheckInRow]:
+async def checkins_between(session: AsyncSession, start: date, end: date,
+                           studio_id: int | None = None) -> list[CheckInRow]:
     """Check-ins dated in [start, end), for export; the studio is the apprentice's."""
     mentor = aliased(Member)
     apprentice = aliased(Member)
@@ -110,7 +111,8 @@ async def checkins_between(session: AsyncSession, start: date, end: date) -> lis
         .join(mentor, mentor.id == MentorshipPair.mentor_id)
         .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
         .outerjoin(Studio, Studio.id == apprentice.studio_id)
-        .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end)
+        .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
+               *([apprentice.studio_id == studio_id] if studio_id is not None else []))
         .order_by(CheckIn.checkin_date, CheckIn.id)
     )).all()
     return [CheckInRow(d, s or "", m, a, c, h, at is not None) for d, s, m, a, c, h, at in rows]

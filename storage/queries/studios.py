@@ -80,3 +80,18 @@ async def mentorship_circle(session: AsyncSession, member_id: int) -> Circle:
         mentors=[name for kind, name in rows if kind == "mentor"],
         apprentices=[name for kind, name in rows if kind == "apprentice"],
     )
+
+
+async def leaders_of(session: AsyncSession, studio_id: int) -> list[int]:
+    """The studio's active leaders: who gets its suggestions and results to review."""
+    return list(await session.scalars(
+        select(Member.id).where(Member.studio_id == studio_id, Member.role == ROLE_LEADER,
+                                Member.active.is_(True)).order_by(Member.id)))
+
+
+async def studio_by_name(session: AsyncSession, name: str) -> Studio | None:
+    return (await session.scalars(select(Studio).where(Studio.name == name))).first()
+
+
+async def all_studios(session: AsyncSession) -> list[Studio]:
+    return list(await session.scalars(select(Studio).order_by(Studio.name)))

@@ -157,13 +157,15 @@ class LogRow:
     late: bool
 
 
-async def logs_for_weeks(session: AsyncSession, weeks: Sequence[str]) -> list[LogRow]:
+async def logs_for_weeks(session: AsyncSession, weeks: Sequence[str],
+                         studio_id: int | None = None) -> list[LogRow]:
     rows = (await session.execute(
         select(WeeklyLog.week, Studio.name, Member.employee_no, Member.name, WeeklyLog.content,
                WeeklyLog.hours, WeeklyLog.submitted_at, WeeklyLog.late)
         .join(Member, Member.id == WeeklyLog.member_id)
         .outerjoin(Studio, Studio.id == WeeklyLog.studio_id)
-        .where(WeeklyLog.week.in_(list(weeks)))
+        .where(WeeklyLog.week.in_(list(weeks)),
+               *([WeeklyLog.studio_id == studio_id] if studio_id is not None else []))
         .order_by(WeeklyLog.week, Studio.name, Member.employee_no)
     )).all()
     return [LogRow(w, s or "", e, n, c, h, at, late) for w, s, e, n, c, h, at, late in rows]

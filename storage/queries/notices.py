@@ -1,0 +1,83 @@
+"""Notices (通知) to a studio and how their deliveries went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, Notice, OutboxMessage
+
+NOTICE_KIND = "notice"
+
+
+def notice_period(notice_id: int) -> str:
+    return f"notice:{notice_id}"
+
+
+@dataclass(frozen=True)
+class Audience:
+    reachable: list[int]  # bound, following, active: they get the notice
+    unbound: int  # active members with no WeChat bound yet: they cannot
+    unfollowed: int  # bound but no longer following the account
+
+
+async def studio_audience(session: AsyncSession, studio_id: int, sender_id: int) -> Audience:
+    """Who a notice to the studio reaches: every active member except the sender."""
+    rows = (await session.execute(
+        select(Member.id, Member.openid, Member.subscribed)
+        .where(Member.studio_id == studio_id, Member.active.is_(True), Member.id != sender_id)
+        .order_by(Member.id)
+    )).all()
+    return Audience(
+        reachable=[mid for mid, openid, sub in rows if openid is not None and sub],
+        unbound=sum(1 for _, openid, _ in rows if openid is None),
+        unfollowed=sum(1 for _, openid, sub in rows if openid is not None and not sub),
+    )
+
+
+async def add_notice(session: AsyncSession, *, studio_id: int, author_id: int, content: str,
+                     recipients: int, now: datetime) -> Notice:
+    notice = Notice(studio_id=studio_id, author_id=author_id, content=content,
+                    recipients=recipients, created_at=now)
+    session.add(notice)
+    await session.flush()
+    return notice
+
+
+@dataclass(frozen=True)
+class NoticeStatus:
+    id: int
+    content: str
+    created_at: datetime
+    recipients: int
+    delivered: int
+    failed: int
+    waiting: int
+
+
+async def recent_notices(session: AsyncSession, studio_id: int, limit: int = 5) -> list[NoticeStatus]:
+    """The studio's latest notices with their deliveries counted by outcome."""
+    notices = list(await session.scalars(
+        select(Notice).where(Notice.studio_id == studio_id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)))
+    if not notices:
+        return []
+    periods = {notice_period(n.id): n.id for n in notices}
+    counts: dict[int, dict[str, int]] = {n.id: {} for n in notices}
+    for period, status, n in (await session.execute(
+            select(OutboxMessage.period, OutboxMessage.status, func.count(OutboxMessage.id))
+            .where(OutboxMessage.kind == NOTICE_KIND, OutboxMessage.period.in_(periods))
+            .group_by(OutboxMessage.period, OutboxMessage.status))).all():
+        counts[periods[period]][status] = int(n)
+    result = []
+    for notice in notices:
+        c = counts[notice.id]
+        result.append(NoticeStatus(
+            id=notice.id, content=notice.content, created_at=notice.created_at,
+            recipients=notice.recipients, delivered=c.get("sent", 0),
+            failed=c.get("undeliverable", 0) + c.get("failed", 0),
+            waiting=c.get("pending", 0) + c.get("in_flight", 0)))
+    return result
