@@ -37,6 +37,8 @@ NO_UPDATE = "   还没有进展记录"
 MORE = "……课题较多，完整记录请用“workshop-bot export studio-ledger”导出。"
 ASK_CREATE = ("本工作室还没有名为“{title}”的课题。回复“是”新建该课题（类型：技术攻关）并记录这条进展；"
               "也可回复类型（技术攻关、课题研究、五小、QC）新建为该类型；回复“取消”放弃。")
+ASK_ALIKE = ("本工作室没有名为“{title}”的课题，您是指：\n{choices}\n回复序号把进展记到该课题；"
+             "回复“是”新建课题“{title}”（也可回复类型：技术攻关、课题研究、五小、QC）；回复“取消”放弃。")
 BAD_CREATE = "请回复“是”新建课题“{title}”，或回复类型（技术攻关、课题研究、五小、QC），或回复“取消”。"
 AMBIGUOUS = "“{title}”可能指以下课题，请用完整名称再发一次：\n{choices}"
 TITLE_TOO_LONG = "课题名称最多 {limit} 字，请用简短的名称。"
@@ -69,18 +71,19 @@ def _key(title: str) -> str:
     return normalise(title).replace(" ", "")
 
 
-def find_topic(topics: list[Topic], title: str) -> list[Topic]:
-    """The topics `title` may mean: the exact one, else those containing it (or contained
-    in it), else close spellings. Several: the leader picks by typing the full name."""
+def find_topic(topics: list[Topic], title: str) -> tuple[list[Topic], list[Topic]]:
+    """(the topics `title` names, close spellings to offer): the exact one, else those whose
+    name contains it ("焊接机器" for "焊接机器人"); failing both, titles spelt alike are
+    only offered — "扭矩检测二" must not land in "扭矩检测一" unasked."""
     key = _key(title)
     exact = [t for t in topics if _key(t.title) == key]
     if exact:
-        return exact
-    partial = [t for t in topics if key in _key(t.title) or _key(t.title) in key]
+        return exact, []
+    partial = [t for t in topics if key in _key(t.title)]
     if partial:
-        return partial
+        return partial, []
     keys = {_key(t.title): t for t in topics}
-    return [keys[k] for k in difflib.get_close_matches(key, list(keys), n=3, cutoff=0.6)]
+    return [], [keys[k] for k in difflib.get_close_matches(key, list(keys), n=3, cutoff=0.6)]
 
 
 def _percent_of(content: str) -> tuple[str, int | None] | None:
@@ -116,7 +119,7 @@ async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
     if len(title) > MAX_TITLE:
         return Text(TITLE_TOO_LONG.format(limit=MAX_TITLE))
     topics = await topics_of(ctx.session, member.studio_id)
-    found = find_topic(topics, title)
+    found, alike = find_topic(topics, title)
     if not rest:
         if len(found) == 1:
             return await _detail(ctx, found[0])
@@ -131,7 +134,11 @@ async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
         choices = "\n".join(f"· {t.title}" for t in found)
         return Text(AMBIGUOUS.format(title=title, choices=choices))
     if not found:
-        ctx.dialog.go(CREATE, {"title": title, "content": content or rest, "percent": percent})
+        ctx.dialog.go(CREATE, {"title": title, "content": content or rest, "percent": percent,
+                               "alike": [[t.id, t.title] for t in alike]})
+        if alike:
+            choices = "\n".join(f"{i}. {t.title}" for i, t in enumerate(alike, 1))
+            return Text(ASK_ALIKE.format(title=title, choices=choices))
         return Text(ASK_CREATE.format(title=title))
     topic = found[0]
     note = MATCHED.format(title=topic.title) if _key(topic.title) != _key(title) else ""
@@ -145,6 +152,14 @@ async def on_create_answer(msg: Incoming, ctx: Ctx) -> Reply:
     assert member is not None and member.studio_id is not None
     data: dict[str, Any] = ctx.dialog.data
     answer = normalise(msg.text or "").strip()
+    alike = {i: topic_id for i, (topic_id, _title) in enumerate(data.get("alike", []), 1)}
+    if answer.isdigit() and int(answer) in alike:
+        ctx.dialog.end()
+        picked = [t for t in await topics_of(ctx.session, member.studio_id)
+                  if t.id == alike[int(answer)]]
+        if picked:
+            return Text(await _apply(ctx, picked[0], data["content"], data.get("percent")))
+        return Text(USAGE)
     if is_yes(answer):
         kind = TOPIC_KINDS[0]
     elif answer in _KIND_WORDS:

@@ -1,0 +1,418 @@
+"""进展, 通知, 建议, 成果, 统计, 排名 and the complete 我的, through the real endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.replies import MAX_TEXT_BYTES
+from bot.simulator import text_xml
+from bot.wechat_api import WeChatAPI
+from scheduled.delivery import Deliverer
+from storage.models import (
+    Achievement,
+    CheckIn,
+    Member,
+    MentorshipPair,
+    OutboxMessage,
+    Suggestion,
+    Topic,
+    TopicProgress,
+    WeeklyLog,
+)
+from storage.queries.invites import member_by_employee_no
+from storage.queries.outbox import outbox_for
+from tests.fakes import FakeWeChatAPI
+from tests.support import Service, roster_service
+
+TZ = ZoneInfo("Asia/Shanghai")
+FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+SEND = "/cgi-bin/message/custom/send"
+
+# 甲: a leader and 40 members (the notice test); 乙: another studio; 丙: the seeded month.
+BIG = 40
+ROSTER = "studio,name,employee_no,role,mentor_employee_no,phone\n" + "".join(
+    [
+        "甲工作室,甲领衔,L1,leader,,\n",
+        *(f"甲工作室,甲成员{i:02d},M{i:02d},member,,\n" for i in range(1, BIG + 1)),
+        "乙工作室,乙领衔,L2,leader,,\n",
+        "乙工作室,乙成员,B1,member,,\n",
+        "丙工作室,丙领衔,L3,leader,,\n",
+        "丙工作室,丙师傅,C1,member,,\n",
+        "丙工作室,丙徒弟,C2,member,C1,\n",
+        "丙工作室,丙新人,C3,member,,\n",
+        ",管理员,A1,admin,,\n",
+    ]
+)
+OPENIDS = {"L1": "o-l1", "L2": "o-l2", "B1": "o-b1", "L3": "o-l3", "C1": "o-c1", "C2": "o-c2",
+           "A1": "o-a1", **{f"M{i:02d}": f"o-m{i:02d}" for i in range(1, BIG + 1)}}
+
+
+@pytest.fixture(scope="module")
+async def svc(database_url: str, var_dir: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
+                                   ROSTER, OPENIDS, FRIDAY)
+    yield service
+    await service.client.close()
+
+
+async def member_id(svc: Service, employee_no: str) -> int:
+    async with svc.db.transaction() as session:
+        member = await member_by_employee_no(session, employee_no)
+        assert member is not None
+        return member.id
+
+
+async def inbox(svc: Service, employee_no: str) -> list[str]:
+    mid = await member_id(svc, employee_no)
+    async with svc.db.transaction() as session:
+        return [m.text for m in await outbox_for(session, mid)]
+
+
+def number_in(reply: str) -> int:
+    return int(reply.split("编号 ")[1].split("）")[0].split(" ")[0])
+
+
+# -- 进展 --------------------------------------------------------------------------------
+
+
+async def test_progress_creates_a_topic_after_confirming_then_matches_it(svc: Service) -> None:
+    assert "还没有课题" in (await svc.text("o-l1", "进展") or "")
+    ask = await svc.text("o-l1", "进展 焊接机器人 完成方案论证 10%") or ""
+    assert "还没有名为“焊接机器人”的课题" in ask and "回复“是”" in ask
+    assert "请回复“是”" in (await svc.text("o-l1", "好像不对") or "")
+    done = await svc.text("o-l1", "QC") or ""
+    assert "已新建课题“焊接机器人”（QC）" in done and "（10%）" in done and "攻关中" in done
+    # A shorter or slightly different name finds the same topic.
+    again = await svc.text("o-l1", "进展：焊接机器 完成第三轮调试 60％") or ""
+    assert "已记录“焊接机器人”的进展（60%）" in again and "按课题“焊接机器人”记录" in again
+    async with svc.db.transaction() as session:
+        [topic] = list(await session.scalars(select(Topic).where(Topic.title == "焊接机器人")))
+        updates = list(await session.scalars(
+            select(TopicProgress).where(TopicProgress.topic_id == topic.id)
+            .order_by(TopicProgress.id)))
+    assert (topic.kind, topic.status, topic.percent) == ("QC", "攻关中", 60)
+    assert [(u.content, u.percent) for u in updates] == [("完成方案论证", 10), ("完成第三轮调试", 60)]
+    listing = await svc.text("o-l1", "progress") or ""
+    assert "1. 焊接机器人（QC·攻关中·60%）" in listing and "11月20日：完成第三轮调试" in listing
+
+
+async def test_progress_sets_status_owner_and_due_date(svc: Service) -> None:
+    await svc.text("o-l1", "进展 数控夹具 立项")
+    await svc.text("o-l1", "是")
+    assert "状态设为：验收" in (await svc.text("o-l1", "进展 数控夹具 状态 验收") or "")
+    assert "状态只能是" in (await svc.text("o-l1", "进展 数控夹具 状态 差不多了") or "")
+    assert "负责人设为：甲成员03" in (await svc.text("o-l1", "进展 数控夹具 负责人 M03") or "")
+    assert "没有叫“张三”的成员" in (await svc.text("o-l1", "进展 数控夹具 负责人 张三") or "")
+    assert "2026-12-31" in (await svc.text("o-l1", "进展 数控夹具 截止 2026年12月31日") or "")
+    assert "日期请写成" in (await svc.text("o-l1", "进展 数控夹具 截止 明年") or "")
+    detail = await svc.text("o-l1", "进展 数控夹具") or ""
+    assert "数控夹具（技术攻关·验收）" in detail and "负责人：甲成员03" in detail
+    assert "截止：2026-12-31" in detail
+    assert "百分比应在" in (await svc.text("o-l1", "进展 数控夹具 再测一次 120%") or "")
+
+
+async def test_progress_with_an_ambiguous_name_asks_for_the_full_one(svc: Service) -> None:
+    await svc.text("o-l2", "进展 扭矩检测一 开题")
+    await svc.text("o-l2", "是")
+    await svc.text("o-l2", "进展 扭矩检测二 开题")
+    await svc.text("o-l2", "是")
+    reply = await svc.text("o-l2", "进展 扭矩检测 做了对比试验") or ""
+    assert "可能指以下课题" in reply and "扭矩检测一" in reply and "扭矩检测二" in reply
+    # Another studio's topics are not this one's.
+    assert "焊接机器人" not in (await svc.text("o-l2", "进展") or "")
+
+
+async def test_progress_and_notices_are_for_leaders(svc: Service) -> None:
+    assert "仅限领衔人使用" in (await svc.text("o-m01", "进展 焊接机器人 帮忙调试") or "")
+    assert "仅限领衔人使用" in (await svc.text("o-m01", "通知 明天开会") or "")
+    assert "仅限领衔人使用" in (await svc.text("o-a1", "通知 明天开会") or "")
+    assert "需要先绑定" in (await svc.text("o-stranger", "进展 焊接机器人 调试") or "")
+
+
+# -- 通知 --------------------------------------------------------------------------------
+
+
+async def test_notice_reaches_forty_members_once_despite_retried_confirm(
+    svc: Service, fake_api: FakeWeChatAPI
+) -> None:
+    ask = await svc.text("o-l1", "通知 周五下午三点在二号车间开技术交流会，请准时参加") or ""
+    assert f"发给本工作室 {BIG} 名成员" in ask and "回复“确认”发送" in ask
+    # WeChat delivers the confirm three times at once (no answer seen in time).
+    xml = text_xml("o-l1", "确认", msg_id=880001, create_time=svc.clock.ts)
+    delivery = svc.side.deliver(xml, timestamp=svc.clock.ts, mode="plain")
+    responses = await asyncio.gather(*(svc.post(delivery) for _ in range(3)))
+    bodies = [svc.side.read_reply(await r.text()) for r in responses]
+    replies = {str(b["Content"]) for b in bodies if b is not None}
+    assert len(replies) == 1 and f"已安排发送给 {BIG} 人" in replies.pop()
+    async with svc.db.transaction() as session:
+        rows = list(await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "notice")))
+    assert len(rows) == BIG and len({r.recipient_id for r in rows}) == BIG
+    assert all("【甲工作室通知】周五下午三点" in r.text and "——甲领衔" in r.text for r in rows)
+    # The delivery worker sends each one once; a second pass finds nothing.
+    fake_api.calls.clear()
+    api = WeChatAPI(fake_api.base_url, "wx", "secret", clock=svc.clock, retry_delays=(0, 0))
+    deliverer = Deliverer(svc.db, api, templates={}, tz=TZ, clock=svc.clock)
+    async with svc.db.transaction() as session:
+        # They all wrote to the account within 48 h, so customer-service messages go out.
+        for mid in {r.recipient_id for r in rows}:
+            member = await session.get(Member, mid)
+            assert member is not None
+            member.last_interaction_at = svc.clock.now - timedelta(hours=1)
+    fake_api.script(SEND, *([{"errcode": 0}] * (BIG - 1)), {"errcode": 43004, "errmsg": "unsub"})
+    report = await deliverer.run()
+    assert report.total == BIG and (await deliverer.run()).total == 0
+    sent_to = [c.body["touser"] for c in fake_api.calls_to(SEND)]
+    assert len(sent_to) == BIG and len(set(sent_to)) == BIG
+    status = await svc.text("o-l1", "通知") or ""
+    assert f"共 {BIG} 人：已送达 {BIG - 1}，未送达 1，发送中 0" in status
+
+
+async def test_notice_counts_who_cannot_receive_and_cancel_sends_nothing(svc: Service) -> None:
+    ask = await svc.text("o-l3", "通知 下周一交季度总结") or ""
+    # C3 has no WeChat bound: told, not counted.
+    assert "发给本工作室 2 名成员（另有 1 人未绑定或已取消关注，收不到）" in ask
+    assert "已取消" in (await svc.text("o-l3", "取消") or "")
+    async with svc.db.transaction() as session:
+        n = await session.scalar(select(func.count(OutboxMessage.id))
+                                 .where(OutboxMessage.kind == "notice",
+                                        OutboxMessage.text.contains("季度总结")))
+    assert n == 0
+    assert "最多 600 字" in (await svc.text("o-l3", "通知 " + "很" * 601) or "")
+
+
+# -- 建议 --------------------------------------------------------------------------------
+
+
+async def test_suggestion_goes_to_the_leader_and_the_decision_comes_back(svc: Service) -> None:
+    reply = await svc.text("o-m05", "建议 在二号线增加一处扭矩复检点") or ""
+    assert "已提交合理化建议" in reply
+    number = number_in(reply)
+    [to_leader] = [t for t in await inbox(svc, "L1") if "合理化建议" in t]
+    assert "甲成员05" in to_leader and f"采纳 {number}" in to_leader
+    pending = await svc.text("o-l1", "建议") or ""
+    assert "待处理 1" in pending and f"编号 {number} 甲成员05" in pending
+    # Another studio's leader cannot touch it; a member cannot decide at all.
+    assert "没有编号" in (await svc.text("o-l2", f"采纳 {number}") or "")
+    assert "仅限领衔人使用" in (await svc.text("o-m06", f"采纳 {number}") or "")
+    assert "请发送“采纳 编号" in (await svc.text("o-l1", "采纳 这条") or "")
+    decided = await svc.text("o-l1", f"采纳 {number} 下月起试行") or ""
+    assert "标为“已采纳”，意见：下月起试行" in decided and "已通知提交人" in decided
+    [back] = [t for t in await inbox(svc, "M05") if "合理化建议" in t]
+    assert f"编号 {number}" in back and "已采纳" in back and "下月起试行" in back
+    assert "已经是“已采纳”" in (await svc.text("o-l1", f"accept {number}") or "")
+    assert "已实施" in (await svc.text("o-l1", f"实施 {number}") or "")
+    assert "不能再标为“未采纳”" in (await svc.text("o-l1", f"不采纳 {number}") or "")
+    mine = await svc.text("o-m05", "建议") or ""
+    assert "已实施：在二号线增加一处扭矩复检点" in mine
+    assert "仅限成员、领衔人使用" in (await svc.text("o-a1", "建议 多发点奖金") or "")
+
+
+# -- 成果 --------------------------------------------------------------------------------
+
+
+async def test_result_is_reported_with_benefit_and_verified_by_the_leader(svc: Service) -> None:
+    reply = await svc.text("o-m07", "成果 实用新型 一种焊缝打磨装置 效益12.5万元 已推广") or ""
+    assert "已登记成果" in reply and "实用新型·一种焊缝打磨装置" in reply
+    assert "经济效益 12.5 万元" in reply and "已推广应用" in reply and "待领衔人认定" in reply
+    number = number_in(reply)
+    async with svc.db.transaction() as session:
+        result = await session.get(Achievement, number)
+        assert result is not None
+        assert (result.type, result.title, result.economic_benefit, result.promoted,
+                result.status) == ("实用新型", "一种焊缝打磨装置", 12.5, True, "reported")
+    assert any(f"认定 {number}" in t for t in await inbox(svc, "L1"))
+    assert "没有“奖状”这种成果类型" in (await svc.text("o-m07", "成果 奖状 优秀员工") or "")
+    assert "请发送“成果 类型 名称”" in (await svc.text("o-m07", "成果 QC") or "")
+    assert "软件著作权·点检助手" in (await svc.text("o-m07", "成果 软著 点检助手") or "")
+    assert "仅限领衔人使用" in (await svc.text("o-m07", f"认定 {number}") or "")
+    assert "没有编号" in (await svc.text("o-l2", f"认定 {number}") or "")
+    verified = await svc.text("o-l1", f"认定 {number} 已核对专利证书") or ""
+    assert "标为“已认定”" in verified
+    assert any("已认定" in t and "已核对专利证书" in t for t in await inbox(svc, "M07"))
+    returned = await svc.text("o-l1", f"退回 {number} 证书编号有误") or ""
+    assert "标为“已退回”" in returned
+    listing = await svc.text("o-l1", "成果") or ""
+    assert "已退回 1" in listing and "待认定：" in listing and "点检助手" in listing
+
+
+# -- 我的 --------------------------------------------------------------------------------
+
+
+async def test_me_shows_suggestions_results_and_what_waits_for_the_leader(svc: Service) -> None:
+    me = await svc.text("o-m05", "我的") or ""
+    assert "我的合理化建议：1 条（已采纳 0，已实施 1，待处理 0）" in me
+    assert "我登记的成果：0 项" in me
+    leader = await svc.text("o-l1", "我的") or ""
+    assert "待我处理：建议 0 条，成果 1 项" in leader
+
+
+# -- 统计 and 排名 on a seeded month -------------------------------------------------------
+
+
+def at(day: int, month: int = 10) -> datetime:
+    return datetime(2026, month, day, 10, 0, tzinfo=TZ)
+
+
+@pytest.fixture(scope="module")
+async def october(svc: Service) -> None:
+    """丙工作室's October 2026 (ISO weeks W40–W44), to be counted by hand:
+
+    logs 12 of 4 writers × 5 weeks, 2 h each; check-ins 3 (2 confirmed) of 1.5 h, plus one
+    each side of the month; topics: one progressed twice, one new and idle, one paused
+    (its update does not count), one created in November; results: patent 10 万元 verified,
+    QC 2.5 万元 verified and promoted, 五小 1 万元 pending, and one from September;
+    suggestions: one of each status, and one from September.
+    """
+    ids = {no: await member_id(svc, no) for no in ("L3", "C1", "C2", "C3")}
+    weeks = {"L3": 5, "C1": 4, "C2": 3, "C3": 0}
+    async with svc.db.transaction() as session:
+        studio_id = (await session.get(Member, ids["L3"])).studio_id  # type: ignore[union-attr]
+        assert studio_id is not None
+        for no, n in weeks.items():
+            for w in range(40, 40 + n):
+                session.add(WeeklyLog(member_id=ids[no], studio_id=studio_id, week=f"2026-W{w}",
+                                      content="本周工作", hours=2.0, submitted_at=at(2),
+                                      updated_at=at(2)))
+        pair = (await session.scalars(select(MentorshipPair)
+                                      .where(MentorshipPair.apprentice_id == ids["C2"]))).one()
+        for day, confirmed in ((date(2026, 9, 30), True), (date(2026, 10, 5), False),
+                               (date(2026, 10, 12), True), (date(2026, 10, 20), True),
+                               (date(2026, 11, 1), True)):
+            session.add(CheckIn(pair_id=pair.id, author_id=ids["C2"], checkin_date=day,
+                                content="学习", hours=1.5, created_at=at(1),
+                                confirmed_at=at(21) if confirmed else None))
+        topics = [Topic(studio_id=studio_id, title=t, kind="技术攻关", status=s, created_at=c,
+                        updated_at=c)
+                  for t, s, c in (("甲课题", "攻关中", at(1, 9)), ("乙课题", "立项", at(15)),
+                                  ("丙课题", "暂停", at(1, 9)), ("丁课题", "立项", at(5, 11)))]
+        session.add_all(topics)
+        await session.flush()
+        for topic, day in ((topics[0], 10), (topics[0], 20), (topics[2], 5)):
+            session.add(TopicProgress(topic_id=topic.id, author_id=ids["L3"], content="推进",
+                                      created_at=at(day)))
+        for kind, status, benefit, promoted, when in (
+                ("发明专利", "verified", 10.0, False, at(3)), ("QC成果", "verified", 2.5, True, at(9)),
+                ("五小成果", "reported", 1.0, False, at(31)),
+                ("论文", "verified", 5.0, False, at(30, 9))):
+            session.add(Achievement(studio_id=studio_id, member_id=ids["C1"], type=kind,
+                                    title=f"{kind}一项", economic_benefit=benefit,
+                                    promoted=promoted, status=status, created_at=when))
+        for status, when in (("accepted", at(2)), ("implemented", at(8)), ("rejected", at(16)),
+                             ("submitted", at(31)), ("accepted", at(29, 9))):
+            session.add(Suggestion(studio_id=studio_id, member_id=ids["C3"], content="建议",
+                                   status=status, created_at=when))
+
+
+async def test_leader_stats_match_the_hand_count(svc: Service, october: None) -> None:
+    reply = await svc.text("o-l3", "统计 2026-10") or ""
+    assert reply.splitlines() == [
+        "【2026年10月统计】丙工作室",
+        "周报：已交 12/20 份（60%），工作时长 24 小时",
+        "师徒打卡：3 次，已确认 2，共 4.5 小时",
+        "课题：立项 2，攻关中 1，暂停 1；本月有进展 1/2 个（更新 2 次）",
+        "新成果：3 项（发明专利 1，QC成果 1，五小成果 1），已认定 2，推广应用 1",
+        "经济效益：已认定 12.5 万元（登记 13.5 万元）",
+        "合理化建议：4 条（已采纳 1，已实施 1，未采纳 1，待处理 1）",
+        # logs 30×0.6 + check-ins 20 + topics 15×0.5 + results 15 + suggestions 10 + bound 10×0.75
+        "指标得分：78 分（★★）",
+    ]
+    # The same month asked another way.
+    assert (await svc.text("o-l3", "stats 2026年10月")) == reply
+    assert (await svc.text("o-l3", "统计 10月")) == reply
+
+
+async def test_admin_stats_cover_the_union(svc: Service, october: None) -> None:
+    reply = await svc.text("o-a1", "统计 2026-10") or ""
+    lines = reply.splitlines()
+    assert lines[0] == "【2026年10月统计】全会 3 个工作室"
+    # Writers: 甲 41, 乙 2, 丙 4 → 47 × 5 weeks.
+    assert lines[1] == "周报：已交 12/235 份（5%），工作时长 24 小时"
+    assert "经济效益：已认定 12.5 万元（登记 13.5 万元）" in lines
+    assert lines[-1].startswith("得分最高：丙工作室（78）")
+
+
+async def test_stats_refusals_and_bad_months(svc: Service) -> None:
+    assert "仅限领衔人、工会管理员使用" in (await svc.text("o-c1", "统计") or "")
+    assert "月份请写成" in (await svc.text("o-l3", "统计 上个月") or "")
+    assert "月份请写成" in (await svc.text("o-l3", "统计 2026-13") or "")
+    assert "还没有到" in (await svc.text("o-l3", "统计 2027-01") or "")
+    this_month = await svc.text("o-l3", "统计") or ""
+    assert this_month.startswith("【2026年11月（截至20日）统计】丙工作室")
+
+
+async def test_rank_orders_studios_by_score(svc: Service, october: None) -> None:
+    svc.clock.now = at(31, 10)  # 排名 is for the month under way: ask on 31 October
+    try:
+        reply = await svc.text("o-l2", "排名") or ""
+        admin = await svc.text("o-a1", "rank") or ""
+    finally:
+        svc.clock.now = FRIDAY
+    # 甲 and 乙 have only their bound members to show in October (10 points each, the
+    # tie broken by name); 丙 as counted in the leader's 统计.
+    ranking = ["1. 丙工作室 78 分 ★★", "2. 乙工作室 10 分", "3. 甲工作室 10 分"]
+    footer = "得分构成：周报30＋师徒打卡20＋课题进展15＋成果15＋合理化建议10＋绑定10（满分 100）"
+    assert reply.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室",
+                                  "本工作室：第 2 名，10 分", *ranking, footer]
+    assert admin.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室", *ranking,
+                                  footer]
+    assert "仅限领衔人、工会管理员使用" in (await svc.text("o-m01", "排名") or "")
+
+
+async def test_progress_offers_a_topic_spelt_alike_instead_of_guessing(svc: Service) -> None:
+    await svc.text("o-l2", "进展 液压站改造 开题")
+    await svc.text("o-l2", "是")
+    ask = await svc.text("o-l2", "进展 液压站改进 更换密封件 30%") or ""
+    assert "您是指：\n1. 液压站改造" in ask
+    assert "已记录“液压站改造”的进展（30%）" in (await svc.text("o-l2", "1") or "")
+
+
+def test_rank_weights_are_configurable_and_checked() -> None:
+    from bot.config import ConfigError, load_settings
+    from storage.indicators import StudioFigures, parse_weights
+
+    f = StudioFigures(studio_id=1, studio="丙", members=4, bound=3, writers=4, logs=12, pairs=1,
+                      checkins=3, topics_active=2, topics_progressed=1, results_verified=2,
+                      suggestions_by_status={"submitted": 4})
+    assert f.score(parse_weights("logs=30,checkins=20,topics=15,results=15,suggestions=10,"
+                                 "bound=10"), weeks=5) == 78.0
+    # Only logs and bound counted, scaled to 100: (1 × 0.6 + 1 × 0.75) / 2.
+    assert f.score(parse_weights("logs=1，bound=1"), weeks=5) == 67.5
+    for bad in ("logs=x", "speed=10", "logs=-1", "logs=0", "logs"):
+        with pytest.raises(ValueError):
+            parse_weights(bad)
+    with pytest.raises(ConfigError, match="WORKSHOP_BOT_RANK_WEIGHTS"):
+        load_settings(workshop_bot_rank_weights="logs=abc")
+
+
+async def test_a_long_ranking_is_cut_to_one_reply_with_a_pointer(svc: Service) -> None:
+    # Last in this module: it adds 300 studios, which the counts above do not expect.
+    from storage.models import Studio
+
+    async with svc.db.transaction() as session:
+        for i in range(300):
+            studio = Studio(name=f"第{i:03d}号职工创新工作室", created_at=FRIDAY)
+            session.add(studio)
+            await session.flush()
+            session.add(Member(employee_no=f"X{i:03d}", name=f"成员{i}", role="member",
+                               studio_id=studio.id, created_at=FRIDAY))
+    reply = await svc.text("o-a1", "排名") or ""
+    assert len(reply.encode("utf-8")) <= MAX_TEXT_BYTES
+    lines = reply.splitlines()
+    assert lines[0].endswith("共 303 个工作室") and lines[-2].startswith("……完整排名请用")
+    assert lines[-1].startswith("得分构成：")
+
+
+async def test_a_leaders_help_lists_every_command_in_one_reply(svc: Service) -> None:
+    reply = await svc.text("o-l1", "帮助") or ""
+    assert len(reply.encode("utf-8")) <= MAX_TEXT_BYTES and not reply.endswith("…")
+    for word in ("进展", "通知", "建议", "成果", "采纳", "认定", "统计", "排名", "我的", "本周"):
+        assert f"· {word}" in reply
