@@ -3,28 +3,54 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from rich.console import Console
 from rich.progress import Progress
 
 from bot.config import Settings
-from bot.exports import Cell, write_table
+from bot.exports import Cell, write_table, write_workbook
 from bot.roster import RosterFileError, read_roster
 from bot.wechat_api import WeChatAPI
+from handlers.proposals import RESULT_STATUS, SUGGESTION_STATUS
 from storage.calendar import iso_week, month_bounds, week_monday, weeks_of_month
 from storage.db import Database
+from storage.indicators import StudioFigures
+from storage.queries.indicators import period_instants, studio_figures
 from storage.queries.invites import issue_invite, member_by_employee_no, unbound_members_of_studio
-from storage.queries.mentorship import checkins_between
+from storage.queries.mentorship import CheckInRow, checkins_between
+from storage.queries.proposals import (
+    AchievementRow,
+    SuggestionRow,
+    achievement_rows,
+    suggestion_rows,
+)
 from storage.queries.roster import apply_roster
-from storage.queries.studios import studio_summaries
-from storage.queries.weekly_logs import logs_for_weeks
+from storage.queries.studios import all_studios, studio_summaries
+from storage.queries.topics import ProgressRow, TopicRow, progress_between, topic_rows
+from storage.queries.weekly_logs import LogRow, logs_for_weeks
 
 err = Console(stderr=True, highlight=False)
 
-STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars")
+
+class _HasStudio(Protocol):
+    @property
+    def studio(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=_HasStudio)
+
+STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars", "score")
+SUGGESTION_COLUMNS = ("submitted_at", "studio", "employee_no", "content", "status", "name",
+                      "status_label", "reply", "decided_at")
+RESULT_COLUMNS = ("reported_at", "studio", "employee_no", "type", "title", "status",
+                  "economic_benefit", "name", "status_label", "promoted", "note", "decided_at")
+# `status` keeps the code for scripts; `status_label` says it as the union office does.
 LOG_COLUMNS = ("week", "studio", "employee_no", "name", "content", "hours", "submitted_at", "late")
 CHECKIN_COLUMNS = ("date", "studio", "mentor_employee_no", "apprentice_employee_no", "content",
                    "hours", "confirmed")
@@ -128,7 +154,9 @@ def _iso(moment: datetime, settings: Settings) -> str:
 
 async def export(settings: Settings, kind: str, fmt: str, output: str | None, now: datetime, *,
                  week: str | None = None, month: str | None = None) -> int:
-    """SPEC §8 exports. Logs default to this week, check-ins to this month."""
+    """SPEC §8 exports. Logs default to this week, check-ins to this month, suggestions and
+    results to all of them (--month: those made in the month); studios carry this month's
+    indicator score."""
     today = now.astimezone(settings.tz).date()
     try:
         if week:
@@ -138,6 +166,7 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
     except ValueError as exc:
         err.print(f"参数不对：{exc}")
         return 2
+    since, until = period_instants(start, end, settings.tz) if month else (None, None)
     db = Database(settings.effective_database_url)
     rows: list[list[Cell]]
     headers: tuple[str, ...]
@@ -145,22 +174,51 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
         async with db.transaction() as session:
             if kind == "studios":
                 headers, sheet = STUDIO_COLUMNS, "studios"
-                rows = [[s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars]
+                this_month = today.strftime("%Y-%m")
+                figures = await studio_figures(session, weeks_of_month(this_month),
+                                               *month_bounds(this_month), settings.tz)
+                score = {f.studio: f.score(settings.rank_weights, len(weeks_of_month(this_month)))
+                         for f in figures.values() if f.members}
+                rows = [[s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars,
+                         score.get(s.studio)]
                         for s in await studio_summaries(session)]
             elif kind == "logs":
                 headers, sheet = LOG_COLUMNS, "logs"
                 rows = [[r.week, r.studio, r.employee_no, r.name, r.content, r.hours,
                          _iso(r.submitted_at, settings), _flag(r.late)]
                         for r in await logs_for_weeks(session, weeks)]
+            elif kind == "suggestions":
+                headers, sheet = SUGGESTION_COLUMNS, "suggestions"
+                rows = [_suggestion_row(r, settings)
+                        for r in await suggestion_rows(session, since, until)]
+            elif kind == "results":
+                headers, sheet = RESULT_COLUMNS, "results"
+                rows = [_result_row(r, settings)
+                        for r in await achievement_rows(session, since, until)]
             else:
                 headers, sheet = CHECKIN_COLUMNS, "checkins"
-                rows = [[c.day.isoformat(), c.studio, c.mentor_employee_no,
-                         c.apprentice_employee_no, c.content, c.hours, _flag(c.confirmed)]
-                        for c in await checkins_between(session, start, end)]
+                rows = [_checkin_row(c) for c in await checkins_between(session, start, end)]
     finally:
         await db.dispose()
     write_table(headers, rows, fmt=fmt, output=output, sheet=sheet)
     return 0
+
+
+def _checkin_row(c: CheckInRow) -> list[Cell]:
+    return [c.day.isoformat(), c.studio, c.mentor_employee_no, c.apprentice_employee_no,
+            c.content, c.hours, _flag(c.confirmed)]
+
+
+def _suggestion_row(r: SuggestionRow, settings: Settings) -> list[Cell]:
+    return [_iso(r.submitted_at, settings), r.studio, r.employee_no, r.content, r.status, r.name,
+            SUGGESTION_STATUS[r.status], r.reply or "",
+            _iso(r.decided_at, settings) if r.decided_at else ""]
+
+
+def _result_row(r: AchievementRow, settings: Settings) -> list[Cell]:
+    return [_iso(r.reported_at, settings), r.studio, r.employee_no, r.type, r.title, r.status,
+            r.economic_benefit, r.name, RESULT_STATUS[r.status], _flag(r.promoted), r.note or "",
+            _iso(r.verified_at, settings) if r.verified_at else ""]
 
 
 def _flag(value: bool) -> str:
@@ -190,7 +248,7 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
         return 2
     db = Database(settings.effective_database_url)
     try:
-        report = await run_job(db, name, now, settings.tz)
+        report = await run_job(db, name, now, settings.tz, settings.rank_weights)
         print(f"{name}（{report.period}）：新排队 {report.queued} 条，此前已排队 {report.skipped} 条")
         for note in report.notes:
             print("提示：" + note)
@@ -215,3 +273,132 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
     if sent.stopped:
         print("提前停止：" + sent.stopped)
     return 0
+
+
+LEDGER_SHEETS = {
+    "概况": ("项目", "数值"),
+    "周报": ("周次", "工号", "姓名", "内容", "时长（小时）", "提交时间", "迟交"),
+    "师徒打卡": ("日期", "师傅工号", "徒弟工号", "内容", "时长（小时）", "师傅已确认"),
+    "课题进展": ("课题", "类型", "状态", "当前进度", "负责人", "月度目标", "季度目标", "开始日期",
+                 "截止日期", "进展时间", "填报人", "进展内容", "本次进度"),
+    "合理化建议": ("提交时间", "工号", "姓名", "内容", "状态", "处理意见", "处理时间"),
+    "成果": ("登记时间", "工号", "姓名", "类型", "名称", "状态", "经济效益（万元）", "推广应用", "说明",
+             "认定时间"),
+}
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def _yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+async def export_ledger(settings: Settings, month: str | None, studio: str | None,
+                        output: str | None, now: datetime) -> int:
+    """The 台帐 of a month: one XLSX workbook per studio in a folder, a sheet each for the
+    overview, logs, check-ins, topics and progress, suggestions and results."""
+    if not month:
+        err.print("studio-ledger 需要 --month YYYY-MM")
+        return 2
+    try:
+        weeks = weeks_of_month(month)
+        start, end = month_bounds(month)
+    except ValueError as exc:
+        err.print(f"参数不对：{exc}")
+        return 2
+    since, until = period_instants(start, end, settings.tz)
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            studios = [s.name for s in await all_studios(session)]
+            if studio is not None:
+                if studio not in studios:
+                    err.print(f"没有名为“{studio}”的工作室")
+                    return 2
+                studios = [studio]
+            figures = {f.studio: f for f in
+                       (await studio_figures(session, weeks, start, end, settings.tz)).values()}
+            logs = _by_studio(await logs_for_weeks(session, weeks))
+            checkins = _by_studio(await checkins_between(session, start, end))
+            topics = _by_studio(await topic_rows(session))
+            progress = _by_studio(await progress_between(session, since, until))
+            suggestions = _by_studio(await suggestion_rows(session, since, until))
+            results = _by_studio(await achievement_rows(session, since, until))
+    finally:
+        await db.dispose()
+    ledger = Ledger(month, len(weeks), figures, logs, checkins, topics, progress, suggestions,
+                    results)
+    folder = Path(output or f"ledger-{month}")
+    write_ledgers(ledger, studios, folder, settings)
+    print(f"已写出 {len(studios)} 个工作室 {month} 的台帐到 {folder}")
+    return 0
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A month's records of every studio, grouped by studio name."""
+
+    month: str
+    weeks: int
+    figures: dict[str, StudioFigures]
+    logs: dict[str, list[LogRow]]
+    checkins: dict[str, list[CheckInRow]]
+    topics: dict[str, list[TopicRow]]
+    progress: dict[str, list[ProgressRow]]
+    suggestions: dict[str, list[SuggestionRow]]
+    results: dict[str, list[AchievementRow]]
+
+
+def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Settings) -> None:
+    from handlers.stats import figure_lines
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tz, weights, month = settings.tz, settings.rank_weights, ledger.month
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    with progress_bar("写出台帐", len(studios)) as advance:
+        for name in studios:
+            f = ledger.figures[name]
+            overview: list[list[Cell]] = [["工作室", name], ["月份", month]]
+            for line in figure_lines(f, ledger.weeks):
+                key, _, value = line.partition("：")
+                overview.append([key, value])
+            overview.append(["指标得分", f.score(weights, ledger.weeks)])
+            updates: dict[str, list[ProgressRow]] = {}
+            for p in ledger.progress.get(name, []):
+                updates.setdefault(p.topic, []).append(p)
+            topic_sheet: list[list[Cell]] = []
+            for t in ledger.topics.get(name, []):
+                head: list[Cell] = [t.title, t.kind, t.status, t.percent, t.owner or "",
+                                    t.monthly_target or "", t.quarterly_target or "",
+                                    t.start_date.isoformat() if t.start_date else "",
+                                    t.due_date.isoformat() if t.due_date else ""]
+                topic_sheet += [[*head, when(p.created_at), p.author, p.content, p.percent]
+                                for p in updates.get(t.title, [])] or [[*head, "", "", "", None]]
+            write_workbook(folder / f"{_UNSAFE.sub('_', name)}-{month}.xlsx", [
+                ("概况", LEDGER_SHEETS["概况"], overview),
+                ("周报", LEDGER_SHEETS["周报"],
+                 [[r.week, r.employee_no, r.name, r.content, r.hours, when(r.submitted_at),
+                   _yes(r.late)] for r in ledger.logs.get(name, [])]),
+                ("师徒打卡", LEDGER_SHEETS["师徒打卡"],
+                 [[c.day.isoformat(), c.mentor_employee_no, c.apprentice_employee_no, c.content,
+                   c.hours, _yes(c.confirmed)] for c in ledger.checkins.get(name, [])]),
+                ("课题进展", LEDGER_SHEETS["课题进展"], topic_sheet),
+                ("合理化建议", LEDGER_SHEETS["合理化建议"],
+                 [[when(s.submitted_at), s.employee_no, s.name, s.content,
+                   SUGGESTION_STATUS[s.status], s.reply or "", when(s.decided_at)]
+                  for s in ledger.suggestions.get(name, [])]),
+                ("成果", LEDGER_SHEETS["成果"],
+                 [[when(a.reported_at), a.employee_no, a.name, a.type, a.title,
+                   RESULT_STATUS[a.status], a.economic_benefit, _yes(a.promoted), a.note or "",
+                   when(a.verified_at)] for a in ledger.results.get(name, [])]),
+            ])
+            advance(1)
+
+
+def _by_studio(rows: Sequence[RowT]) -> dict[str, list[RowT]]:
+    grouped: dict[str, list[RowT]] = {}
+    for row in rows:
+        grouped.setdefault(row.studio, []).append(row)
+    return grouped

@@ -120,7 +120,8 @@ def create_app(
         deliverer = Deliverer(db, wechat_api, templates=settings.templates, tz=settings.tz,
                               clock=clock)
     background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs,
-                                  jobs=configured(settings.schedules))
+                                  jobs=configured(settings.schedules),
+                                  weights=settings.rank_weights)
     app[SCHEDULED_KEY] = background
 
     async def on_startup(_app: web.Application) -> None:

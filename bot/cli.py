@@ -65,13 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--now", metavar="ISO-8601", help="run as if at this time (default: now)")
 
     exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
-    exp.add_argument("kind", choices=["logs", "checkins", "studios"], metavar="KIND",
-                     help="logs, checkins or studios")
+    exp.add_argument("kind", metavar="KIND",
+                     choices=["logs", "checkins", "suggestions", "results", "studios",
+                              "studio-ledger"],
+                     help="logs, checkins, suggestions, results, studios, or studio-ledger "
+                          "(one XLSX workbook per studio for --month, into the folder -o)")
     exp.add_argument("--week", metavar="YYYY-Www", help="logs of one ISO week (default: this week)")
     exp.add_argument("--month", metavar="YYYY-MM",
-                     help="logs of the weeks whose Thursday is in the month; check-ins dated in it")
+                     help="logs of the weeks whose Thursday is in the month; check-ins, "
+                          "suggestions and results dated in it")
+    exp.add_argument("--studio", metavar="NAME", help="studio-ledger: only this studio")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    exp.add_argument("-o", "--output", metavar="FILE", help="output file; - or none: stdout (csv)")
+    exp.add_argument("-o", "--output", metavar="FILE",
+                     help="output file; - or none: stdout (csv). studio-ledger: the folder "
+                          "(default ledger-YYYY-MM)")
     return parser
 
 
@@ -140,6 +147,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 if at.tzinfo is None:
                     at = at.replace(tzinfo=settings.tz)
             return await admin.jobs_run(settings, args.name, at)
+        if args.command == "export" and args.kind == "studio-ledger":
+            return await admin.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
             return await admin.export(settings, args.kind, args.format, args.output, now,
                                       week=args.week, month=args.month)

@@ -49,3 +49,19 @@ def write_table(
         wb.save(str(output))
         return str(output)
     raise ExportError(f"不支持的格式“{fmt}”：请用 csv 或 xlsx")
+
+
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Cell]]]
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
+    """One XLSX file with a sheet per (title, headers, rows), in order."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(list(headers))
+        for row in rows:
+            ws.append(list(row))
+    wb.save(str(path))

@@ -11,7 +11,7 @@ harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -23,6 +23,7 @@ from scheduled.jobs.weekly_leader_digest import weekly_leader_digest
 from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
 from storage.calendar import iso_week, previous_week
 from storage.db import Database
+from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import last_runs, period_done
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(hours=6)
 LOOKBACK_DAYS = 14  # the longest holiday (Spring Festival) plus margin
 
-JobFn = Callable[[Database, datetime, tzinfo], Awaitable[JobReport]]
+# Every job gets the indicator weights; the monthly summary and the quarterly review score with them.
+JobFn = Callable[[Database, datetime, tzinfo, Mapping[str, float]], Awaitable[JobReport]]
 
 
 def is_workday(day: date) -> bool:
@@ -159,16 +161,18 @@ def configured(schedules: dict[str, str]) -> dict[str, JobSpec]:
     return jobs
 
 
-async def run_job(db: Database, name: str, now: datetime, tz: tzinfo) -> JobReport:
+async def run_job(db: Database, name: str, now: datetime, tz: tzinfo,
+                  weights: Mapping[str, float] | None = None) -> JobReport:
     """Run `name` as if at `now`, whatever its schedule (`workshop-bot jobs run`)."""
-    report = await JOBS[name].run(db, now, tz)
+    report = await JOBS[name].run(db, now, tz, weights or DEFAULT_WEIGHTS)
     log.info("job %s for %s: queued %d, already queued %d", name, report.period, report.queued,
              report.skipped)
     return report
 
 
 async def catch_up(db: Database, now: datetime, tz: tzinfo,
-                   jobs: dict[str, JobSpec] | None = None) -> list[JobReport]:
+                   jobs: dict[str, JobSpec] | None = None,
+                   weights: Mapping[str, float] | None = None) -> list[JobReport]:
     """At start-up: run each job whose time today passed less than GRACE ago, unless done."""
     reports = []
     local = now.astimezone(tz)
@@ -179,7 +183,7 @@ async def catch_up(db: Database, now: datetime, tz: tzinfo,
         async with db.transaction() as session:
             if await period_done(session, spec.name, spec.period(local.date())):
                 continue
-        reports.append(await run_job(db, spec.name, now, tz))
+        reports.append(await run_job(db, spec.name, now, tz, weights))
     return reports
 
 

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -27,8 +27,10 @@ LEASE_RENEW = 30  # seconds: a dead leader's jobs move to another process within
 class ScheduledService:
     def __init__(self, db: Database, deliverer: Deliverer | None, *, tz: tzinfo,
                  clock: Callable[[], datetime], run_jobs: bool,
-                 jobs: dict[str, JobSpec] | None = None) -> None:
+                 jobs: dict[str, JobSpec] | None = None,
+                 weights: Mapping[str, float] | None = None) -> None:
         self.jobs = jobs or JOBS
+        self.weights = weights
         self.db = db
         self.deliverer = deliverer
         self.tz = tz
@@ -63,7 +65,8 @@ class ScheduledService:
             scheduler.start()
             self._scheduler = scheduler
             if await self.renew():
-                for report in await catch_up(self.db, self.clock(), self.tz, self.jobs):
+                for report in await catch_up(self.db, self.clock(), self.tz, self.jobs,
+                                                self.weights):
                     log.info("caught up %s for %s", report.name, report.period)
                 self.nudge()
 
@@ -81,7 +84,7 @@ class ScheduledService:
         now = self.clock()
         if not self.leader or not due_on(self.jobs[name], now.astimezone(self.tz).date()):
             return
-        await run_job(self.db, name, now, self.tz)
+        await run_job(self.db, name, now, self.tz, self.weights)
         self.nudge()
 
     async def _deliver_forever(self) -> None:

@@ -142,8 +142,9 @@ def test_import_roster_invite_and_export_studios(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     rows = list(load_workbook(tmp_path / "studios.xlsx").active.iter_rows(values_only=True))
-    assert rows[0] == ("studio", "leaders", "members", "bound_members", "stars")
-    assert ("陈秀英焊接技能大师工作室", "陈秀英", 5, 0, 0) in rows
+    assert rows[0] == ("studio", "leaders", "members", "bound_members", "stars", "score")
+    # Nobody bound and nothing recorded yet: this month's score is 0.
+    assert ("陈秀英焊接技能大师工作室", "陈秀英", 5, 0, 0, 0) in rows
     assert run(tmp_path, "export", "studios", "--format", "xlsx").returncode == 2
 
 

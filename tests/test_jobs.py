@@ -220,7 +220,9 @@ async def test_monthly_summary_for_leaders_and_admins(svc: Service) -> None:
     assert "周报：1/24 份（4%，上月无数据）" in studio
     assert "最活跃：已交周报（1）" in studio
     union = next(t for t in texts if "全会月报" in t)
-    assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 4%" in union
+    # Score: logs 30 × 1/24 + bound 10 × 5/6 (no check-in, topic, result or suggestion).
+    assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 9.6 分，周报 4%" in union
+    assert "新成果：0 项，已认定 0，经济效益 0 万元" in studio and "指标得分：9.6 分" in studio
     assert (await run_job(svc.db, "monthly-summary", first, TZ)).queued == 0
 
 
@@ -228,10 +230,11 @@ async def test_quarterly_review_scores_and_flags_studios_at_risk(svc: Service) -
     report = await run_job(svc.db, "quarterly-review", datetime(2027, 1, 4, 1, 30, tzinfo=UTC), TZ)
     assert (report.period, report.queued) == ("2026-Q4", 1)  # the one admin
     [review] = [r.text for r in await outbox(svc) if r.kind == "quarterly-review"]
-    # 1 log of 6 × 14 expected (0.5) + 1 check-in for 1 pair over 3 months (5) + none
-    # confirmed (0) + 5 of 6 bound (16.7) = 22.1: no star, at risk.
+    # Default weights: 1 log of 6 × 14 expected (30 × 1/84 = 0.36) + 1 check-in for 1 pair
+    # over 3 months (20 × 1/6 = 3.33) + no topic, result or suggestion + 5 of 6 bound
+    # (10 × 5/6 = 8.33) = 12.0: no star, at risk.
     assert "共 1 个工作室：三星 0，二星 0，一星 0，不达标 1" in review
-    assert "· 甲工作室 22.1 分" in review
+    assert "· 甲工作室 12 分" in review and "得分构成：周报30＋师徒打卡20" in review
 
 
 def test_quarter_and_month_periods() -> None:

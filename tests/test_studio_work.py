@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot import admin
 from bot.replies import MAX_TEXT_BYTES
 from bot.simulator import text_xml
 from bot.wechat_api import WeChatAPI
@@ -373,6 +376,60 @@ async def test_progress_offers_a_topic_spelt_alike_instead_of_guessing(svc: Serv
     ask = await svc.text("o-l2", "进展 液压站改进 更换密封件 30%") or ""
     assert "您是指：\n1. 液压站改造" in ask
     assert "已记录“液压站改造”的进展（30%）" in (await svc.text("o-l2", "1") or "")
+
+
+async def test_export_suggestions_and_results(svc: Service, october: None,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert await admin.export(svc.settings, "suggestions", "csv", "-", svc.clock.now,
+                              month="2026-10") == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert rows[0][:5] == ["submitted_at", "studio", "employee_no", "content", "status"]
+    assert [(r[0], r[1], r[2], r[4], r[6]) for r in rows[1:]] == [
+        ("2026-10-02T10:00:00+08:00", "丙工作室", "C3", "accepted", "已采纳"),
+        ("2026-10-08T10:00:00+08:00", "丙工作室", "C3", "implemented", "已实施"),
+        ("2026-10-16T10:00:00+08:00", "丙工作室", "C3", "rejected", "未采纳"),
+        ("2026-10-31T10:00:00+08:00", "丙工作室", "C3", "submitted", "待处理"),
+    ]
+    # Without --month: every suggestion, September's and the one made through the chat too.
+    assert await admin.export(svc.settings, "suggestions", "csv", "-", svc.clock.now) == 0
+    everything = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert len(everything) == 1 + 6 and any("扭矩复检点" in r[3] for r in everything)
+    assert await admin.export(svc.settings, "results", "csv", "-", svc.clock.now,
+                              month="2026-10") == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert rows[0][:7] == ["reported_at", "studio", "employee_no", "type", "title", "status",
+                           "economic_benefit"]
+    assert [(r[3], r[5], r[6], r[9]) for r in rows[1:]] == [
+        ("发明专利", "verified", "10.0", "false"), ("QC成果", "verified", "2.5", "true"),
+        ("五小成果", "reported", "1.0", "false")]
+
+
+async def test_studio_ledger_has_a_sheet_for_each_record(svc: Service, october: None,
+                                                       tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    assert await admin.export_ledger(svc.settings, None, None, str(tmp_path), svc.clock.now) == 2
+    assert await admin.export_ledger(svc.settings, "2026-10", "无此工作室", str(tmp_path),
+                                     svc.clock.now) == 2
+    assert await admin.export_ledger(svc.settings, "2026-10", None, str(tmp_path),
+                                     svc.clock.now) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [  # noqa: ASYNC240 (a test's folder)
+        "丙工作室-2026-10.xlsx", "乙工作室-2026-10.xlsx", "甲工作室-2026-10.xlsx"]
+    wb = load_workbook(tmp_path / "丙工作室-2026-10.xlsx", read_only=True)
+    assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果"]
+    sheet = {name: [list(r) for r in wb[name].iter_rows(values_only=True)] for name in wb.sheetnames}
+    overview = dict((r[0], r[1]) for r in sheet["概况"])
+    assert overview["周报"] == "已交 12/20 份（60%），工作时长 24 小时"
+    assert overview["指标得分"] == 78
+    assert len(sheet["周报"]) == 1 + 12 and len(sheet["师徒打卡"]) == 1 + 3
+    # Topics: 甲课题 twice (its two updates), the paused one with its update, the idle
+    # and the November one once each, with no update.
+    topics = [(r[0], r[11]) for r in sheet["课题进展"][1:]]
+    assert topics == [("甲课题", "推进"), ("甲课题", "推进"), ("丙课题", "推进"), ("乙课题", None),
+                      ("丁课题", None)]
+    assert [r[4] for r in sheet["合理化建议"][1:]] == ["已采纳", "已实施", "未采纳", "待处理"]
+    assert [(r[3], r[6], r[7]) for r in sheet["成果"][1:]] == [
+        ("发明专利", 10, "否"), ("QC成果", 2.5, "是"), ("五小成果", 1, "否")]
 
 
 def test_rank_weights_are_configurable_and_checked() -> None:

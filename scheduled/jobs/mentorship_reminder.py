@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,7 @@ from scheduled.jobs.common import Messages, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import iso_week
 from storage.db import Database
+from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import reachable_members, stale_pairs
 
 NAME = "mentorship-reminder"
@@ -21,7 +23,8 @@ LINE_LAST = "您和{role}{partner}已有 {days} 天没有打卡了（上次 {las
 LINE_NEVER = "您和{role}{partner}结对 {days} 天，还没有打过卡"
 
 
-async def mentorship_reminder(db: Database, now: datetime, tz: tzinfo) -> JobReport:
+async def mentorship_reminder(db: Database, now: datetime, tz: tzinfo,
+                              weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     today = now.astimezone(tz).date()
     week = iso_week(today)
 

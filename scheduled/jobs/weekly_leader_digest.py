@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from scheduled.jobs.common import Messages, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import iso_week, previous_week, week_label, week_monday
 from storage.db import Database
+from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import reachable_members, studio_weeks
 
 NAME = "weekly-leader-digest"
@@ -26,7 +28,8 @@ def _rate(done: int, expected: int) -> str:
     return f"{done * 100 // expected}%" if expected else "—"
 
 
-async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo) -> JobReport:
+async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
+                               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     week = previous_week(iso_week(now.astimezone(tz).date()))
     start = week_monday(week)
 

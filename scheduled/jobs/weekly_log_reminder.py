@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from scheduled.jobs.common import Messages, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import iso_week, week_label, week_monday
 from storage.db import Database
+from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import missing_logs_for_week
 
 NAME = "weekly-log-reminder"
@@ -19,7 +21,8 @@ TEXT = ("【周报提醒】{name}，您{week}的工作日志还没有提交，�
 UNBOUND_NOTE = "{n} 人尚未绑定微信，无法提醒"
 
 
-async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo) -> JobReport:
+async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
+                              weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     week = iso_week(now.astimezone(tz).date())
     sunday = week_monday(week) + timedelta(days=6)
     deadline = f"{sunday.month}月{sunday.day}日（周日）24:00"

@@ -105,3 +105,31 @@ async def progress_between(session: AsyncSession, since: datetime, until: dateti
         .order_by(TopicProgress.created_at, TopicProgress.id)
     )).all()
     return [ProgressRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    studio: str
+    id: int
+    title: str
+    kind: str
+    status: str
+    percent: int | None
+    owner: str | None
+    monthly_target: str | None
+    quarterly_target: str | None
+    start_date: date | None
+    due_date: date | None
+
+
+async def topic_rows(session: AsyncSession) -> list[TopicRow]:
+    """Every topic with its studio and owner, for the ledger."""
+    rows = (await session.execute(
+        select(Studio.name, Topic.id, Topic.title, Topic.kind, Topic.status, Topic.percent,
+               Member.name, Topic.monthly_target, Topic.quarterly_target, Topic.start_date,
+               Topic.due_date)
+        .join(Studio, Studio.id == Topic.studio_id)
+        .outerjoin(Member, Member.id == Topic.owner_id)
+        .order_by(Studio.name, Topic.created_at, Topic.id)
+    )).all()
+    return [TopicRow(*row) for row in rows]
