@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -193,13 +194,17 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
     [start, end) and how many were confirmed, the most active members, head counts and
     active pairs. A fixed number of grouped queries whatever the number of studios."""
-    one = [Studio.id == studio_id] if studio_id is not None else []
+    def only(column: Any) -> list[Any]:
+        # One studio's 统计 must not scan the whole union's records.
+        return [column == studio_id] if studio_id is not None else []
+
     studios = {sid: StudioMonth(sid, name) for sid, name in
-               (await session.execute(select(Studio.id, Studio.name).where(*one))).all()}
+               (await session.execute(select(Studio.id, Studio.name)
+                                      .where(*only(Studio.id)))).all()}
     for sid, role, mid in (await session.execute(
             select(Member.studio_id, Member.role, Member.id)
             .where(Member.active.is_(True), Member.studio_id.is_not(None),
-                   Member.role.in_(LOG_WRITERS)))).all():
+                   Member.role.in_(LOG_WRITERS), *only(Member.studio_id)))).all():
         if sid not in studios:
             continue
         studios[sid].writers += 1
@@ -207,7 +212,8 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
             studios[sid].leaders.append(mid)
     for sid, n, bound in (await session.execute(
             select(Member.studio_id, func.count(Member.id), func.count(Member.openid))
-            .where(Member.active.is_(True), Member.studio_id.is_not(None))
+            .where(Member.active.is_(True), Member.studio_id.is_not(None),
+                   *only(Member.studio_id))
             .group_by(Member.studio_id))).all():
         if sid in studios:
             studios[sid].members, studios[sid].bound = int(n), int(bound)
@@ -215,14 +221,15 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     for sid, n in (await session.execute(
             select(pair_apprentice.studio_id, func.count(MentorshipPair.id))
             .join(pair_apprentice, pair_apprentice.id == MentorshipPair.apprentice_id)
-            .where(MentorshipPair.end_date.is_(None))
+            .where(MentorshipPair.end_date.is_(None), *only(pair_apprentice.studio_id))
             .group_by(pair_apprentice.studio_id))).all():
         if sid in studios:
             studios[sid].pairs = int(n)
     for sid, n, hours in (await session.execute(
             select(WeeklyLog.studio_id, func.count(WeeklyLog.id),
                    func.coalesce(func.sum(WeeklyLog.hours), 0.0))
-            .where(WeeklyLog.week.in_(weeks), WeeklyLog.studio_id.is_not(None))
+            .where(WeeklyLog.week.in_(weeks), WeeklyLog.studio_id.is_not(None),
+                   *only(WeeklyLog.studio_id))
             .group_by(WeeklyLog.studio_id))).all():
         if sid in studios:
             studios[sid].logs, studios[sid].hours = int(n), float(hours or 0.0)
@@ -231,7 +238,8 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
             select(apprentice.studio_id, func.count(CheckIn.id), func.count(CheckIn.confirmed_at))
             .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
             .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
-            .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end)
+            .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
+                   *only(apprentice.studio_id))
             .group_by(apprentice.studio_id))).all():
         if sid in studios:
             studios[sid].checkins, studios[sid].confirmed = int(n), int(confirmed)
