@@ -40,7 +40,8 @@ ALREADY = "编号 {id} 的打卡已经确认过了。"
 CONFIRMED = "已确认{name}的打卡（编号 {id}）。{comment}"
 CONFIRMED_NOTICE = "师傅{name}确认了您的打卡（编号 {id}）。{comment}"
 
-_CONFIRM_ARGS = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
+# Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
+_CONFIRM_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
 
 
 def _pairs(data: dict[str, Any]) -> list[PairView]:

@@ -35,6 +35,7 @@ RESULT_STATUS = {"reported": "待认定", "verified": "已认定", "returned": "
 # -- 建议 ------------------------------------------------------------------------------
 SUGGEST_USAGE = "请发送“建议 内容”，如“建议 在二号线增加一处扭矩复检点”。"
 SUGGESTED = "已提交合理化建议（编号 {id}），已转给工作室领衔人，处理结果会通知您。"
+NO_LEADER = "（工作室暂时没有领衔人，已登记备查，请同时告知工会管理员。）"
 SUGGESTED_BY_LEADER = "已登记合理化建议（编号 {id}）。"
 TO_LEADER_SUGGESTION = ("{name}提交了合理化建议（编号 {id}）：{content}\n"
                         "回复“采纳 {id} [意见]”“不采纳 {id} [原因]”或“实施 {id}”处理。")
@@ -74,7 +75,8 @@ DECIDED = "已将编号 {id} 的{noun}标为“{status}”{said}。{notified}"
 NOTIFIED = "已通知{name}。"
 TO_PROPOSER = "您的{noun}（编号 {id}：{snippet}）已被领衔人{leader}标为“{status}”{said}。"
 
-_ID_ARGS = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
+# Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
+_ID_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
 _BENEFIT = re.compile(r"(?:经济效益|效益|创效)?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*万元?")
 _PROMOTED = re.compile(r"(已推广(?:应用)?|推广应用)")
 _TYPE_WORDS = {normalise(t): t for t in RESULT_TYPES} | {
@@ -111,12 +113,13 @@ async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
                                       member_id=member.id, content=content, now=ctx.now)
     text = TO_LEADER_SUGGESTION.format(name=member.name, id=suggestion.id,
                                        content=_snippet(content, 300))
-    for leader in await leaders_of(ctx.session, member.studio_id):
+    leaders = await leaders_of(ctx.session, member.studio_id)
+    for leader in leaders:
         if leader != member.id:
             await enqueue(ctx.session, kind="suggestion", period=f"suggestion:{suggestion.id}",
                           recipient_id=leader, text=text, now=ctx.now)
     done = SUGGESTED_BY_LEADER if member.role == ROLE_LEADER else SUGGESTED
-    return Text(done.format(id=suggestion.id))
+    return Text(done.format(id=suggestion.id) + ("" if leaders else NO_LEADER))
 
 
 async def _suggestions_overview(ctx: Ctx) -> Reply:
@@ -192,12 +195,14 @@ async def on_result(msg: Incoming, ctx: Ctx) -> Reply:
                                    promoted=promoted, now=ctx.now)
     facts = {"id": result.id, "type": kind, "title": title, "benefit": _benefit_text(benefit),
              "promoted": "，已推广应用" if promoted else "", "name": member.name}
-    for leader in await leaders_of(ctx.session, member.studio_id):
+    leaders = await leaders_of(ctx.session, member.studio_id)
+    for leader in leaders:
         if leader != member.id:
             await enqueue(ctx.session, kind="result", period=f"result:{result.id}",
                           recipient_id=leader, text=TO_LEADER_RESULT.format(**facts), now=ctx.now)
     then = RESULT_THEN_LEADER if member.role == ROLE_LEADER else RESULT_THEN_MEMBER
-    return Text(RESULT_SAVED.format(then=then.format(id=result.id), **facts))
+    saved = RESULT_SAVED.format(then=then.format(id=result.id), **facts)
+    return Text(saved + ("" if leaders else NO_LEADER))
 
 
 async def _results_overview(ctx: Ctx) -> Reply:

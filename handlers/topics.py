@@ -56,7 +56,7 @@ DETAIL_HEADER = "{title}（{kind}·{status}{percent}）\n负责人：{owner}　�
 TARGETS = "月度目标：{monthly}\n季度目标：{quarterly}"
 
 # Progress text ending in a percentage: "完成第三轮调试 60%".
-_PERCENT = re.compile(r"(?:进度)?\s*(\d{1,3})\s*[%％]\s*$")
+_PERCENT = re.compile(r"(?:进度)?\s*(?<!\d)(\d{1,4})\s*[%％]\s*$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 # "进展 课题 状态 验收" and friends set a field of the topic instead of adding prose.
 _FIELDS = {"状态": "status", "类型": "kind", "负责人": "owner", "截止": "due_date",

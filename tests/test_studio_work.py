@@ -451,7 +451,7 @@ def test_rank_weights_are_configurable_and_checked() -> None:
 
 
 async def test_a_long_ranking_is_cut_to_one_reply_with_a_pointer(svc: Service) -> None:
-    # Last in this module: it adds 300 studios, which the counts above do not expect.
+    # After the counting tests: it adds 300 studios, which their figures do not expect.
     from storage.models import Studio
 
     async with svc.db.transaction() as session:
@@ -473,3 +473,22 @@ async def test_a_leaders_help_lists_every_command_in_one_reply(svc: Service) -> 
     assert len(reply.encode("utf-8")) <= MAX_TEXT_BYTES and not reply.endswith("…")
     for word in ("进展", "通知", "建议", "成果", "采纳", "认定", "统计", "排名", "我的", "本周"):
         assert f"· {word}" in reply
+
+
+async def test_odd_numbers_and_a_studio_without_leader_get_clear_answers(svc: Service) -> None:
+    assert "请发送“采纳 编号" in (await svc.text("o-l1", "采纳 99999999999999999999") or "")
+    assert "请发送“认定 编号" in (await svc.text("o-l1", "认定 1234567890") or "")
+    assert "百分比应在" in (await svc.text("o-l1", "进展 焊接机器人 调试 1100%") or "")
+    l2 = await member_id(svc, "L2")
+    async with svc.db.transaction() as session:
+        leader = await session.get(Member, l2)
+        assert leader is not None
+        leader.active = False
+    try:
+        reply = await svc.text("o-b1", "建议 增加备件库存") or ""
+        assert "已提交合理化建议" in reply and "工作室暂时没有领衔人" in reply
+    finally:
+        async with svc.db.transaction() as session:
+            leader = await session.get(Member, l2)
+            assert leader is not None
+            leader.active = True
