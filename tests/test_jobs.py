@@ -184,6 +184,9 @@ async def test_a_run_missed_while_down_is_caught_up_within_the_grace_window(svc:
 
 
 async def test_leader_digest_sums_up_last_week(svc: Service) -> None:
+    assert "还没有名为" in (await svc.text("o-l1", "进展 焊接机器人 完成方案论证 20%") or "")
+    await svc.text("o-l1", "是")
+    await svc.text("o-l1", "进展 焊接机器人 完成第一轮调试 40%")
     monday = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     report = await run_job(svc.db, "weekly-leader-digest", monday, TZ)
     assert (report.period, report.queued) == ("2026-W47", 1)
@@ -191,6 +194,7 @@ async def test_leader_digest_sums_up_last_week(svc: Service) -> None:
     assert "甲工作室" in digest.text and "周报已交 1/6 人（16%）" in digest.text
     assert "未交：甲领衔、近期互动、久未互动、取消关注、未绑定" in digest.text
     assert "师徒打卡：0 次" in digest.text
+    assert "课题进展：焊接机器人（40%）" in digest.text
 
 
 async def test_mentorship_reminder_reaches_both_sides_of_a_quiet_pair(svc: Service) -> None:
@@ -220,9 +224,11 @@ async def test_monthly_summary_for_leaders_and_admins(svc: Service) -> None:
     assert "周报：1/24 份（4%，上月无数据）" in studio
     assert "最活跃：已交周报（1）" in studio
     union = next(t for t in texts if "全会月报" in t)
-    # Score: logs 30 × 1/24 + bound 10 × 5/6 (no check-in, topic, result or suggestion).
-    assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 9.6 分，周报 4%" in union
-    assert "新成果：0 项，已认定 0，经济效益 0 万元" in studio and "指标得分：9.6 分" in studio
+    # Score: logs 30 × 1/24 + topics 15 (its one topic moved in November, in the digest
+    # test) + bound 10 × 5/6; no check-in, result or suggestion.
+    assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 24.6 分，周报 4%" in union
+    assert "课题：1/1 个有进展" in studio and "新成果：0 项，已认定 0，经济效益 0 万元" in studio
+    assert "指标得分：24.6 分" in studio
     assert (await run_job(svc.db, "monthly-summary", first, TZ)).queued == 0
 
 
@@ -231,10 +237,10 @@ async def test_quarterly_review_scores_and_flags_studios_at_risk(svc: Service) -
     assert (report.period, report.queued) == ("2026-Q4", 1)  # the one admin
     [review] = [r.text for r in await outbox(svc) if r.kind == "quarterly-review"]
     # Default weights: 1 log of 6 × 14 expected (30 × 1/84 = 0.36) + 1 check-in for 1 pair
-    # over 3 months (20 × 1/6 = 3.33) + no topic, result or suggestion + 5 of 6 bound
-    # (10 × 5/6 = 8.33) = 12.0: no star, at risk.
+    # over 3 months (20 × 1/6 = 3.33) + its one topic moved (15) + no result or suggestion
+    # + 5 of 6 bound (10 × 5/6 = 8.33) = 27.0: no star, at risk.
     assert "共 1 个工作室：三星 0，二星 0，一星 0，不达标 1" in review
-    assert "· 甲工作室 12 分" in review and "得分构成：周报30＋师徒打卡20" in review
+    assert "· 甲工作室 27 分" in review and "得分构成：周报30＋师徒打卡20" in review
 
 
 def test_quarter_and_month_periods() -> None:

@@ -1,4 +1,5 @@
-"""weekly-leader-digest: each leader gets last week's submissions and check-ins."""
+"""weekly-leader-digest: each leader gets last week's submissions, check-ins and topic
+progress."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from scheduled.jobs.report import JobReport
 from storage.calendar import iso_week, previous_week, week_label, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
+from storage.queries.indicators import period_instants
 from storage.queries.jobs import reachable_members, studio_weeks
+from storage.queries.topics import progress_between
 
 NAME = "weekly-leader-digest"
 MISSING_SHOWN = 20
@@ -22,6 +25,9 @@ ALL_IN = "全员已交。"
 MISSING = "未交：{names}"
 MORE = "等 {n} 人"
 CHECKINS = "师徒打卡：{n} 次"
+PROGRESS = "课题进展：{topics}"
+NO_PROGRESS = "课题进展：上周没有更新（发送“进展 课题 内容”记录）"
+TOPICS_SHOWN = 5
 
 
 def _rate(done: int, expected: int) -> str:
@@ -35,6 +41,12 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
 
     async def compose(session: AsyncSession, report: JobReport) -> Messages:
         studios = await studio_weeks(session, week, start, start + timedelta(days=7))
+        since, until = period_instants(start, start + timedelta(days=7), tz)
+        progress: dict[str, dict[str, int | None]] = {}
+        for p in await progress_between(session, since, until):
+            topics = progress.setdefault(p.studio, {})
+            # The latest figure given for each topic, in the order they were first updated.
+            topics[p.topic] = p.percent if p.percent is not None else topics.get(p.topic)
         reachable = await reachable_members(session, {lid for s in studios for lid in s.leaders})
         messages: Messages = {}
         for s in studios:
@@ -47,6 +59,14 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
             else:
                 lines.append(ALL_IN)
             lines.append(CHECKINS.format(n=s.checkins))
+            updated = progress.get(s.studio, {})
+            if updated:
+                named = [f"{t}（{pct}%）" if pct is not None else t
+                         for t, pct in list(updated.items())[:TOPICS_SHOWN]]
+                more = MORE.format(n=len(updated)) if len(updated) > TOPICS_SHOWN else ""
+                lines.append(PROGRESS.format(topics="、".join(named) + more))
+            else:
+                lines.append(NO_PROGRESS)
             fields = {"thing1": f"上周周报 {s.submitted}/{s.expected}"[:20],
                       "time2": start.isoformat()}
             for leader in s.leaders:
