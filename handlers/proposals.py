@@ -235,26 +235,37 @@ async def _results_overview(ctx: Ctx) -> Reply:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """What is being decided: the words for it and where its messages go."""
+
+    key: str  # suggestion / result: the outbox kind's prefix
+    noun: str  # 建议 / 成果
+    long_noun: str  # how the proposer's message names it
+    proposer: str  # 提交人 / 登记人
+    labels: dict[str, str]
+
+
+SUGGESTIONS = Kind("suggestion", "建议", "合理化建议", "提交人", SUGGESTION_STATUS)
+RESULTS = Kind("result", "成果", "成果", "登记人", RESULT_STATUS)
+
+
+@dataclass(frozen=True)
 class Decision:
     command: str
-    noun: str  # 建议 / 成果
+    kind: Kind
     status: str
-    labels: dict[str, str]
     what: str  # what may follow the number
     example: str
     allowed_from: tuple[str, ...]  # the statuses this decision may follow
 
 
-ACCEPT = Decision("采纳", "建议", "accepted", SUGGESTION_STATUS, "意见", "下月起试行",
-                  ("submitted", "rejected"))
-REJECT = Decision("不采纳", "建议", "rejected", SUGGESTION_STATUS, "原因", "现有工装已能满足",
+ACCEPT = Decision("采纳", SUGGESTIONS, "accepted", "意见", "下月起试行", ("submitted", "rejected"))
+REJECT = Decision("不采纳", SUGGESTIONS, "rejected", "原因", "现有工装已能满足",
                   ("submitted", "accepted"))
-IMPLEMENT = Decision("实施", "建议", "implemented", SUGGESTION_STATUS, "说明", "已在二号线落地",
+IMPLEMENT = Decision("实施", SUGGESTIONS, "implemented", "说明", "已在二号线落地",
                      ("submitted", "accepted"))
-VERIFY = Decision("认定", "成果", "verified", RESULT_STATUS, "说明", "已核对专利证书",
-                  ("reported", "returned"))
-RETURN = Decision("退回", "成果", "returned", RESULT_STATUS, "原因", "请补充证书编号",
-                  ("reported", "verified"))
+VERIFY = Decision("认定", RESULTS, "verified", "说明", "已核对专利证书", ("reported", "returned"))
+RETURN = Decision("退回", RESULTS, "returned", "原因", "请补充证书编号", ("reported", "verified"))
 
 
 async def _decide(ctx: Ctx, d: Decision) -> Reply:
@@ -264,17 +275,18 @@ async def _decide(ctx: Ctx, d: Decision) -> Reply:
     if found is None:
         return Text(DECIDE_USAGE.format(command=d.command, what=d.what, example=d.example))
     record_id, said = int(found.group(1)), found.group(2).strip()[:500]
+    kind, labels = d.kind, d.kind.labels
     record: Suggestion | Achievement | None = (
-        await suggestion_by_id(ctx.session, record_id) if d.noun == "建议"
+        await suggestion_by_id(ctx.session, record_id) if kind is SUGGESTIONS
         else await achievement_by_id(ctx.session, record_id))
     # Another studio's record looks exactly like a missing one.
     if record is None or record.studio_id != member.studio_id:
-        return Text(NOT_FOUND.format(id=record_id, noun=d.noun))
+        return Text(NOT_FOUND.format(id=record_id, noun=kind.noun))
     if record.status == d.status:
-        return Text(ALREADY.format(id=record_id, noun=d.noun, status=d.labels[d.status]))
+        return Text(ALREADY.format(id=record_id, noun=kind.noun, status=labels[d.status]))
     if record.status not in d.allowed_from:
-        return Text(CANNOT.format(id=record_id, noun=d.noun, status=d.labels[record.status],
-                                  target=d.labels[d.status]))
+        return Text(CANNOT.format(id=record_id, noun=kind.noun, status=labels[record.status],
+                                  target=labels[d.status]))
     record.status = d.status
     if isinstance(record, Suggestion):
         record.reply, record.decided_by_id, record.decided_at = said or None, member.id, ctx.now
@@ -285,15 +297,14 @@ async def _decide(ctx: Ctx, d: Decision) -> Reply:
     comment = f"，{d.what}：{said}" if said else ""
     notified = ""
     if record.member_id != member.id:
-        text = TO_PROPOSER.format(noun="合理化建议" if d.noun == "建议" else "成果", id=record_id,
-                                  snippet=_snippet(subject), leader=member.name,
-                                  status=d.labels[d.status], said=comment)
+        text = TO_PROPOSER.format(noun=kind.long_noun, id=record_id, snippet=_snippet(subject),
+                                  leader=member.name, status=labels[d.status], said=comment)
         # One message per decision: a change of mind later is news again.
-        await enqueue(ctx.session, kind=f"{'suggestion' if d.noun == '建议' else 'result'}-decision",
+        await enqueue(ctx.session, kind=f"{kind.key}-decision",
                       period=f"{record_id}:{d.status}:{int(ctx.now.timestamp())}",
                       recipient_id=record.member_id, text=text, now=ctx.now)
-        notified = NOTIFIED.format(name="提交人" if d.noun == "建议" else "登记人")
-    return Text(DECIDED.format(id=record_id, noun=d.noun, status=d.labels[d.status], said=comment,
+        notified = NOTIFIED.format(name=kind.proposer)
+    return Text(DECIDED.format(id=record_id, noun=kind.noun, status=labels[d.status], said=comment,
                                notified=notified))
 
 

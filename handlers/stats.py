@@ -9,6 +9,7 @@ from datetime import date
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router, normalise
+from handlers.proposals import SUGGESTION_STATUS
 from storage.calendar import month_bounds, weeks_of_month
 from storage.indicators import StudioFigures, combined, describe_weights, stars
 from storage.models import RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
@@ -45,8 +46,9 @@ _MONTH_FORMS = (
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$"),
     re.compile(r"^(\d{1,2})\s*月?$"),
 )
-_SUGGESTION_NAMES = {"accepted": "已采纳", "implemented": "已实施", "rejected": "未采纳",
-                     "submitted": "待处理"}
+# Decided ones first: what a month's figures lead with.
+_SUGGESTION_NAMES = {k: SUGGESTION_STATUS[k] for k in ("accepted", "implemented", "rejected",
+                                                       "submitted")}
 
 
 def parse_month(text: str, today: date) -> str | None:

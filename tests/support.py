@@ -150,3 +150,19 @@ async def start_service(
     side = WeChatSide(settings.token, aes_key=settings.wechat_encoding_aes_key,
                       app_id=settings.wechat_app_id)
     return Service(client=client, clock=clock, side=side, settings=settings)
+
+
+async def inbox(svc: Service, employee_no: str) -> list[str]:
+    """The texts queued in the outbox for this member, oldest first."""
+    from storage.queries.invites import member_by_employee_no
+    from storage.queries.outbox import outbox_for
+
+    async with svc.db.transaction() as session:
+        member = await member_by_employee_no(session, employee_no)
+        assert member is not None
+        return [m.text for m in await outbox_for(session, member.id)]
+
+
+def number_in(reply: str) -> int:
+    """The record number a reply names: "……（编号 12）……" → 12."""
+    return int(reply.split("编号 ")[1].split("）")[0].split(" ")[0])

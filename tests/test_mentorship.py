@@ -14,9 +14,7 @@ from sqlalchemy import func, select
 from bot import admin
 from bot.simulator import text_xml
 from storage.models import CheckIn, OutboxMessage
-from storage.queries.invites import member_by_employee_no
-from storage.queries.outbox import outbox_for
-from tests.support import Service, roster_service
+from tests.support import Service, inbox, number_in, roster_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -41,20 +39,9 @@ async def svc(database_url: str, var_dir: Path,
     await service.client.close()
 
 
-async def inbox(svc: Service, employee_no: str) -> list[str]:
-    async with svc.db.transaction() as session:
-        member = await member_by_employee_no(session, employee_no)
-        assert member is not None
-        return [m.text for m in await outbox_for(session, member.id)]
-
-
 async def checkins(svc: Service) -> list[CheckIn]:
     async with svc.db.transaction() as session:
         return list(await session.scalars(select(CheckIn).order_by(CheckIn.id)))
-
-
-def number_in(reply: str) -> int:
-    return int(reply.split("编号 ")[1].split("）")[0])
 
 
 async def test_apprentice_checks_in_and_the_mentor_confirms(svc: Service) -> None:

@@ -30,9 +30,8 @@ from storage.models import (
     WeeklyLog,
 )
 from storage.queries.invites import member_by_employee_no
-from storage.queries.outbox import outbox_for
 from tests.fakes import FakeWeChatAPI
-from tests.support import Service, roster_service
+from tests.support import Service, inbox, number_in, roster_service
 
 TZ = ZoneInfo("Asia/Shanghai")
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -71,16 +70,6 @@ async def member_id(svc: Service, employee_no: str) -> int:
         member = await member_by_employee_no(session, employee_no)
         assert member is not None
         return member.id
-
-
-async def inbox(svc: Service, employee_no: str) -> list[str]:
-    mid = await member_id(svc, employee_no)
-    async with svc.db.transaction() as session:
-        return [m.text for m in await outbox_for(session, mid)]
-
-
-def number_in(reply: str) -> int:
-    return int(reply.split("编号 ")[1].split("）")[0].split(" ")[0])
 
 
 # -- 进展 --------------------------------------------------------------------------------

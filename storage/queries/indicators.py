@@ -20,6 +20,7 @@ from storage.models import (
     TopicProgress,
 )
 from storage.queries.jobs import studio_months
+from storage.queries.scope import in_studio
 
 
 def period_instants(start: date, end: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -32,7 +33,6 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
     """Figures per studio for the ISO weeks `weeks` (logs) and the days [start, end)
     (everything dated); one studio when `studio_id` is given."""
     since, until = period_instants(start, end, tz)
-    one = studio_id is not None
     figures: dict[int, StudioFigures] = {}
     for key, m in (await studio_months(session, weeks, start, end, top=0,
                                        studio_id=studio_id)).items():
@@ -47,12 +47,12 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
             .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
             .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
             .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
-                   *([apprentice.studio_id == studio_id] if one else []))
+                   *in_studio(apprentice.studio_id, studio_id))
             .group_by(apprentice.studio_id))).all():
         if sid in figures:
             figures[sid].checkin_hours = float(hours or 0.0)
 
-    topic_filter = [Topic.studio_id == studio_id] if one else []
+    topic_filter = in_studio(Topic.studio_id, studio_id)
     for sid, status, n in (await session.execute(
             select(Topic.studio_id, Topic.status, func.count(Topic.id)).where(*topic_filter)
             .group_by(Topic.studio_id, Topic.status))).all():
@@ -79,7 +79,7 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
             select(a.studio_id, a.type, a.status, a.promoted, func.count(a.id),
                    func.coalesce(func.sum(a.economic_benefit), 0.0))
             .where(a.created_at >= since, a.created_at < until,
-                   *([a.studio_id == studio_id] if one else []))
+                   *in_studio(a.studio_id, studio_id))
             .group_by(a.studio_id, a.type, a.status, a.promoted))).all():
         f = figures.get(sid)
         if f is None:
@@ -95,7 +95,7 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
     for sid, status, n in (await session.execute(
             select(Suggestion.studio_id, Suggestion.status, func.count(Suggestion.id))
             .where(Suggestion.created_at >= since, Suggestion.created_at < until,
-                   *([Suggestion.studio_id == studio_id] if one else []))
+                   *in_studio(Suggestion.studio_id, studio_id))
             .group_by(Suggestion.studio_id, Suggestion.status))).all():
         if sid in figures:
             figures[sid].suggestions_by_status[status] = int(n)

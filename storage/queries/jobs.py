@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from storage.models import (
     Studio,
     WeeklyLog,
 )
+from storage.queries.scope import in_studio
 from storage.queries.weekly_logs import LOG_WRITERS
 
 
@@ -194,17 +194,14 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
     [start, end) and how many were confirmed, the most active members, head counts and
     active pairs. A fixed number of grouped queries whatever the number of studios."""
-    def only(column: Any) -> list[Any]:
-        # One studio's 统计 must not scan the whole union's records.
-        return [column == studio_id] if studio_id is not None else []
-
+    # With studio_id, every query reads only that studio's rows (a leader's 统计).
     studios = {sid: StudioMonth(sid, name) for sid, name in
                (await session.execute(select(Studio.id, Studio.name)
-                                      .where(*only(Studio.id)))).all()}
+                                      .where(*in_studio(Studio.id, studio_id)))).all()}
     for sid, role, mid in (await session.execute(
             select(Member.studio_id, Member.role, Member.id)
             .where(Member.active.is_(True), Member.studio_id.is_not(None),
-                   Member.role.in_(LOG_WRITERS), *only(Member.studio_id)))).all():
+                   Member.role.in_(LOG_WRITERS), *in_studio(Member.studio_id, studio_id)))).all():
         if sid not in studios:
             continue
         studios[sid].writers += 1
@@ -213,7 +210,7 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     for sid, n, bound in (await session.execute(
             select(Member.studio_id, func.count(Member.id), func.count(Member.openid))
             .where(Member.active.is_(True), Member.studio_id.is_not(None),
-                   *only(Member.studio_id))
+                   *in_studio(Member.studio_id, studio_id))
             .group_by(Member.studio_id))).all():
         if sid in studios:
             studios[sid].members, studios[sid].bound = int(n), int(bound)
@@ -221,7 +218,7 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     for sid, n in (await session.execute(
             select(pair_apprentice.studio_id, func.count(MentorshipPair.id))
             .join(pair_apprentice, pair_apprentice.id == MentorshipPair.apprentice_id)
-            .where(MentorshipPair.end_date.is_(None), *only(pair_apprentice.studio_id))
+            .where(MentorshipPair.end_date.is_(None), *in_studio(pair_apprentice.studio_id, studio_id))
             .group_by(pair_apprentice.studio_id))).all():
         if sid in studios:
             studios[sid].pairs = int(n)
@@ -229,7 +226,7 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
             select(WeeklyLog.studio_id, func.count(WeeklyLog.id),
                    func.coalesce(func.sum(WeeklyLog.hours), 0.0))
             .where(WeeklyLog.week.in_(weeks), WeeklyLog.studio_id.is_not(None),
-                   *only(WeeklyLog.studio_id))
+                   *in_studio(WeeklyLog.studio_id, studio_id))
             .group_by(WeeklyLog.studio_id))).all():
         if sid in studios:
             studios[sid].logs, studios[sid].hours = int(n), float(hours or 0.0)
@@ -239,7 +236,7 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
             .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
             .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
             .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
-                   *only(apprentice.studio_id))
+                   *in_studio(apprentice.studio_id, studio_id))
             .group_by(apprentice.studio_id))).all():
         if sid in studios:
             studios[sid].checkins, studios[sid].confirmed = int(n), int(confirmed)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import CheckIn, Member, MentorshipPair, Studio
+from storage.queries.scope import in_studio
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ async def checkins_between(session: AsyncSession, start: date, end: date,
         .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
         .outerjoin(Studio, Studio.id == apprentice.studio_id)
         .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
-               *([apprentice.studio_id == studio_id] if studio_id is not None else []))
+               *in_studio(apprentice.studio_id, studio_id))
         .order_by(CheckIn.checkin_date, CheckIn.id)
     )).all()
     return [CheckInRow(d, s or "", m, a, c, h, at is not None) for d, s, m, a, c, h, at in rows]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Achievement, Member, Studio, Suggestion
+from storage.queries.scope import in_period, in_studio
 
 
 async def add_suggestion(session: AsyncSession, *, studio_id: int, member_id: int, content: str,
@@ -49,8 +50,7 @@ Proposal = Suggestion | Achievement
 
 def _filtered(q: Any, model: type[Proposal], studio_id: int | None, member_id: int | None,
               status: str | None) -> Any:
-    if studio_id is not None:
-        q = q.where(model.studio_id == studio_id)
+    q = q.where(*in_studio(model.studio_id, studio_id))
     if member_id is not None:
         q = q.where(model.member_id == member_id)
     if status is not None:
@@ -116,13 +116,9 @@ async def suggestion_rows(session: AsyncSession, since: datetime | None = None,
                 Suggestion.content, Suggestion.status, Suggestion.reply, Suggestion.decided_at)
          .join(Studio, Studio.id == Suggestion.studio_id)
          .join(Member, Member.id == Suggestion.member_id)
+         .where(*in_period(Suggestion.created_at, since, until),
+                *in_studio(Suggestion.studio_id, studio_id))
          .order_by(Suggestion.created_at, Suggestion.id))
-    if since is not None:
-        q = q.where(Suggestion.created_at >= since)
-    if until is not None:
-        q = q.where(Suggestion.created_at < until)
-    if studio_id is not None:
-        q = q.where(Suggestion.studio_id == studio_id)
     return [SuggestionRow(*row) for row in (await session.execute(q)).all()]
 
 
@@ -149,11 +145,6 @@ async def achievement_rows(session: AsyncSession, since: datetime | None = None,
                 a.status, a.economic_benefit, a.promoted, a.note, a.verified_at)
          .join(Studio, Studio.id == a.studio_id)
          .join(Member, Member.id == a.member_id)
+         .where(*in_period(a.created_at, since, until), *in_studio(a.studio_id, studio_id))
          .order_by(a.created_at, a.id))
-    if since is not None:
-        q = q.where(a.created_at >= since)
-    if until is not None:
-        q = q.where(a.created_at < until)
-    if studio_id is not None:
-        q = q.where(a.studio_id == studio_id)
     return [AchievementRow(*row) for row in (await session.execute(q)).all()]

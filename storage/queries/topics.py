@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, Studio, Topic, TopicProgress
+from storage.queries.scope import in_studio
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ async def progress_between(session: AsyncSession, since: datetime, until: dateti
         .join(Studio, Studio.id == Topic.studio_id)
         .join(Member, Member.id == TopicProgress.author_id)
         .where(TopicProgress.created_at >= since, TopicProgress.created_at < until,
-               *([Topic.studio_id == studio_id] if studio_id is not None else []))
+               *in_studio(Topic.studio_id, studio_id))
         .order_by(TopicProgress.created_at, TopicProgress.id)
     )).all()
     return [ProgressRow(*row) for row in rows]

@@ -20,6 +20,7 @@ from storage.models import (
     WeeklyLog,
     WeeklyLogVersion,
 )
+from storage.queries.scope import in_studio
 from storage.queries.sender import MemberView
 
 # Who is expected to write logs: members and leaders (admins submit none).
@@ -165,7 +166,7 @@ async def logs_for_weeks(session: AsyncSession, weeks: Sequence[str],
         .join(Member, Member.id == WeeklyLog.member_id)
         .outerjoin(Studio, Studio.id == WeeklyLog.studio_id)
         .where(WeeklyLog.week.in_(list(weeks)),
-               *([WeeklyLog.studio_id == studio_id] if studio_id is not None else []))
+               *in_studio(WeeklyLog.studio_id, studio_id))
         .order_by(WeeklyLog.week, Studio.name, Member.employee_no)
     )).all()
     return [LogRow(w, s or "", e, n, c, h, at, late) for w, s, e, n, c, h, at, late in rows]
