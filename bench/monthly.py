@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text, update
 
-from bot.admin import export_ledger
 from bot.config import Settings
+from ops.ledger import export_ledger
 from scheduled.scheduler import run_job
 from storage.calendar import iso_week, month_bounds, weeks_of_month
 from storage.db import Database

@@ -1,5 +1,5 @@
 """`python -m bot` is the same as `workshop-bot`."""
 
-from bot.cli import main
+from ops.cli import main
 
 raise SystemExit(main())

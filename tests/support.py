@@ -99,7 +99,7 @@ async def bind_members(svc: Service, openids: dict[str, str]) -> None:
 
 
 async def import_roster_text(svc: Service, path: Path, text: str) -> None:
-    from bot.roster import read_roster
+    from ops.roster_file import read_roster
     from storage.queries.roster import apply_roster
 
     path.write_text(text, encoding="utf-8")  # noqa: ASYNC240 (a test's few bytes)

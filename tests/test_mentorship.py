@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import admin
 from bot.simulator import text_xml
+from ops import exports
 from storage.models import CheckIn, OutboxMessage
 from tests.support import Service, inbox, number_in, roster_service
 
@@ -117,7 +117,7 @@ async def test_me_counts_this_quarters_checkins(svc: Service) -> None:
 
 
 async def test_export_checkins_by_month(svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
-    assert await admin.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
+    assert await exports.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
                               month="2026-11") == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
     assert rows[0] == ["date", "studio", "mentor_employee_no", "apprentice_employee_no",
@@ -126,6 +126,6 @@ async def test_export_checkins_by_month(svc: Service, capsys: pytest.CaptureFixt
             "true"] in rows
     assert ["2026-11-20", "乙工作室", "L2", "B1", "学习领衔人的操作法 1.5h", "1.5", "true"] in rows
     assert len(rows) == 1 + 5
-    assert await admin.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
+    assert await exports.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
                               month="2026-10") == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 1  # header only

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from bot import admin
-from bot.roster import read_roster
 from bot.simulator import event_xml
+from ops import invites
+from ops.roster_file import read_roster
 from storage.models import BindAttempt, InviteCode, Member, MentorshipPair, Studio
 from storage.queries.invites import CODE_ALPHABET, issue_invite, member_by_employee_no
 from storage.queries.roster import RosterOutcome, apply_roster
@@ -270,7 +270,7 @@ async def test_invite_with_qr_asks_wechat_for_a_scene_code(
     fake_api.script("/cgi-bin/qrcode/create", {"ticket": "gQH47joAAAAAAAAAASxod", "expire_seconds":
                                                1209600, "url": "http://weixin.qq.com/q/kZgfwMTm"})
     settings = svc.settings.model_copy(update={"wechat_api_base": fake_api.base_url})
-    assert await admin.invite(settings, "A0001", svc.clock.now, qr=True) == 0
+    assert await invites.invite(settings, "A0001", svc.clock.now, qr=True) == 0
     out = capsys.readouterr().out.strip().splitlines()
     code = out[-1]
     assert "showqrcode?ticket=gQH47joAAAAAAAAAASxod" in out[-2] and "14 天" in out[-2]

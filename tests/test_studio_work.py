@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import admin
 from bot.replies import MAX_TEXT_BYTES
 from bot.simulator import text_xml
 from bot.wechat_api import WeChatAPI
+from ops import exports, ledger
 from scheduled.delivery import Deliverer
 from storage.models import (
     Achievement,
@@ -369,7 +369,7 @@ async def test_progress_offers_a_topic_spelt_alike_instead_of_guessing(svc: Serv
 
 async def test_export_suggestions_and_results(svc: Service, october: None,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert await admin.export(svc.settings, "suggestions", "csv", "-", svc.clock.now,
+    assert await exports.export(svc.settings, "suggestions", "csv", "-", svc.clock.now,
                               month="2026-10") == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
     assert rows[0][:5] == ["submitted_at", "studio", "employee_no", "content", "status"]
@@ -380,10 +380,10 @@ async def test_export_suggestions_and_results(svc: Service, october: None,
         ("2026-10-31T10:00:00+08:00", "丙工作室", "C3", "submitted", "待处理"),
     ]
     # Without --month: every suggestion, September's and the one made through the chat too.
-    assert await admin.export(svc.settings, "suggestions", "csv", "-", svc.clock.now) == 0
+    assert await exports.export(svc.settings, "suggestions", "csv", "-", svc.clock.now) == 0
     everything = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
     assert len(everything) == 1 + 6 and any("扭矩复检点" in r[3] for r in everything)
-    assert await admin.export(svc.settings, "results", "csv", "-", svc.clock.now,
+    assert await exports.export(svc.settings, "results", "csv", "-", svc.clock.now,
                               month="2026-10") == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
     assert rows[0][:7] == ["reported_at", "studio", "employee_no", "type", "title", "status",
@@ -397,10 +397,10 @@ async def test_studio_ledger_has_a_sheet_for_each_record(svc: Service, october: 
                                                        tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    assert await admin.export_ledger(svc.settings, None, None, str(tmp_path), svc.clock.now) == 2
-    assert await admin.export_ledger(svc.settings, "2026-10", "无此工作室", str(tmp_path),
+    assert await ledger.export_ledger(svc.settings, None, None, str(tmp_path), svc.clock.now) == 2
+    assert await ledger.export_ledger(svc.settings, "2026-10", "无此工作室", str(tmp_path),
                                      svc.clock.now) == 2
-    assert await admin.export_ledger(svc.settings, "2026-10", None, str(tmp_path),
+    assert await ledger.export_ledger(svc.settings, "2026-10", None, str(tmp_path),
                                      svc.clock.now) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # noqa: ASYNC240 (a test's folder)
         "丙工作室-2026-10.xlsx", "乙工作室-2026-10.xlsx", "甲工作室-2026-10.xlsx"]

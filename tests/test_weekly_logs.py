@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import admin
 from bot.simulator import message_xml, text_xml
+from ops import exports
 from storage.models import LogAttachment, WeeklyLog, WeeklyLogVersion
 from storage.queries.invites import member_by_employee_no
 from storage.queries.weekly_logs import save_log
@@ -200,7 +200,7 @@ async def test_me_shows_week_status_and_streak(svc: Service) -> None:
 
 async def test_export_logs_by_week_and_month(svc: Service, capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
-    assert await admin.export(svc.settings, "logs", "csv", None, svc.clock.now,
+    assert await exports.export(svc.settings, "logs", "csv", None, svc.clock.now,
                               week="2026-W47") == 0
     out = capsys.readouterr().out
     assert out.startswith("\ufeffweek,studio,employee_no,name,content,hours,submitted_at,late\r\n")
@@ -212,11 +212,11 @@ async def test_export_logs_by_week_and_month(svc: Service, capsys: pytest.Captur
     assert by_no["M3"][7] == "true"
     # November's weeks are W45–W48 (their Thursdays are in November); W44's Thursday is
     # 29 October, so its log belongs to October, like W42's.
-    assert await admin.export(svc.settings, "logs", "xlsx", str(tmp_path / "nov.xlsx"),
+    assert await exports.export(svc.settings, "logs", "xlsx", str(tmp_path / "nov.xlsx"),
                               svc.clock.now, month="2026-11") == 0
     sheet = load_workbook(tmp_path / "nov.xlsx").active
     assert sheet is not None
     weeks = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert weeks == {"2026-W45", "2026-W46", "2026-W47"}
-    assert await admin.export(svc.settings, "logs", "csv", None, svc.clock.now,
+    assert await exports.export(svc.settings, "logs", "csv", None, svc.clock.now,
                               week="47") == 2

@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "chat":
-            from bot.chat import run_chat
+            from ops.chat import run_chat
 
             return asyncio.run(run_chat(settings, url=args.url, openid=args.openid,
                                         as_employee=args.as_employee))
@@ -117,25 +117,25 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     """The union office's commands; each needs the schema, so migrate the embedded DB."""
     from datetime import UTC, datetime
 
-    from bot import admin
-    from bot.exports import ExportError
+    from ops import exports, invites, jobs, ledger, roster
+    from ops.tables import ExportError
 
     if not await _migrate(settings, always=False):
         return 1
     now = datetime.now(UTC)
     try:
         if args.command == "import-roster":
-            return await admin.import_roster(settings, args.file, now)
+            return await roster.import_roster(settings, args.file, now)
         if args.command == "invite":
             if args.studio:
-                return await admin.invite_studio(settings, args.studio, now, args.output)
+                return await invites.invite_studio(settings, args.studio, now, args.output)
             if not args.employee_no:
                 print("workshop-bot invite: give EMPLOYEE_NO or --studio NAME", file=sys.stderr)
                 return 2
-            return await admin.invite(settings, args.employee_no, now, qr=args.qr)
+            return await invites.invite(settings, args.employee_no, now, qr=args.qr)
         if args.command == "jobs":
             if args.jobs_command == "list":
-                return await admin.jobs_list(settings, now)
+                return await jobs.jobs_list(settings, now)
             at = now
             if args.now:
                 try:
@@ -146,11 +146,11 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                     return 2
                 if at.tzinfo is None:
                     at = at.replace(tzinfo=settings.tz)
-            return await admin.jobs_run(settings, args.name, at)
+            return await jobs.jobs_run(settings, args.name, at)
         if args.command == "export" and args.kind == "studio-ledger":
-            return await admin.export_ledger(settings, args.month, args.studio, args.output, now)
+            return await ledger.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
-            return await admin.export(settings, args.kind, args.format, args.output, now,
+            return await exports.export(settings, args.kind, args.format, args.output, now,
                                       week=args.week, month=args.month)
     except ExportError as exc:
         print(f"workshop-bot {args.command}: {exc}", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""`workshop-bot invite`: a fresh code for one member, or slips for a studio."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.config import Settings
+from bot.wechat_api import WeChatAPI
+from ops.tables import Cell, write_table
+from ops.terminal import err
+from storage.db import Database
+from storage.queries.invites import issue_invite, member_by_employee_no, unbound_members_of_studio
+
+SLIP_COLUMNS = ("studio", "name", "employee_no", "code", "expires_at")
+
+
+async def invite(settings: Settings, employee_no: str, now: datetime, *, qr: bool) -> int:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            member = await member_by_employee_no(session, employee_no)
+            if member is None:
+                err.print(f"找不到工号为 {employee_no} 的成员：请先导入名册")
+                return 1
+            code = await issue_invite(session, member.id, now)
+            studio = member.studio.name if member.studio else "工会"
+            expires = code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    finally:
+        await db.dispose()
+    print(f"{member.name}（{studio}，工号 {employee_no}）的邀请码，{expires} 前有效，只能使用一次：")
+    if qr:
+        api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
+                        settings.wechat_app_secret, clock=lambda: now)
+        try:
+            left = int((code.expires_at - now).total_seconds())
+            picture = await api.create_qr_code(f"invite:{code.code}", left)
+        finally:
+            await api.close()
+        print(f"扫码绑定二维码（{picture.expire_seconds // 86400} 天内有效）：{picture.image_url}")
+    print(code.code)
+    return 0
+
+
+async def invite_studio(settings: Settings, studio: str, now: datetime, output: str | None) -> int:
+    """Fresh codes for every unbound member of a studio, as a CSV of slips to print."""
+    db = Database(settings.effective_database_url)
+    rows: list[list[Cell]] = []
+    try:
+        async with db.transaction() as session:
+            members = await unbound_members_of_studio(session, studio)
+            for m in members:
+                code = await issue_invite(session, m.id, now)
+                expires = code.expires_at.astimezone(settings.tz).isoformat(timespec="minutes")
+                rows.append([studio, m.name, m.employee_no, code.code, expires])
+    finally:
+        await db.dispose()
+    if not rows:
+        err.print(f"工作室“{studio}”没有未绑定的成员（或工作室不存在）")
+        return 1
+    where = write_table(SLIP_COLUMNS, rows, fmt="csv", output=output)
+    err.print(f"已为 {len(rows)} 名成员生成邀请码 → {where}")
+    return 0
+
+
