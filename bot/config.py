@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.workshop_bot_var_dir / 'workshop-bot.db').resolve()}"
 
     @property
+    def can_push(self) -> bool:
+        """Whether pushes can be sent at all: without the credentials they stay queued."""
+        return bool(self.wechat_app_id and self.wechat_app_secret)
+
+    @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
 

@@ -29,8 +29,13 @@ ASK_CONTENT = "请简单写一下这次{what}的内容（如：讲解焊接工�
 ASK_HOURS = "这次用了多长时间？请回复小时数（如 2 或 1.5）；不填写请回复“跳过”。"
 BAD_HOURS = "请回复一个小时数（如 2 或 1.5），或回复“跳过”。"
 TOO_LONG = "打卡内容最多 {limit} 字，这次有 {chars} 字，请精简后再发。"
-SAVED_BY_APPRENTICE = "已记录师徒打卡（编号 {id}）：和师傅{partner}，{hours}。已通知师傅确认。"
-SAVED_BY_MENTOR = "已记录师徒打卡（编号 {id}）：和徒弟{partner}，{hours}。已通知徒弟。"
+SAVED_BY_APPRENTICE = "已记录师徒打卡（编号 {id}）：和师傅{partner}，{hours}。{then}"
+SAVED_BY_MENTOR = "已记录师徒打卡（编号 {id}）：和徒弟{partner}，{hours}。{then}"
+# What happens next depends on whether pushes can be sent at all (WECHAT_APP_ID/SECRET):
+# a reply must not claim someone was told when nothing will tell them.
+THEN_APPRENTICE = {True: "师傅会收到提醒，确认后计入统计。",
+                   False: "请告诉师傅发送“确认 {id}”确认。"}
+THEN_MENTOR = {True: "徒弟会收到提醒。", False: ""}
 NOTICE_TO_MENTOR = ("徒弟{name}提交了师徒打卡（编号 {id}，{day}）：{content}（{hours}）。"
                     "请回复“确认 {id}”确认，可在后面加评语。")
 NOTICE_TO_APPRENTICE = "师傅{name}记录了一次师徒带教（编号 {id}，{day}）：{content}（{hours}）。"
@@ -81,7 +86,9 @@ async def _record(ctx: Ctx, pair: PairView, content: str, hours: float | None) -
                   recipient_id=pair.partner_id, text=notice.format(**facts), now=ctx.now)
     ctx.dialog.end()
     saved = SAVED_BY_MENTOR if by_mentor else SAVED_BY_APPRENTICE
-    return Text(saved.format(id=checkin.id, partner=pair.partner_name, hours=format_hours(hours)))
+    then = (THEN_MENTOR if by_mentor else THEN_APPRENTICE)[ctx.settings.can_push]
+    return Text(saved.format(id=checkin.id, partner=pair.partner_name, hours=format_hours(hours),
+                             then=then.format(id=checkin.id)))
 
 
 @router.command("打卡", aliases=("checkin",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),

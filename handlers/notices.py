@@ -28,13 +28,17 @@ ASK_CONFIRM = ("将把以下通知发给本工作室 {n} 名成员{skipped}：\n
                "回复“确认”发送，回复“取消”放弃。")
 SKIPPED = "（另有 {n} 人{why}，收不到）"
 NOT_CONFIRMED = "请回复“确认”发送这条通知，或回复“取消”放弃。"
-QUEUED = "通知（编号 {id}）已安排发送给 {n} 人。稍后发送“通知”可查看送达情况。"
+QUEUED = {True: "通知（编号 {id}）已安排发送给 {n} 人。稍后发送“通知”可查看送达情况。",
+          # Nothing sends pushes without WECHAT_APP_ID/SECRET: say so instead of "sending".
+          False: "已记录通知（编号 {id}，{n} 人）。公众号还没有配置消息发送，配置后才会送达。"}
 TOO_LONG = "通知最多 {limit} 字，这次有 {chars} 字，请精简后再发。"
 MESSAGE = "【{studio}通知】{content}\n——{leader}"
 NO_NOTICES = "您的工作室还没有发过通知。发送“通知 内容”即可向全体成员发通知。"
 STATUS_HEADER = "最近的通知及送达情况："
 STATUS_LINE = ("编号 {id}（{day}）{snippet}\n"
-               "   共 {n} 人：已送达 {delivered}，未送达 {failed}，发送中 {waiting}")
+               "   共 {n} 人：已送达 {delivered}，未送达 {failed}，{waiting_word} {waiting}")
+WAITING_WORD = {True: "发送中", False: "待发送"}
+NOT_SENDING = "（公众号还没有配置消息发送，待发送的通知配置后才会送达。）"
 MORE = "……更早的通知请联系管理员查询。"
 
 
@@ -89,7 +93,7 @@ async def on_confirm(msg: Incoming, ctx: Ctx) -> Reply:
     # retrying the confirm) cannot queue anyone twice.
     await enqueue_many(ctx.session, NOTICE_KIND, notice_period(notice.id),
                        dict.fromkeys(audience.reachable, (text, fields)), ctx.now)
-    return Text(QUEUED.format(id=notice.id, n=len(audience.reachable)))
+    return Text(QUEUED[ctx.settings.can_push].format(id=notice.id, n=len(audience.reachable)))
 
 
 async def _status(ctx: Ctx) -> Reply:
@@ -104,5 +108,8 @@ async def _status(ctx: Ctx) -> Reply:
         snippet = n.content if len(n.content) <= 20 else n.content[:20] + "…"
         lines.append(STATUS_LINE.format(id=n.id, day=f"{day.month}月{day.day}日", snippet=snippet,
                                         n=n.recipients, delivered=n.delivered, failed=n.failed,
-                                        waiting=n.waiting))
+                                        waiting=n.waiting,
+                                        waiting_word=WAITING_WORD[ctx.settings.can_push]))
+    if not ctx.settings.can_push:
+        lines.append(NOT_SENDING)
     return Text(fit_lines(lines, MORE))

@@ -34,7 +34,10 @@ RESULT_STATUS = {"reported": "待认定", "verified": "已认定", "returned": "
 
 # -- 建议 ------------------------------------------------------------------------------
 SUGGEST_USAGE = "请发送“建议 内容”，如“建议 在二号线增加一处扭矩复检点”。"
-SUGGESTED = "已提交合理化建议（编号 {id}），已转给工作室领衔人，处理结果会通知您。"
+SUGGESTED = "已提交合理化建议（编号 {id}）。{then}"
+# Only promise a push when one can be sent (WECHAT_APP_ID/SECRET configured).
+SUGGESTED_THEN = {True: "领衔人会收到提醒，处理结果会通知您。",
+                  False: "领衔人发送“建议”即可看到；处理结果可发送“建议”查看。"}
 NO_LEADER = "（工作室暂时没有领衔人，已登记备查，请同时告知工会管理员。）"
 SUGGESTED_BY_LEADER = "已登记合理化建议（编号 {id}）。"
 TO_LEADER_SUGGESTION = ("{name}提交了合理化建议（编号 {id}）：{content}\n"
@@ -72,7 +75,7 @@ NOT_FOUND = "本工作室没有编号 {id} 的{noun}，请核对编号。"
 ALREADY = "编号 {id} 的{noun}已经是“{status}”了。"
 CANNOT = "编号 {id} 的{noun}目前是“{status}”，不能再标为“{target}”。"
 DECIDED = "已将编号 {id} 的{noun}标为“{status}”{said}。{notified}"
-NOTIFIED = "已通知{name}。"
+NOTIFIED = {True: "{name}会收到通知。", False: "{name}发送“建议”或“成果”可看到。"}
 TO_PROPOSER = "您的{noun}（编号 {id}：{snippet}）已被领衔人{leader}标为“{status}”{said}。"
 
 # Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
@@ -119,7 +122,8 @@ async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
             await enqueue(ctx.session, kind="suggestion", period=f"suggestion:{suggestion.id}",
                           recipient_id=leader, text=text, now=ctx.now)
     done = SUGGESTED_BY_LEADER if member.role == ROLE_LEADER else SUGGESTED
-    return Text(done.format(id=suggestion.id) + ("" if leaders else NO_LEADER))
+    return Text(done.format(id=suggestion.id, then=SUGGESTED_THEN[ctx.settings.can_push])
+                + ("" if leaders else NO_LEADER))
 
 
 async def _suggestions_overview(ctx: Ctx) -> Reply:
@@ -303,7 +307,7 @@ async def _decide(ctx: Ctx, d: Decision) -> Reply:
         await enqueue(ctx.session, kind=f"{kind.key}-decision",
                       period=f"{record_id}:{d.status}:{int(ctx.now.timestamp())}",
                       recipient_id=record.member_id, text=text, now=ctx.now)
-        notified = NOTIFIED.format(name=kind.proposer)
+        notified = NOTIFIED[ctx.settings.can_push].format(name=kind.proposer)
     return Text(DECIDED.format(id=record_id, noun=kind.noun, status=labels[d.status], said=comment,
                                notified=notified))
 

@@ -5,7 +5,13 @@ Rules (SPEC §4):
 - otherwise (or when WeChat answers 45015/45047) the kind's template, if one is configured
   (``WECHAT_TEMPLATE_<KIND>``);
 - otherwise the row is recorded as undeliverable, with the reason. Nobody is skipped
-  silently: every row ends as sent, undeliverable or failed.
+  silently: every row ends as sent, undeliverable, failed or dropped.
+
+A row whose reason is gone by the time it is claimed (a check-in confirmed, a log
+submitted meanwhile: see storage.queries.outbox.stale_outbox_ids) is dropped, not sent.
+
+Reasons are stored as codes (``REASONS``), optionally with WeChat's errcode after a
+colon (``rejected:43004``); the operator tools put them into words.
 
 Exactly once: a row is marked in flight (and committed) before its call. If the
 process dies during the call, the row stays in flight; on restart,
@@ -26,7 +32,13 @@ from typing import Any, Protocol
 
 from storage.db import Database
 from storage.queries.members import set_subscribed
-from storage.queries.outbox import Claim, claim_pending, requeue_in_flight, settle
+from storage.queries.outbox import (
+    Claim,
+    claim_pending,
+    requeue_in_flight,
+    settle,
+    stale_outbox_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,21 @@ MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 200
 TEMPLATE_FIELD_LIMIT = 20  # WeChat cuts each template value at 20 characters
+
+# What `result` may hold (before an optional ":<errcode>").
+SENT = "ok"
+NOT_BOUND = "not_bound"  # the recipient never bound WeChat
+UNSUBSCRIBED = "unsubscribed"  # unfollowed the account
+NO_TEMPLATE = "no_template"  # outside the 48-hour window and no template configured
+TEMPLATE_FAILED = "template_failed"  # the template call was refused
+REJECTED = "rejected"  # WeChat refused for good (unfollowed, bad openid …)
+BUSY = "busy"  # WeChat busy: tried again later
+QUOTA = "quota"  # the day's API quota is spent: the run stops
+ERROR = "error"  # anything else: tried again later
+STALE = "stale"  # the reason for the push is gone (see stale_outbox_ids)
+DROPPED = "dropped_by_operator"
+REASONS = (SENT, NOT_BOUND, UNSUBSCRIBED, NO_TEMPLATE, TEMPLATE_FAILED, REJECTED, BUSY, QUOTA,
+           ERROR, STALE, DROPPED)
 
 
 class Sender(Protocol):
@@ -105,14 +132,26 @@ class Deliverer:
             now = self.clock()
             async with self.db.transaction() as session:
                 claims = await claim_pending(session, now, min(BATCH, limit or BATCH))
+                stale = await stale_outbox_ids(session, claims) if claims else set()
+                for claim in claims:
+                    if claim.id in stale:
+                        await settle(session, claim.id, status="dropped", channel=None,
+                                     result=STALE, now=now)
             if not claims:
                 break
+            if stale:
+                report.outcomes["dropped"] += len(stale)
+            claims = [c for c in claims if c.id not in stale]
             outcomes = await asyncio.gather(*(self._deliver(c, now) for c in claims))
             async with self.db.transaction() as session:
                 for claim, outcome in zip(claims, outcomes, strict=True):
                     await self._record(session, claim, outcome, now, report)
             if report.stopped:
                 break
+        if report.total:
+            # One line per sweep that did anything: what an operator scans the log for.
+            log.info("outbox: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
+                     + (f"; stopped: {report.stopped}" if report.stopped else ""))
         return report
 
     async def _record(self, session: Any, claim: Claim, outcome: Outcome, now: datetime,
@@ -128,7 +167,7 @@ class Deliverer:
                 retry_at = now + timedelta(seconds=30 * 2 ** claim.attempts)
         await settle(session, claim.id, status=status, channel=outcome.channel,
                      result=outcome.result, now=now, next_attempt_at=retry_at)
-        if outcome.result and "43004" in outcome.result:
+        if outcome.result == f"{REJECTED}:43004":
             await set_subscribed(session, claim.recipient_id, False)
         report.outcomes[f"{status}:{outcome.channel}" if status == "sent" else status] += 1
         if status == "sent":
@@ -136,31 +175,31 @@ class Deliverer:
 
     async def _deliver(self, claim: Claim, now: datetime) -> Outcome:
         if claim.openid is None:
-            return Outcome("undeliverable", None, "收件人还没有绑定微信")
+            return Outcome("undeliverable", None, NOT_BOUND)
         if not claim.subscribed:
-            return Outcome("undeliverable", None, "收件人已取消关注公众号")
+            return Outcome("undeliverable", None, UNSUBSCRIBED)
         in_window = (claim.last_interaction_at is not None
                      and now - claim.last_interaction_at < WINDOW)
-        why_not_custom = "48 小时内没有互动"
+        closed = ""  # the errcode that closed the customer-service channel, if one did
         if in_window:
             try:
                 await self.sender.send_text(claim.openid, claim.text)
-                return Outcome("sent", "custom", "ok")
+                return Outcome("sent", "custom", SENT)
             except Exception as exc:
                 outcome = self._failure(exc, "custom")
                 if outcome is not None:
                     return outcome
-                why_not_custom = f"客服消息不可用（{getattr(exc, 'errcode', '?')}）"
+                closed = f":{getattr(exc, 'errcode', '?')}"
         template_id = self.templates.get(template_key(claim.kind))
         if not template_id:
-            return Outcome("undeliverable", None, f"{why_not_custom}，且没有配置模板消息")
+            return Outcome("undeliverable", None, NO_TEMPLATE + closed)
         fields = claim.template_fields or default_fields(claim.text, now, self.tz)
         try:
             await self.sender.send_template(claim.openid, template_id, fields)
-            return Outcome("sent", "template", "ok")
+            return Outcome("sent", "template", SENT)
         except Exception as exc:
             return self._failure(exc, "template") or Outcome(
-                "undeliverable", "template", f"模板消息不可用（{getattr(exc, 'errcode', '?')}）")
+                "undeliverable", "template", f"{TEMPLATE_FAILED}:{getattr(exc, 'errcode', '?')}")
 
     def _failure(self, exc: Exception, channel: str) -> Outcome | None:
         """What a failed call means; None means "this channel is closed, try the next"."""
@@ -168,10 +207,10 @@ class Deliverer:
         if kind == "switch_channel":
             return None
         if code == 45009:
-            return Outcome("quota", channel, "45009: 今日调用次数已用完，本轮停止")
+            return Outcome("quota", channel, f"{QUOTA}:45009")
         if kind == "retry":
-            return Outcome("pending", channel, f"{code}: 微信繁忙，稍后重试")
+            return Outcome("pending", channel, f"{BUSY}:{code}")
         if kind == "permanent":
-            return Outcome("undeliverable", channel, f"{code}: {getattr(exc, 'errmsg', exc)}")
+            return Outcome("undeliverable", channel, f"{REJECTED}:{code}")
         log.warning("unexpected error sending outbox message: %s", exc)
-        return Outcome("pending", channel, f"{code}: {exc}")
+        return Outcome("pending", channel, f"{ERROR}:{code}")

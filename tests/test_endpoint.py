@@ -14,8 +14,8 @@ from storage.models import InboundMessage
 from tests.fakes import FakeWeChatAPI
 from tests.support import Service, make_settings, start_service
 
-# WeChat's official samples live in shared/, beside the repository.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "wechat-samples"
+# WeChat's official sample messages, copied verbatim (tests/samples/wechat/README.md).
+SAMPLES = Path(__file__).resolve().parent / "samples" / "wechat"
 
 
 def sample(name: str) -> str:

@@ -123,7 +123,7 @@ async def test_unsubscribed_and_busy_and_no_template(svc: Service, deliverer: De
     assert first.outcomes == {"undeliverable": 2, "pending": 1}
     rows = {r.text: r for r in await outbox(svc) if r.kind == "checkin-notice"}
     assert rows["取消了关注的人"].status == "undeliverable" and "43004" in rows["取消了关注的人"].result
-    assert "没有配置模板" in rows["窗口已过的人"].result  # no WECHAT_TEMPLATE_CHECKIN_NOTICE
+    assert rows["窗口已过的人"].result == "no_template"  # no WECHAT_TEMPLATE_CHECKIN_NOTICE
     busy = rows["系统繁忙的人"]
     assert busy.status == "pending" and busy.next_attempt_at is not None
     async with svc.db.transaction() as session:

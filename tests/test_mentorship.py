@@ -79,7 +79,7 @@ async def test_mentor_with_two_apprentices_picks_one_and_gives_hours(svc: Servic
     assert "多长时间" in (await svc.text("o-t1", "2") or "")
     assert "小时数" in (await svc.text("o-t1", "挺久") or "")
     reply = await svc.text("o-t1", "1.5") or ""
-    assert "和徒弟甲徒二" in reply and "1.5 小时" in reply and "已通知徒弟" in reply
+    assert "和徒弟甲徒二" in reply and "1.5 小时" in reply and "徒弟会收到提醒" in reply
     checkin = (await checkins(svc))[-1]
     assert checkin.confirmed_at is not None  # written by the mentor: confirmed as written
     assert any("师傅甲师傅记录了一次师徒带教" in t for t in await inbox(svc, "A2"))

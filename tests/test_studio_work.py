@@ -197,7 +197,7 @@ async def test_suggestion_goes_to_the_leader_and_the_decision_comes_back(svc: Se
     assert "仅限领衔人使用" in (await svc.text("o-m06", f"采纳 {number}") or "")
     assert "请发送“采纳 编号" in (await svc.text("o-l1", "采纳 这条") or "")
     decided = await svc.text("o-l1", f"采纳 {number} 下月起试行") or ""
-    assert "标为“已采纳”，意见：下月起试行" in decided and "已通知提交人" in decided
+    assert "标为“已采纳”，意见：下月起试行" in decided and "提交人会收到通知" in decided
     [back] = [t for t in await inbox(svc, "M05") if "合理化建议" in t]
     assert f"编号 {number}" in back and "已采纳" in back and "下月起试行" in back
     assert "已经是“已采纳”" in (await svc.text("o-l1", f"accept {number}") or "")

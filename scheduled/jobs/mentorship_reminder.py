@@ -14,9 +14,10 @@ from storage.calendar import iso_week
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import reachable_members, stale_pairs
+from storage.queries.outbox import PAIR_QUIET
 
 NAME = "mentorship-reminder"
-QUIET_DAYS = 14
+QUIET_DAYS = PAIR_QUIET.days
 
 TEXT = "【师徒打卡提醒】{name}，{lines}\n带教或学习后发送“打卡 内容 时长”即可记录，如“打卡 讲解图纸 2小时”。"
 LINE_LAST = "您和{role}{partner}已有 {days} 天没有打卡了（上次 {last}）"

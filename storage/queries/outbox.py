@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from storage.db import insert_ignoring_duplicates
-from storage.models import Member, OutboxMessage
+from storage.models import (
+    Achievement,
+    CheckIn,
+    Member,
+    MentorshipPair,
+    OutboxMessage,
+    Suggestion,
+    WeeklyLog,
+)
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
@@ -49,6 +58,7 @@ class Claim:
     openid: str | None
     subscribed: bool
     last_interaction_at: datetime | None
+    created_at: datetime
 
 
 async def claim_pending(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
@@ -77,7 +87,7 @@ async def claim_pending(session: AsyncSession, now: datetime, limit: int) -> lis
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.period, OutboxMessage.text,
                OutboxMessage.template_fields, OutboxMessage.attempts,
                Member.id.label("recipient_id"), Member.openid, Member.subscribed,
-               Member.last_interaction_at)
+               Member.last_interaction_at, OutboxMessage.created_at)
         .join(Member, Member.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.id)
@@ -133,3 +143,65 @@ async def enqueue_many(session: AsyncSession, kind: str, period: str,
 
 def _insert_ignoring_duplicates(dialect: str) -> Executable:
     return insert_ignoring_duplicates(_OUTBOX, dialect, ("kind", "period", "recipient_id"))
+
+
+# How long a pair may go without a check-in before the mentorship reminder concerns it
+# (scheduled/jobs/mentorship_reminder.py asks the same of the pairs it reminds).
+PAIR_QUIET = timedelta(days=14)
+
+
+def _ids_after(period: str, prefix: str) -> int | None:
+    head, _, tail = period.partition(":")
+    return int(tail) if head == prefix and tail.isdigit() else None
+
+
+async def stale_outbox_ids(session: AsyncSession, claims: Sequence[Claim]) -> set[int]:
+    """The claimed rows whose reason is gone since they were queued: sending them now would
+    tell someone to do what is already done. They are dropped, not sent.
+
+    - a check-in notice asking the mentor to confirm, once the check-in is confirmed;
+    - a weekly-log reminder, once the member has logged that week;
+    - a mentorship reminder, once every pair of the recipient has checked in lately;
+    - a suggestion or result sent to a leader to decide, once it is decided.
+    """
+    stale: set[int] = set()
+    by_kind: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_kind.setdefault(claim.kind, []).append(claim)
+    notices = {cid: c for c in by_kind.get("checkin-notice", ())
+               if (cid := _ids_after(c.period, "checkin")) is not None}
+    if notices:
+        confirmed = set((await session.scalars(
+            select(CheckIn.id).join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+            .where(CheckIn.id.in_(notices), CheckIn.confirmed_at.is_not(None),
+                   # A mentor's own check-in is confirmed by writing it: its notice to the
+                   # apprentice is news, not a request.
+                   CheckIn.author_id != MentorshipPair.mentor_id))).all())
+        stale |= {notices[cid].id for cid in confirmed}
+    reminders = by_kind.get("weekly-log-reminder", [])
+    for week in {c.period for c in reminders}:
+        asked = {c.recipient_id: c.id for c in reminders if c.period == week}
+        logged = (await session.scalars(
+            select(WeeklyLog.member_id).where(WeeklyLog.week == week,
+                                              WeeklyLog.member_id.in_(asked)))).all()
+        stale |= {asked[m] for m in logged}
+    for claim in by_kind.get("mentorship-reminder", []):
+        since = claim.created_at - PAIR_QUIET
+        quiet = await session.scalar(
+            select(MentorshipPair.id).where(
+                (MentorshipPair.mentor_id == claim.recipient_id)
+                | (MentorshipPair.apprentice_id == claim.recipient_id),
+                MentorshipPair.end_date.is_(None),
+                ~exists().where(and_(CheckIn.pair_id == MentorshipPair.id,
+                                     CheckIn.created_at >= since))).limit(1))
+        if quiet is None:
+            stale.add(claim.id)
+    for kind, model, waiting in (("suggestion", Suggestion, "submitted"),
+                                 ("result", Achievement, "reported")):
+        asked_about = {rid: c for c in by_kind.get(kind, ())
+                       if (rid := _ids_after(c.period, kind)) is not None}
+        if asked_about:
+            decided = (await session.scalars(
+                select(model.id).where(model.id.in_(asked_about), model.status != waiting))).all()
+            stale |= {asked_about[rid].id for rid in decided}
+    return stale
