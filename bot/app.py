@@ -21,6 +21,7 @@ from scheduled.scheduler import configured
 from scheduled.service import ScheduledService
 from storage.db import Database
 from storage.queries.health import database_answers
+from storage.queries.outbox import outbox_depth
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,13 @@ def create_app(
         return web.json_response({"database": "ok" if ok else "unreachable"}, status=status)
 
     async def metrics_view(_request: web.Request) -> web.Response:
+        try:
+            async with db.transaction() as session:
+                states, oldest = await outbox_depth(session)
+            metrics.set_outbox(states, oldest, clock())
+        except Exception as exc:
+            # The request figures are still worth serving when the database is away.
+            log.warning("outbox figures for /metrics unavailable: %s", type(exc).__name__)
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
     app.router.add_get("/wechat", endpoint.get)

@@ -7,7 +7,7 @@ import secrets
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     workshop_bot_var_dir: Path = Path("var")
     # WeChat gives up on a reply after 5 s; answer `success` a little before that.
     workshop_bot_reply_budget_seconds: float = Field(default=4.5, gt=0, lt=5)
+    # "text" for a terminal, "json" (one object per line) for log collectors.
+    workshop_bot_log_format: Literal["text", "json"] = "text"
     # The indicator weights behind 排名 and the quarterly review (storage/indicators.py).
     workshop_bot_rank_weights: str = "logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10"
     # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).

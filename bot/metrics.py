@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -36,8 +37,22 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        # Read from the database at each scrape (the outbox is shared by every process).
+        self.outbox_rows = Gauge(
+            "workshop_bot_outbox_rows", "Outbox rows by state", ["state"], registry=self.registry
+        )
+        self.outbox_oldest_pending = Gauge(
+            "workshop_bot_outbox_oldest_pending_seconds",
+            "Age of the oldest push still waiting to be sent (0: none waits)",
+            registry=self.registry,
+        )
 
         self._outcomes: dict[str, Any] = {}
+
+    def set_outbox(self, states: dict[str, int], oldest: datetime | None, now: datetime) -> None:
+        for state in ("pending", "in_flight", "sent", "failed", "undeliverable", "dropped"):
+            self.outbox_rows.labels(state=state).set(states.get(state, 0))
+        self.outbox_oldest_pending.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0)
 
     def count(self, outcome: str) -> None:
         """One request by outcome; the labelled child is looked up once per outcome."""

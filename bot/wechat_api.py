@@ -177,8 +177,8 @@ class WeChatAPI:
     async def _fetch_token(self, refresh: bool) -> dict[str, Any]:
         """stable_token (tokens stay valid across callers); /cgi-bin/token where it is missing."""
         try:
-            return await self._post_json(
-                "/cgi-bin/stable_token",
+            return await self._request_json(
+                "POST", "/cgi-bin/stable_token",
                 {"grant_type": "client_credential", "appid": self.app_id,
                  "secret": self.app_secret, "force_refresh": refresh},
             )
@@ -196,11 +196,13 @@ class WeChatAPI:
             raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
         return data
 
-    async def _post_json(
-        self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None
+    async def _request_json(
+        self, method: str, path: str, payload: dict[str, Any] | None,
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         http = await self._http()
-        async with http.post(self.base_url + path, json=payload, params=params) as resp:
+        async with http.request(method, self.base_url + path, json=payload,
+                                params=params) as resp:
             resp.raise_for_status()
             data: dict[str, Any] = await resp.json(content_type=None)
         errcode = int(data.get("errcode", 0) or 0)
@@ -208,15 +210,20 @@ class WeChatAPI:
             raise WeChatAPIError(errcode, str(data.get("errmsg", "")))
         return data
 
-    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """One API call: refresh a rejected token once; retry "busy", timeouts and 5xx."""
+    async def _call(self, path: str, payload: dict[str, Any] | None, *,
+                    method: str = "POST") -> dict[str, Any]:
+        """One API call: refresh a rejected token once; retry "busy", timeouts and 5xx.
+
+        Most of WeChat's API is POST with a JSON body; the few reads are GET (payload None).
+        """
         async with self._in_flight:
             refreshed = False
             for attempt in range(len(self._retry_delays) + 1):
                 await self._limiter.wait()
                 token = await self.access_token()
                 try:
-                    return await self._post_json(path, payload, {"access_token": token})
+                    return await self._request_json(method, path, payload,
+                                                    {"access_token": token})
                 except WeChatAPIError as exc:
                     if exc.errcode in TOKEN_INVALID and not refreshed:
                         log.info("access token rejected (errcode %s); refreshing once",
@@ -279,6 +286,12 @@ class WeChatAPI:
             payload["url"] = url
         data = await self._call("/cgi-bin/message/template/send", payload)
         return str(data.get("msgid", ""))
+
+    async def list_templates(self) -> list[dict[str, Any]]:
+        """The account's template library: dicts with template_id, title, content, …"""
+        data = await self._call("/cgi-bin/template/get_all_private_template", None,
+                                method="GET")
+        return list(data.get("template_list") or [])
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self._call("/cgi-bin/menu/create", menu)

@@ -25,6 +25,19 @@ HELP = (
 )
 
 
+SERVE_URL_FILE = "serve.url"  # under the var folder: where the running serve listens
+
+
+def serve_url(settings: Settings) -> str:
+    """Where `serve` said it listens (var/serve.url), else the configured port."""
+    written = settings.workshop_bot_var_dir / SERVE_URL_FILE
+    if written.is_file():
+        found = written.read_text(encoding="utf-8").strip()
+        if found:
+            return found
+    return f"http://127.0.0.1:{settings.workshop_bot_port}/wechat"
+
+
 def console_openid(settings: Settings, employee_no: str | None = None) -> str:
     """This console's own openid (one per member it speaks as), kept across runs."""
     name = "chat_openid" if employee_no is None else f"chat_openid_{employee_no}"
@@ -96,7 +109,7 @@ async def _invite_for_console(settings: Settings, employee_no: str, openid: str)
 async def run_chat(settings: Settings, *, url: str | None, openid: str | None,
                    as_employee: str | None = None) -> int:
     settings.ensure_token()
-    url = url or f"http://127.0.0.1:{settings.workshop_bot_port}/wechat"
+    url = url or serve_url(settings)
     openid = openid or console_openid(settings, as_employee)
     code = None
     if as_employee:

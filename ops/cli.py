@@ -39,6 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="create or migrate the database to the latest schema")
+    backup = db_sub.add_parser("backup", help="an online, consistent copy of the SQLite database "
+                               "(PostgreSQL: prints the pg_dump recipe)")
+    backup.add_argument("file", type=Path, metavar="FILE")
+
+    sub.add_parser("doctor", help="check the configuration, database, Redis, WeChat credentials, "
+                   "templates, calendar and var folder; exit 0 only when all pass")
+
+    outbox = sub.add_parser("outbox", help="pushes waiting, sent and failed: counts, list, retry, drop")
+    out_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    listing = out_sub.add_parser("list", help="the rows, newest first")
+    listing.add_argument("--state", choices=["pending", "in_flight", "sent", "failed",
+                                             "undeliverable", "dropped"])
+    listing.add_argument("--kind", metavar="KIND", help="e.g. weekly-log-reminder, notice")
+    listing.add_argument("--limit", type=int, default=50, metavar="N")
+    retry = out_sub.add_parser("retry", help="send a failed or undeliverable row again")
+    retry.add_argument("id", nargs="?", type=int, metavar="ID")
+    retry.add_argument("--failed", action="store_true", help="every failed row")
+    drop = out_sub.add_parser("drop", help="never send this row")
+    drop.add_argument("id", type=int, metavar="ID")
 
     chat = sub.add_parser("chat", help="talk to the running service as WeChat would")
     chat.add_argument("--url", help="the service's /wechat URL (default: local port)")
@@ -84,19 +103,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    from ops import logs
+
+    logs.configure(verbose=args.verbose)
     from bot.config import ConfigError, load_settings
 
+    if args.command == "doctor":
+        # The doctor reports a configuration that does not parse as one of its checks.
+        from ops.doctor import doctor_main
+
+        return doctor_main(args.config)
     try:
         settings = load_settings(args.config)
+        if settings.workshop_bot_log_format != "text":
+            logs.configure(settings.workshop_bot_log_format, verbose=args.verbose)
         if args.command == "serve":
             return _run_fast(_serve(settings, args.host, args.port,
                                     run_jobs=not args.no_scheduler))
+        if args.command == "db" and args.db_command == "backup":
+            from ops.backup import backup
+
+            return backup(settings, args.file)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "chat":
@@ -117,7 +144,7 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     """The union office's commands; each needs the schema, so migrate the embedded DB."""
     from datetime import UTC, datetime
 
-    from ops import exports, invites, jobs, ledger, roster
+    from ops import exports, invites, jobs, ledger, outbox, roster
     from ops.tables import ExportError
 
     if not await _migrate(settings, always=False):
@@ -147,6 +174,15 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 if at.tzinfo is None:
                     at = at.replace(tzinfo=settings.tz)
             return await jobs.jobs_run(settings, args.name, at)
+        if args.command == "outbox":
+            if args.outbox_command == "list":
+                return await outbox.outbox_list(settings, state=args.state, kind=args.kind,
+                                                limit=args.limit)
+            if args.outbox_command == "retry":
+                return await outbox.outbox_retry(settings, args.id, all_failed=args.failed)
+            if args.outbox_command == "drop":
+                return await outbox.outbox_drop(settings, args.id)
+            return await outbox.outbox_summary(settings)
         if args.command == "export" and args.kind == "studio-ledger":
             return await ledger.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
@@ -168,19 +204,24 @@ def _run_fast(main: Coroutine[Any, Any, int]) -> int:
 
 
 async def _migrate(settings: Settings, *, always: bool) -> bool:
-    """Bring the schema to head. Without `always`, only the embedded SQLite is migrated."""
-    from storage.db import Database
+    """Bring the schema to head. Without `always`, only a SQLite database is migrated."""
+    from sqlalchemy import make_url
+
+    from storage.db import Database, is_sqlite
     from storage.migrate import current_revision, head_revision, upgrade
 
-    if settings.uses_embedded_database:
-        settings.workshop_bot_var_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    url = settings.effective_database_url
+    if is_sqlite(url) and make_url(url).database:
+        Path(str(make_url(url).database)).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(url)
     try:
         head = head_revision(db.url)
         current = await current_revision(db.engine)
         if current == head:
             return True
-        if always or settings.uses_embedded_database:
+        # Any SQLite file is migrated in place, like the embedded default: it belongs to this
+        # service alone. A PostgreSQL schema is shared, so its upgrade is the operator's step.
+        if always or is_sqlite(db.url):
             await upgrade(db.engine)
             log.info("database migrated from %s to %s", current or "empty", head)
             return True
@@ -231,8 +272,18 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
             f"{settings.token} (kept in {settings.workshop_bot_var_dir / 'wechat_token'})",
             flush=True,
         )
+    if not settings.can_push:
+        print("pushes are kept but not sent: set WECHAT_APP_ID and WECHAT_APP_SECRET to send "
+              "them (workshop-bot outbox shows what waits)", flush=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"workshop-bot ready: http://{shown}:{port}/wechat", flush=True)
+    url = f"http://{shown}:{port}/wechat"
+    # `workshop-bot chat` reads this, so it finds the port whatever --port said.
+    from ops.chat import SERVE_URL_FILE
+
+    serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
+    serve_url.parent.mkdir(parents=True, exist_ok=True)
+    serve_url.write_text(url + "\n", encoding="utf-8")
+    print(f"workshop-bot ready: {url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -241,5 +292,6 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
         await stop.wait()
     finally:
         log.info("shutting down")
+        serve_url.unlink(missing_ok=True)
         await runner.cleanup()
     return 0

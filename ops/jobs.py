@@ -37,8 +37,10 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
         print(f"{name}（{report.period}）：新排队 {report.queued} 条，此前已排队 {report.skipped} 条")
         for note in report.notes:
             print("提示：" + note)
-        if not (settings.wechat_app_id and settings.wechat_app_secret):
-            print("未配置 WECHAT_APP_ID / WECHAT_APP_SECRET：消息已排队，workshop-bot serve 运行时发送。")
+        if not settings.can_push:
+            # Neither this command nor serve sends anything without the credentials.
+            print(f"未配置 WECHAT_APP_ID / WECHAT_APP_SECRET：这 {report.queued} 条推送已保存在队列中，"
+                  "但不会发出；配置后由 workshop-bot serve 发送（workshop-bot outbox 可查看）。")
             return 0
         api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
                         settings.wechat_app_secret, clock=lambda: now,

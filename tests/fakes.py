@@ -28,6 +28,8 @@ class FakeWeChatAPI:
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     valid_tokens: set[str] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)  # paths that answer 404
+    # Template ids in the account's library (GET /cgi-bin/template/get_all_private_template).
+    templates: list[str] = field(default_factory=list)
     server: TestServer | None = None
 
     def script(self, path: str, *answers: dict[str, Any]) -> None:
@@ -78,10 +80,23 @@ class FakeWeChatAPI:
             return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": 200228332})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def _template_list(self, request: web.Request) -> web.Response:
+        call, scripted = await self._record(request)
+        if scripted is not None:
+            return web.json_response(scripted)
+        if call.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        return web.json_response({"template_list": [
+            {"template_id": tid, "title": f"模板 {tid}", "primary_industry": "",
+             "deputy_industry": "", "content": "{{thing1.DATA}}\n{{time2.DATA}}", "example": ""}
+            for tid in self.templates
+        ]})
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/stable_token", self._token)
+        app.router.add_get("/cgi-bin/template/get_all_private_template", self._template_list)
         app.router.add_post("/cgi-bin/{tail:.*}", self._api)
         return app
 

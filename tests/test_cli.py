@@ -65,8 +65,11 @@ def test_db_upgrade_creates_the_embedded_database(tmp_path: Path) -> None:
 async def test_serve_fresh_in_trial_mode_then_chat(tmp_path: Path) -> None:
     port = _free_port()
     started = time.perf_counter()
+    # An explicit SQLite URL (in a folder that does not exist yet) is migrated at start-up
+    # like the embedded default.
+    env = {**_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/bot.db"}
     serve = await asyncio.create_subprocess_exec(
-        *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, env=_env(),
+        *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     assert serve.stdout is not None
@@ -80,13 +83,18 @@ async def test_serve_fresh_in_trial_mode_then_chat(tmp_path: Path) -> None:
                 break
         ready_after = time.perf_counter() - started
         assert any("trial mode" in s for s in seen)
+        # No credentials: one line says pushes are kept, not sent, and what to set.
+        warning = [s for s in seen if "pushes are kept but not sent" in s]
+        assert len(warning) == 1 and "WECHAT_APP_ID" in warning[0]
+        assert (tmp_path / "data" / "bot.db").stat().st_size > 0
         token = (tmp_path / "var" / "wechat_token").read_text().strip()
         assert token in "".join(seen)
         # Guard only; bench.startup measures it against the 2 s target.
         assert ready_after < 4.0, f"serve took {ready_after:.2f}s to be ready"
 
+        # No --url: chat finds the port serve wrote down, not the configured 8080.
         chat = await asyncio.create_subprocess_exec(
-            *CLI, "chat", "--url", f"http://127.0.0.1:{port}/wechat", cwd=tmp_path, env=_env(),
+            *CLI, "chat", cwd=tmp_path, env=env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -100,6 +108,7 @@ async def test_serve_fresh_in_trial_mode_then_chat(tmp_path: Path) -> None:
         serve.send_signal(signal.SIGTERM)
         await asyncio.wait_for(serve.wait(), 30)
     assert serve.returncode == 0
+    assert not (tmp_path / "var" / "serve.url").exists()  # gone with the process
 
 
 ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.csv"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, and_, exists, select, update
+from sqlalchemy import Table, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
@@ -205,3 +205,87 @@ async def stale_outbox_ids(session: AsyncSession, claims: Sequence[Claim]) -> se
                 select(model.id).where(model.id.in_(asked_about), model.status != waiting))).all()
             stale |= {asked_about[rid].id for rid in decided}
     return stale
+
+
+# -- what the operator sees and does (workshop-bot outbox, /metrics) --------------------
+
+OUTBOX_STATES = ("pending", "in_flight", "sent", "failed", "undeliverable", "dropped")
+RETRYABLE_STATES = ("failed", "undeliverable", "dropped")
+DROPPABLE_STATES = ("pending", "failed", "undeliverable")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    period: str
+    recipient: str  # the member's name: an operator needs no openid
+    employee_no: str
+    status: str
+    attempts: int
+    result: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Rows by (kind, state)."""
+    rows = await session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count())
+        .group_by(OutboxMessage.kind, OutboxMessage.status))
+    return {(kind, status): int(n) for kind, status, n in rows.all()}
+
+
+async def outbox_depth(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
+    """Rows by state, and when the oldest row still waiting to be sent was queued."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    oldest = await session.scalar(
+        select(func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status.in_(("pending", "in_flight"))))
+    return {status: int(n) for status, n in rows.all()}, oldest
+
+
+async def outbox_listed(session: AsyncSession, *, state: str | None = None,
+                        kind: str | None = None, limit: int = 50) -> list[OutboxRow]:
+    """The newest rows first, narrowed to a state and a kind when given."""
+    query = (
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.period,
+               Member.name.label("recipient"), Member.employee_no, OutboxMessage.status,
+               OutboxMessage.attempts, OutboxMessage.result, OutboxMessage.created_at,
+               OutboxMessage.sent_at)
+        .join(Member, Member.id == OutboxMessage.recipient_id)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    )
+    if state is not None:
+        query = query.where(OutboxMessage.status == state)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return [OutboxRow(**row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def outbox_status(session: AsyncSession, outbox_id: int) -> str | None:
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == outbox_id))
+
+
+async def retry_outbox(session: AsyncSession, *, outbox_id: int | None = None) -> int:
+    """Put one ended-but-unsent row (or, without an id, every failed row) back to pending,
+    with its attempts counted afresh. Returns how many rows changed."""
+    states = RETRYABLE_STATES if outbox_id is not None else ("failed",)
+    query = update(OutboxMessage).where(OutboxMessage.status.in_(states))
+    if outbox_id is not None:
+        query = query.where(OutboxMessage.id == outbox_id)
+    result = await session.execute(
+        query.values(status="pending", attempts=0, next_attempt_at=None, in_flight_at=None)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def drop_outbox(session: AsyncSession, outbox_id: int, reason: str) -> bool:
+    """Never send this row (only rows not sent and not in flight)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status.in_(DROPPABLE_STATES))
+        .values(status="dropped", result=reason, next_attempt_at=None)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
