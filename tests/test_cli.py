@@ -220,3 +220,7 @@ async def test_jobs_list_and_run_now_with_the_fake_api(tmp_path: Path) -> None:
     finally:
         await fake.close()
     assert run(tmp_path, "jobs", "run", "no-such-job").returncode == 2
+    # Without credentials it says what it queued and that nothing will send it yet.
+    plain = run(tmp_path, "jobs", "run", "monthly-summary", "--now", "2026-12-01T09:00:00")
+    assert plain.returncode == 0, plain.stderr
+    assert "monthly-summary（2026-11）" in plain.stdout and "不会发出" in plain.stdout
