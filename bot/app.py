@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -37,21 +37,20 @@ def system_clock() -> datetime:
 
 def create_app(
     settings: Settings,
+    router: Router,
     *,
     wechat_api: WeChatAPI | None = None,
     clock: Callable[[], datetime] | None = None,
-    routers: Iterable[Router] | None = None,
     reply_budget: float | None = None,
     deliver: bool = False,
     run_jobs: bool = False,
 ) -> web.Application:
-    """Build the service. Nothing connects until the app starts.
+    """Build the service around `router` (the handlers' root router, built by the caller:
+    the runtime never imports the handlers). Nothing connects until the app starts.
 
     `deliver` runs the outbox worker (when WeChat credentials or `wechat_api` are given);
     `run_jobs` the job scheduler. `serve` turns both on; tests choose.
     """
-    from handlers import ROUTERS, on_refused
-
     clock = clock or system_clock
     settings.ensure_token()
     db = Database(settings.effective_database_url)
@@ -73,7 +72,7 @@ def create_app(
         wechat_api = own_api
     dispatcher = Dispatcher(
         db=db,
-        routes=RouteTable(routers if routers is not None else ROUTERS, on_refused=on_refused),
+        routes=RouteTable(router),
         settings=settings,
         clock=clock,
         metrics=metrics,

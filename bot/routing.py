@@ -1,9 +1,12 @@
 """Router and filters: commands, events, CLICK keys, dialog states. First match wins.
 
-Order of resolution, so that it can be predicted from the router list alone:
+Routers nest like aiogram's: a root router ``include_router``s one router per
+capability, in order; the app is handed the root and never imports the handlers.
+
+Order of resolution, so that it can be predicted from the tree alone:
 1. routes marked ``always`` (取消, 帮助), so a user can leave any dialog;
 2. the dialog route for the sender's current dialog state;
-3. every other route, routers in the order of ``handlers.ROUTERS``, routes in the
+3. every other route, routers in the order they were included, routes in the
    order they were declared;
 4. the fallback.
 """
@@ -129,10 +132,42 @@ class Route:
 
 @dataclass
 class Router:
-    """The routes of one capability module, in declaration order."""
+    """The routes of one capability module, in declaration order, and its sub-routers."""
 
     name: str
     routes: list[Route] = field(default_factory=list)
+    children: list[Router] = field(default_factory=list)
+    # Answers a known command that the sender's role may not use (set on the root).
+    refusal: Handler | None = None
+
+    def include_router(self, router: Router) -> Router:
+        """Add a capability's router after those included before it; returns it."""
+        if router is self or router in self.children:
+            raise ValueError(f"router {router.name!r} is already included")
+        self.children.append(router)
+        return router
+
+    def all_routes(self) -> list[Route]:
+        """This router's routes, then each included router's, depth first."""
+        return [*self.routes, *(r for child in self.children for r in child.all_routes())]
+
+    def find_refusal(self) -> Handler | None:
+        if self.refusal is not None:
+            return self.refusal
+        for child in self.children:
+            found = child.find_refusal()
+            if found is not None:
+                return found
+        return None
+
+    def refused(self) -> Callable[[Handler], Handler]:
+        """Declare the handler for a command outside the sender's role."""
+
+        def register(handler: Handler) -> Handler:
+            self.refusal = handler
+            return handler
+
+        return register
 
     def command(
         self,
@@ -182,12 +217,15 @@ class Resolution:
 
 
 class RouteTable:
-    """All routers flattened into the resolution order described above."""
+    """A router tree flattened into the resolution order described above."""
 
-    def __init__(self, routers: Iterable[Router], *, on_refused: Handler) -> None:
-        flat = [route for router in routers for route in router.routes]
+    def __init__(self, root: Router) -> None:
+        flat = root.all_routes()
         self.routes = sorted(flat, key=lambda r: r.tier)  # sort is stable
-        self.on_refused = on_refused
+        refusal = root.find_refusal()
+        if refusal is None:
+            raise ValueError("the root router needs a refusal handler (Router.refused)")
+        self.on_refused = refusal
         self.commands = [r.command for r in flat if r.command is not None]
         self._by_role: dict[str, list[Command]] = {}
         self._by_click = {

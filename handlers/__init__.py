@@ -1,4 +1,4 @@
-"""Capabilities, one module each. ROUTERS is the precedence order (see bot.routing)."""
+"""Capabilities, one module each; build_router() includes them in precedence order."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from handlers import (
     weekly_logs,
 )
 
-ROUTERS: list[Router] = [
+# The order is the precedence of commands that could match the same text (bot.routing).
+CAPABILITIES: tuple[Router, ...] = (
     common.router,
     onboarding.router,
     weekly_logs.router,
@@ -25,5 +26,12 @@ ROUTERS: list[Router] = [
     proposals.router,
     stats.router,
     me.router,
-]
-on_refused = common.on_refused
+)
+
+
+def build_router(*extra: Router) -> Router:
+    """The root router: every capability, then `extra` (tests add probes this way)."""
+    root = Router("root")
+    for router in (*CAPABILITIES, *extra):
+        root.include_router(router)
+    return root

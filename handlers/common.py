@@ -57,6 +57,7 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     return Text(header + "\n".join(lines) + HELP_FOOTER)
 
 
+@router.refused()
 async def on_refused(msg: Incoming, ctx: Ctx) -> Reply:
     """A known command outside the sender's role: say who may use it."""
     assert ctx.command is not None

@@ -137,13 +137,15 @@ async def start_service(
     settings: Settings,
     *,
     clock: FakeClock | None = None,
-    routers: Iterable[Router] | None = None,
+    extra_routers: Iterable[Router] = (),
     reply_budget: float | None = None,
     deliver: bool = False,
     run_jobs: bool = False,
 ) -> Service:
     clock = clock or FakeClock()
-    app = create_app(settings, clock=clock, routers=routers, reply_budget=reply_budget,
+    from handlers import build_router
+
+    app = create_app(settings, build_router(*extra_routers), clock=clock, reply_budget=reply_budget,
                      deliver=deliver, run_jobs=run_jobs)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()

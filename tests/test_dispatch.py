@@ -19,7 +19,6 @@ from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
 from bot.simulator import text_xml
-from handlers import ROUTERS
 from storage.models import InboundMessage, Member, Studio
 from tests.fakes import FakeWeChatAPI
 from tests.support import Service, make_settings, start_service
@@ -80,7 +79,7 @@ def probe() -> Probe:
 async def svc(database_url: str, var_dir: Path, fake_api: FakeWeChatAPI,
               probe: Probe) -> AsyncIterator[Service]:
     settings = make_settings(database_url, str(var_dir), api_base=str(fake_api.server.make_url("")))
-    service = await start_service(settings, routers=[*ROUTERS, probe_router(probe)],
+    service = await start_service(settings, extra_routers=[probe_router(probe)],
                                   reply_budget=0.3)
     yield service
     await service.client.close()
@@ -170,7 +169,7 @@ async def test_retries_to_two_instances_on_one_database_apply_once(
 ) -> None:
     # Two processes behind one load balancer, sharing the database.
     twin = await start_service(svc.settings, clock=svc.clock,
-                               routers=[*ROUTERS, probe_router(probe)])
+                               extra_routers=[probe_router(probe)])
     try:
         xml = text_xml("o-twin", "记录 twin", msg_id=9001, create_time=svc.clock.ts)
         resps = await asyncio.gather(
@@ -263,11 +262,11 @@ async def test_two_users_dialogs_never_mix(svc: Service) -> None:
 
 async def test_dialog_survives_a_restart(svc: Service, probe: Probe) -> None:
     first = await start_service(svc.settings, clock=svc.clock,
-                                routers=[*ROUTERS, probe_router(probe)])
+                                extra_routers=[probe_router(probe)])
     assert await first.text("o-restart", "开始") == "请输入内容"
     await first.client.close()
     second = await start_service(svc.settings, clock=svc.clock,
-                                 routers=[*ROUTERS, probe_router(probe)])
+                                 extra_routers=[probe_router(probe)])
     try:
         assert await second.text("o-restart", "重启之后") == "收到：重启之后"
     finally:
@@ -359,7 +358,7 @@ async def test_read_only_messages_are_logged_behind_and_replayed(svc: Service, p
     assert await rows_for(svc, "m:o-audit:5151") == 1  # written by the flush
     # Another process, with no memory of it, answers a late retry from the log.
     twin = await start_service(svc.settings, clock=svc.clock,
-                               routers=[*ROUTERS, probe_router(probe)])
+                               extra_routers=[probe_router(probe)])
     try:
         again = await twin.deliver(xml)
     finally:

@@ -1,0 +1,134 @@
+"""Words for people: one gettext catalog per language (``<lang>/LC_MESSAGES/workshop_bot.po``).
+
+Keys are stable names (``weekly_logs.saved``); each catalog maps them to the text in its
+language, with ``{name}`` placeholders filled by :func:`t` (Python's ``str.format``, so a
+literal brace is written twice). The database keeps codes; everything a person reads is
+looked up here — by handlers through ``Ctx.t``, by jobs, the web and the operator tools
+through :func:`t` or :class:`Words`.
+
+A member's language is one of :data:`LANGUAGES` or a bilingual choice (``mn+zh-CN``:
+Mongolian first, then Simplified Chinese — the 蒙汉双语 pushes of Inner Mongolia's unions).
+A key missing from an incomplete catalog (Mongolian covers the main conversations and
+every push) falls back to Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+
+DOMAIN = "workshop_bot"
+HERE = Path(__file__).resolve().parent
+
+DEFAULT_LANGUAGE = "zh-CN"
+# Codes as stored in Member.language, with the name each language calls itself.
+LANGUAGES: dict[str, str] = {
+    "zh-CN": "简体中文",
+    "zh-TW": "繁體中文",
+    "en": "English",
+    "mn": "ᠮᠣᠩᠭᠣᠯ",
+}
+BILINGUAL: dict[str, tuple[str, ...]] = {"mn+zh-CN": ("mn", "zh-CN")}
+CHOICES: tuple[str, ...] = (*LANGUAGES, *BILINGUAL)
+# Catalogs that must hold every key (a test says so); the others fall back to zh-CN.
+COMPLETE: tuple[str, ...] = ("zh-CN", "zh-TW", "en")
+FOLDERS = {"zh-CN": "zh_CN", "zh-TW": "zh_TW", "en": "en", "mn": "mn"}
+# Between the two texts of a bilingual push.
+BILINGUAL_SEPARATOR = "\n\n"
+
+
+def catalog_path(language: str) -> Path:
+    return HERE / FOLDERS[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def messages(language: str) -> Mapping[str, str]:
+    """The catalog of `language` as key → text (read once per process)."""
+    from babel.messages.pofile import read_po
+
+    path = catalog_path(language)
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=FOLDERS[language], domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def load_all() -> None:
+    """Read every catalog now (at start-up), so that no message waits for a file."""
+    for language in LANGUAGES:
+        messages(language)
+
+
+def languages_of(choice: str | None) -> tuple[str, ...]:
+    """The languages a choice stands for: ``"mn+zh-CN"`` → ("mn", "zh-CN")."""
+    if not choice:
+        return (DEFAULT_LANGUAGE,)
+    if choice in BILINGUAL:
+        return BILINGUAL[choice]
+    return (choice,) if choice in LANGUAGES else (DEFAULT_LANGUAGE,)
+
+
+def text_of(language: str, key: str) -> str:
+    """The raw catalog text (placeholders unfilled), falling back to zh-CN."""
+    found = messages(language).get(key)
+    if found is None and language != DEFAULT_LANGUAGE:
+        found = messages(DEFAULT_LANGUAGE).get(key)
+    if found is None:
+        raise KeyError(f"no message {key!r} in the catalogs")
+    return found
+
+
+def t(language: str, key: str, /, **values: object) -> str:
+    """The message `key` in `language` (one language code, not a bilingual choice)."""
+    text = text_of(language, key)
+    return text.format(**values) if values else text
+
+
+class Words:
+    """A translator bound to one member's choice: ``words("common.cancelled")``.
+
+    Replies speak the first language of a bilingual choice; pushes built with
+    :meth:`each` carry every language of it.
+    """
+
+    __slots__ = ("choice", "language", "languages")
+
+    def __init__(self, choice: str | None) -> None:
+        self.languages = languages_of(choice)
+        self.language = self.languages[0]
+        self.choice = choice or DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return t(self.language, key, **values)
+
+    def each(self) -> list[Words]:
+        """One translator per language of the choice, in order (Mongolian first)."""
+        return [self if lang == self.language and len(self.languages) == 1 else Words(lang)
+                for lang in self.languages]
+
+
+def fit_bilingual(texts: list[str], limit: int) -> str:
+    """Join the texts of a bilingual push within `limit` bytes: each keeps whole lines and
+    gets an equal share when both do not fit."""
+    joined = BILINGUAL_SEPARATOR.join(texts)
+    if len(joined.encode("utf-8")) <= limit or len(texts) == 1:
+        return joined
+    share = (limit - len(BILINGUAL_SEPARATOR.encode("utf-8")) * (len(texts) - 1)) // len(texts)
+    return BILINGUAL_SEPARATOR.join(_whole_lines(text, share) for text in texts)
+
+
+def _whole_lines(text: str, limit: int) -> str:
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines():
+        size = len(line.encode("utf-8")) + 1
+        if used + size > limit:
+            break
+        kept.append(line)
+        used += size
+    if kept:
+        return "\n".join(kept)
+    # One line longer than the share: cut it on a character boundary.
+    return text.encode("utf-8")[: max(0, limit - 3)].decode("utf-8", errors="ignore") + "…"
