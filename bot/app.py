@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from bot.budget import ReplyBudget
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.endpoint import MAX_BODY, WeChatEndpoint
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+BUDGET_KEY = web.AppKey("budget", ReplyBudget)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 SCHEDULED_KEY = web.AppKey("scheduled", ScheduledService)
 
@@ -76,14 +78,15 @@ def create_app(
         settings=settings,
         clock=clock,
         metrics=metrics,
-        follow_up=wechat_api,
-        reply_budget=reply_budget or settings.workshop_bot_reply_budget_seconds,
     )
+    budget = ReplyBudget(dispatcher.process,
+                         seconds=reply_budget or settings.workshop_bot_reply_budget_seconds,
+                         follow_up=wechat_api, metrics=metrics, writer=dispatcher.writer)
     endpoint = WeChatEndpoint(
         token=settings.token,
         app_id=settings.wechat_app_id,
         aes_key=settings.wechat_encoding_aes_key,
-        dispatcher=dispatcher,
+        budget=budget,
         clock=clock,
         metrics=metrics,
     )
@@ -91,6 +94,7 @@ def create_app(
     app = web.Application(client_max_size=MAX_BODY)
     app[DB_KEY] = db
     app[DISPATCHER_KEY] = dispatcher
+    app[BUDGET_KEY] = budget
     app[METRICS_KEY] = metrics
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -138,8 +142,8 @@ def create_app(
     async def on_cleanup(_app: web.Application) -> None:
         await background.stop()
         # Let late replies finish sending before the engine and client go away.
-        if dispatcher.background:
-            await asyncio.wait(dispatcher.background, timeout=10)
+        if budget.background:
+            await asyncio.wait(budget.background, timeout=10)
         await dispatcher.writer.stop()
         if own_api is not None:
             await own_api.close()

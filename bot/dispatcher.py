@@ -1,7 +1,6 @@
-"""De-duplicate → per-openid lock → transaction → load dialog → route → commit.
+"""One message, once: per-openid lock → unit of work → load dialog → route → commit.
 
-Also owns the reply budget: a message whose handler outruns it is answered with
-`success` and its reply follows as a customer-service message.
+The reply budget (answer in the response or follow up later) is bot.budget's.
 """
 
 from __future__ import annotations
@@ -10,13 +9,12 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.budget import Outcome, mask
 from bot.config import Settings
 from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
 from bot.metrics import Metrics
@@ -33,51 +31,6 @@ log = logging.getLogger(__name__)
 
 DIALOG_TTL = timedelta(minutes=30)
 APOLOGY = "抱歉，系统刚才出了点问题，您的消息没有处理成功。请稍后再发一次；如仍不行，请联系工作室管理员。"
-
-
-class FollowUpSender(Protocol):
-    async def send_text(self, openid: str, content: str) -> None: ...
-
-
-def mask(openid: str) -> str:
-    """Enough of an openid to correlate log lines, not enough to identify a user."""
-    return openid[:6] + "…" if len(openid) > 6 else openid
-
-
-@dataclass
-class Outcome:
-    reply: Reply
-    replayed: bool = False  # a retry answered from the stored reply
-    deferred: bool = False  # answered `success`; the reply went (or goes) out separately
-    failed: bool = False
-
-
-@dataclass
-class _Inflight:
-    task: asyncio.Task[Outcome]
-    deferred: bool = False
-    waiters: int = 0
-
-
-async def _finished_within(task: asyncio.Task[Outcome], seconds: float) -> bool:
-    """Wait for `task` up to `seconds`; unlike wait_for, never cancel it."""
-    if task.done():
-        return True
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-
-    def wake(_: object = None) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    timer = loop.call_later(seconds, wake)
-    task.add_done_callback(wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        task.remove_done_callback(wake)
-    return task.done()
 
 
 class KeyedLocks:
@@ -116,104 +69,22 @@ class Dispatcher:
         settings: Settings,
         clock: Callable[[], datetime],
         metrics: Metrics,
-        follow_up: FollowUpSender | None,
-        reply_budget: float,
     ) -> None:
         self.db = db
         self.routes = routes
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
-        self.follow_up = follow_up
-        self.reply_budget = reply_budget
         self._locks = KeyedLocks()
         self.writer = WriteBehind(db)
-        self._inflight: dict[str, _Inflight] = {}
-        # Lets a caller (the tests) await "that delivery is in flight / has N retries
-        # waiting" instead of sleeping and hoping.
-        self._changed = asyncio.Condition()
-        self._watchers = 0
-        # Strong references: a task nobody holds may be garbage-collected mid-flight.
-        self.background: set[asyncio.Task[None]] = set()
-
-    # -- the HTTP-facing entry point --------------------------------------------------
-
-    async def handle(self, msg: Incoming) -> Outcome:
-        """Answer within the reply budget, applying each WeChat retry exactly once."""
-        key = msg.dedupe_key
-        entry = self._inflight.get(key)
-        first = entry is None
-        if entry is None:
-            entry = _Inflight(task=asyncio.create_task(self._process(msg)))
-            self._inflight[key] = entry
-            entry.task.add_done_callback(lambda _t: self._inflight.pop(key, None))
-        else:
-            self.metrics.duplicates.inc()
-            entry.waiters += 1
-        if self._watchers:
-            async with self._changed:
-                self._changed.notify_all()
-        if not await _finished_within(entry.task, self.reply_budget):
-            if first:
-                entry.deferred = True
-                self._keep(self._follow_up_later(msg, entry))
-                log.warning("a %s from %s outran the reply budget; answering success",
-                            msg.msg_type, mask(msg.openid))
-            return Outcome(reply=Silence(), deferred=True)
-        outcome = entry.task.result()
-        if entry.deferred or outcome.deferred:
-            return Outcome(reply=Silence(), deferred=True, replayed=outcome.replayed)
-        if not first:
-            return Outcome(reply=outcome.reply, replayed=True, failed=outcome.failed)
-        return outcome
-
-    async def wait_for_inflight(self, key: str, *, retries: int = 0) -> None:
-        """Resolve once delivery `key` is being handled with `retries` copies waiting on it."""
-
-        def ready() -> bool:
-            entry = self._inflight.get(key)
-            return entry is not None and entry.waiters >= retries
-
-        self._watchers += 1
-        try:
-            async with self._changed:
-                await self._changed.wait_for(ready)
-        finally:
-            self._watchers -= 1
 
     async def flush(self) -> None:
         """Write what is buffered now (tests call this before counting rows)."""
         await self.writer.flush()
 
-    def _keep(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-
-    async def _follow_up_later(self, msg: Incoming, entry: _Inflight) -> None:
-        outcome = await entry.task
-        if not isinstance(outcome.reply, Text):
-            return
-        if self.follow_up is None:
-            log.error("late reply for %s could not be sent: no WeChat API configured",
-                      mask(msg.openid))
-            return
-        try:
-            await self.follow_up.send_text(msg.openid, outcome.reply.content)
-            self.metrics.follow_ups.labels(result="sent").inc()
-        except Exception:
-            self.metrics.follow_ups.labels(result="failed").inc()
-            log.exception("late reply to %s failed to send", mask(msg.openid))
-        if outcome.failed:
-            return
-        try:
-            await self.writer.mark_deferred(msg.dedupe_key)
-        except Exception:
-            log.exception("could not mark %s as deferred", mask(msg.openid))
-
     # -- one message, once ------------------------------------------------------------
 
-    async def _process(self, msg: Incoming) -> Outcome:
+    async def process(self, msg: Incoming) -> Outcome:
         # Acquire/release rather than a context manager: this runs for every message.
         await self._locks.acquire(msg.openid)
         try:

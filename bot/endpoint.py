@@ -19,8 +19,9 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.budget import ReplyBudget, mask
 from bot.context import Incoming
-from bot.dispatcher import APOLOGY, Dispatcher, mask
+from bot.dispatcher import APOLOGY
 from bot.metrics import Metrics
 from bot.replies import Text, render
 
@@ -46,13 +47,13 @@ class WeChatEndpoint:
         token: str,
         app_id: str,
         aes_key: str | None,
-        dispatcher: Dispatcher,
+        budget: ReplyBudget,
         clock: Callable[[], datetime],
         metrics: Metrics,
     ) -> None:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
-        self.dispatcher = dispatcher
+        self.budget = budget
         self.clock = clock
         self.metrics = metrics
 
@@ -107,7 +108,7 @@ class WeChatEndpoint:
             return web.Response(text=xml or "success", content_type="application/xml")
 
     async def _answer(self, msg: Incoming, encrypted: bool, nonce: str) -> web.Response:
-        outcome = await self.dispatcher.handle(msg)
+        outcome = await self.budget.handle(msg)
         label = (
             "deferred" if outcome.deferred
             else "error" if outcome.failed

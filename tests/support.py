@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import DB_KEY, DISPATCHER_KEY, create_app
+from bot.app import BUDGET_KEY, DB_KEY, DISPATCHER_KEY, create_app
 from bot.config import Settings
 from bot.routing import Router
 from bot.simulator import Delivery, WeChatSide, event_xml, text_xml
@@ -63,6 +64,24 @@ class Service:
     @property
     def dispatcher(self) -> Any:
         return self.app[DISPATCHER_KEY]
+
+    @property
+    def budget(self) -> Any:
+        return self.app[BUDGET_KEY]
+
+    async def wait_for_inflight(self, key: str, *, retries: int = 0) -> None:
+        """Resolve once delivery `key` is being handled with `retries` copies waiting on it."""
+        changed = asyncio.Event()
+        self.budget.listeners.append(changed.set)
+        try:
+            while True:
+                waiting = self.budget.waiting_retries(key)
+                if waiting is not None and waiting >= retries:
+                    return
+                changed.clear()
+                await changed.wait()
+        finally:
+            self.budget.listeners.remove(changed.set)
 
     async def post(self, delivery: Delivery) -> ClientResponse:
         return await self.client.post(delivery.path, data=delivery.body)

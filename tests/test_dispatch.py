@@ -131,7 +131,7 @@ async def test_concurrent_retries_apply_once_with_one_reply(svc: Service, probe:
     sends = [asyncio.create_task(svc.post(svc.side.deliver(xml, timestamp=svc.clock.ts, mode=m)))
              for m in ("plain", "safe", "compatible")]
     await probe.entered.wait()
-    await svc.dispatcher.wait_for_inflight(key, retries=2)
+    await svc.wait_for_inflight(key, retries=2)
     probe.gate.set()
     bodies = [await (await t).text() for t in sends]
     replies = [svc.side.read_reply(b) for b in bodies]
@@ -203,7 +203,7 @@ async def test_slow_handler_answers_success_then_follows_up(
     last = calls[-1]
     assert last.body == {"touser": "o-slow", "msgtype": "text", "text": {"content": "放行：slow"}}
     assert last.query["access_token"] != calls[-2].query["access_token"]
-    await asyncio.gather(*svc.dispatcher.background)
+    await asyncio.gather(*svc.budget.background)
     # A late retry of the same message: `success` again, nothing re-run, nothing re-sent.
     resp = await svc.post(svc.side.deliver(xml, timestamp=svc.clock.ts))
     assert await resp.text() == "success"
@@ -280,7 +280,7 @@ async def test_one_users_messages_do_not_interleave(svc: Service, probe: Probe) 
     await probe.entered.wait()
     second_xml = text_xml("o-quick", "第二条", msg_id=82, create_time=svc.clock.ts)
     second = asyncio.create_task(svc.post(svc.side.deliver(second_xml, timestamp=svc.clock.ts)))
-    await svc.dispatcher.wait_for_inflight("m:o-quick:82")
+    await svc.wait_for_inflight("m:o-quick:82")
     probe.gate.set()
     assert svc.side.read_reply(await (await first).text())["Content"] == "放行：one"
     # Run after the first committed, so it sees the dialog the first one opened.
