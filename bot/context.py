@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.replies import Text
+from locales import Words
 from storage.queries.sender import MemberView
 
 if TYPE_CHECKING:
@@ -58,11 +60,15 @@ class Dialog:
     data: dict[str, Any] = field(default_factory=dict)
     expired: bool = False  # a stored dialog timed out before this message
     changed: bool = False
+    ttl: timedelta | None = None  # the dialog's timeout, when a declared dialog set it
 
-    def go(self, state: str, data: dict[str, Any] | None = None) -> None:
+    def go(self, state: str, data: dict[str, Any] | None = None, *,
+           ttl: timedelta | None = None) -> None:
         self.state = state
         if data is not None:
             self.data = dict(data)
+        if ttl is not None:
+            self.ttl = ttl
         self.changed = True
 
     def end(self) -> None:
@@ -87,7 +93,21 @@ class Ctx:
     commands: list[Command] = field(default_factory=list)  # those this user may use
     args: str = ""  # the text after the command word
     command: Command | None = None
+    # The sender's words: their language, else the union's default (see locales).
+    words: Words = field(default_factory=lambda: Words(None))
 
     @property
     def role(self) -> str:
         return self.member.role if self.member is not None else ROLE_UNBOUND
+
+    @property
+    def language(self) -> str:
+        return self.words.language
+
+    def t(self, key: str, /, **values: object) -> str:
+        """The message `key` in the sender's language, with `values` filled in."""
+        return self.words(key, **values)
+
+    def reply(self, key: str, /, **values: object) -> Text:
+        """A text reply of the message `key` (the common case of a handler's answer)."""
+        return Text(self.words(key, **values))

@@ -10,17 +10,19 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.budget import Outcome, mask
 from bot.config import Settings
 from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
+from bot.dialogs import DIALOG_TTL
 from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
 from bot.routing import RouteTable
 from bot.writebehind import WriteBehind
+from locales import words_for
 from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
@@ -29,7 +31,6 @@ from storage.queries.sender import sender_of
 
 log = logging.getLogger(__name__)
 
-DIALOG_TTL = timedelta(minutes=30)
 APOLOGY = "抱歉，系统刚才出了点问题，您的消息没有处理成功。请稍后再发一次；如仍不行，请联系工作室管理员。"
 
 
@@ -152,6 +153,7 @@ class Dispatcher:
                 now=now,
                 settings=self.settings,
                 commands=self.routes.commands_for(role),
+                words=words_for(sender.language),
             )
             if resolution is None:
                 reply: Reply = Silence()
@@ -167,7 +169,7 @@ class Dispatcher:
                         await clear_dialog(session, msg.openid)
                 else:
                     await save_dialog(session, msg.openid, dialog.state, dialog.data,
-                                      now=now, expires_at=now + DIALOG_TTL)
+                                      now=now, expires_at=now + (dialog.ttl or DIALOG_TTL))
             row = inbound_row(
                 dedupe_key=msg.dedupe_key,
                 openid=msg.openid,

@@ -15,7 +15,7 @@ every push) falls back to Simplified Chinese.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 DOMAIN = "workshop_bot"
@@ -36,23 +36,32 @@ COMPLETE: tuple[str, ...] = ("zh-CN", "zh-TW", "en")
 FOLDERS = {"zh-CN": "zh_CN", "zh-TW": "zh_TW", "en": "en", "mn": "mn"}
 # Between the two texts of a bilingual push.
 BILINGUAL_SEPARATOR = "\n\n"
+# A customer-service text message, like a passive reply, holds 2,048 bytes.
+PUSH_LIMIT = 2048
 
 
 def catalog_path(language: str) -> Path:
     return HERE / FOLDERS[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@functools.cache
-def messages(language: str) -> Mapping[str, str]:
-    """The catalog of `language` as key → text (read once per process)."""
+def _read(path: Path, language: str) -> dict[str, str]:
     from babel.messages.pofile import read_po
 
-    path = catalog_path(language)
-    if not path.is_file():
-        return {}
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=FOLDERS[language], domain=DOMAIN)
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+@functools.cache
+def messages(language: str) -> Mapping[str, str]:
+    """The catalog of `language` as key → text (read once per process)."""
+    path = catalog_path(language)
+    found = _read(path, language) if path.is_file() else {}
+    # TRANSITION: fragments written while the words move into the catalogs; merged into
+    # the one catalog per language before this lands.
+    for fragment in sorted((HERE / "fragments").glob(f"*.{FOLDERS[language]}.po")):
+        found.update(_read(fragment, language))
+    return found
 
 
 def load_all() -> None:
@@ -105,8 +114,19 @@ class Words:
 
     def each(self) -> list[Words]:
         """One translator per language of the choice, in order (Mongolian first)."""
-        return [self if lang == self.language and len(self.languages) == 1 else Words(lang)
-                for lang in self.languages]
+        return [words_for(lang) for lang in self.languages]
+
+
+@functools.cache
+def words_for(choice: str | None) -> Words:
+    """The (shared) translator for a choice; a handful exist per process."""
+    return Words(choice)
+
+
+def compose(choice: str | None, build: Callable[[Words], str], limit: int = PUSH_LIMIT) -> str:
+    """A push in the recipient's choice: `build` writes it in one language; a bilingual
+    choice gets one text per language, Mongolian first, fitted together within `limit`."""
+    return fit_bilingual([build(words) for words in words_for(choice).each()], limit)
 
 
 def fit_bilingual(texts: list[str], limit: int) -> str:

@@ -38,6 +38,8 @@ class TradeUnion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("trade_union.id"), index=True)
+    # On the root union: the language of members who chose none (None: zh-CN).
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -66,7 +68,8 @@ class Member(Base):
     studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"), index=True)
     union_id: Mapped[int | None] = mapped_column(ForeignKey("trade_union.id"), index=True)
     phone_masked: Mapped[str | None] = mapped_column(String(32))
-    language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
+    # A language code (zh-CN, zh-TW, en, mn) or mn+zh-CN; None: the union's default.
+    language: Mapped[str | None] = mapped_column(String(16))
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

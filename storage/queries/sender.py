@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inline import raw_sqlite
-from storage.models import DialogState, InboundMessage, Member, Studio
+from storage.models import DialogState, InboundMessage, Member, Studio, TradeUnion
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,13 @@ class MemberView:
     studio_id: int | None
     studio_name: str | None
     union_id: int | None
+    language: str | None = None  # the member's own choice; None: the union's default
 
     @classmethod
     def of(cls, member: Member) -> MemberView:
         return cls(member.id, member.employee_no, member.name, member.role, member.studio_id,
-                   member.studio.name if member.studio is not None else None, member.union_id)
+                   member.studio.name if member.studio is not None else None, member.union_id,
+                   member.language)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,13 @@ class Sender:
     member: MemberView | None
     dialog: StoredDialog | None
     seen: SeenDelivery | None  # this very delivery was handled before (a retry)
+    union_language: str | None = None  # the union's default language (None: zh-CN)
+
+    @property
+    def language(self) -> str | None:
+        """What the sender reads: their own choice, else the union's default."""
+        own = self.member.language if self.member is not None else None
+        return own or self.union_language
 
 
 @functools.cache
@@ -63,9 +72,14 @@ def _sender_query() -> Select[Any]:
     st = Studio.__table__
     d = DialogState.__table__
     i = InboundMessage.__table__
+    u = TradeUnion.__table__
+    # The root union's language; min() rather than LIMIT, which would add a parameter.
+    root = select(func.min(u.c.id)).where(u.c.parent_id.is_(None)).scalar_subquery()
+    union_language = select(u.c.language).where(u.c.id == root).scalar_subquery()
     return select(
         m.c.id, m.c.employee_no, m.c.name, m.c.role, m.c.studio_id, st.c.name.label("studio_name"),
-        m.c.union_id, d.c.state, d.c.data, d.c.expires_at, i.c.status, i.c.reply,
+        m.c.union_id, m.c.language, union_language.label("union_language"), d.c.state, d.c.data,
+        d.c.expires_at, i.c.status, i.c.reply,
     ).select_from(
         src.outerjoin(m, m.c.openid == src.c.openid)
         .outerjoin(st, st.c.id == m.c.studio_id)
@@ -83,11 +97,12 @@ def _sqlite_sql() -> str:
 
 def _from_sqlite(values: tuple[Any, ...]) -> Any:
     """Column values as SQLAlchemy's types would give them (JSON text, naive UTC times)."""
-    (mid, employee_no, name, role, studio_id, studio_name, union_id, state, data, expires_at,
-     status, reply) = values
+    (mid, employee_no, name, role, studio_id, studio_name, union_id, language, union_language,
+     state, data, expires_at, status, reply) = values
     return SimpleNamespace(
         id=mid, employee_no=employee_no, name=name, role=role, studio_id=studio_id,
-        studio_name=studio_name, union_id=union_id, state=state,
+        studio_name=studio_name, union_id=union_id, language=language,
+        union_language=union_language, state=state,
         data=json.loads(data) if data is not None else None,
         expires_at=(datetime.fromisoformat(expires_at).replace(tzinfo=UTC)
                     if expires_at is not None else None),
@@ -118,5 +133,5 @@ async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Send
     member = None
     if row.id is not None:
         member = MemberView(row.id, row.employee_no, row.name, row.role, row.studio_id,
-                            row.studio_name, row.union_id)
-    return Sender(member=member, dialog=dialog, seen=seen)
+                            row.studio_name, row.union_id, row.language)
+    return Sender(member=member, dialog=dialog, seen=seen, union_language=row.union_language)

@@ -1,0 +1,39 @@
+"""The rules: who may do what to a record, and the state it moves to.
+
+Chat handlers, the web console and the jobs call these same functions, so a rule is
+written once. Each takes the session first and never commits (the caller owns the
+transaction), returns frozen views, and raises a :class:`DomainError` subclass whose
+``code`` the caller words in the reader's language.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the rules refuse; ``code`` names why (the caller has the words)."""
+
+    code = "refused"
+
+    def __init__(self, code: str | None = None, **facts: object) -> None:
+        super().__init__(code or self.code)
+        if code is not None:
+            self.code = code
+        self.facts = facts
+
+
+class NotFound(DomainError):
+    """No such record for this person: another studio's looks exactly like a missing one."""
+
+    code = "not_found"
+
+
+class NotAllowed(DomainError):
+    """The record exists but this person may not do this to it."""
+
+    code = "not_allowed"
+
+
+class WrongState(DomainError):
+    """The record is not in a state this change may follow."""
+
+    code = "wrong_state"

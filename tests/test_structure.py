@@ -1,0 +1,113 @@
+"""The shape of the code: which package may import which, and the repository standing alone.
+
+Dependencies point one way (docs/architecture.md):
+  storage, locales        import nothing of ours
+  domain                  → storage
+  scheduled               → storage, domain, locales
+  bot (the runtime)       → storage, scheduled, locales; never handlers or ops
+  handlers                → bot's framework modules only, domain, storage, locales
+  ops (operator tools)    → everything; nothing imports ops
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("bot", "handlers", "storage", "scheduled", "ops", "domain", "locales")
+ALLOWED: dict[str, set[str]] = {
+    "storage": set(),
+    "locales": set(),
+    "domain": {"storage"},
+    "scheduled": {"storage", "domain", "locales"},
+    "bot": {"storage", "scheduled", "locales"},
+    "handlers": {"bot", "domain", "storage", "locales"},
+    "ops": {"bot", "handlers", "storage", "scheduled", "domain", "locales"},
+}
+# What a handler may use of the runtime: the framework, not the machinery.
+HANDLER_BOT_MODULES = {"bot.routing", "bot.context", "bot.replies", "bot.dialogs"}
+# `python -m bot` is the spec's other spelling of `workshop-bot`: a shim that runs ops.cli.
+SHIMS = {ROOT / "bot" / "__main__.py"}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) for every import in a file, including those inside functions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            # `from bot import routing` names the module bot.routing.
+            found += [(node.lineno, n if n.split(".")[0] in OURS and node.module in OURS
+                       else node.module) for n in names]
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_point_one_way(package: str) -> None:
+    wrong = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if path in SHIMS or "migrations" in path.parts:
+            continue
+        for line, module in _imports(path):
+            top = module.split(".")[0]
+            if top not in OURS or top == package:
+                continue
+            if top not in ALLOWED[package]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+            elif package == "handlers" and top == "bot" and \
+                    ".".join(module.split(".")[:2]) not in HANDLER_BOT_MODULES:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module} "
+                             "(handlers use only bot's routing, context, replies and dialogs)")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_each_package_imports_alone(package: str) -> None:
+    """As `python -c 'import handlers'` would: what the package pulls in at import time."""
+    code = ("import sys, json; import " + package + "; print(json.dumps(sorted({m.split('.')[0]"
+            " for m in sys.modules})))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    loaded = set(json.loads(proc.stdout)) & set(OURS)
+    assert loaded - {package} <= ALLOWED[package], loaded
+    if package == "handlers":
+        # Handlers word answers; they never speak HTTP or WeChat's protocol themselves.
+        assert not {"aiohttp", "wechatpy"} & set(json.loads(proc.stdout))
+
+
+def test_nothing_imports_ops() -> None:
+    offenders = [f"{path.relative_to(ROOT)}:{line}"
+                 for package in OURS if package != "ops"
+                 for path in (ROOT / package).rglob("*.py") if path not in SHIMS
+                 for line, module in _imports(path) if module.split(".")[0] == "ops"]
+    assert offenders == []
+
+
+def test_the_repository_stands_alone() -> None:
+    """No tracked file points outside the repository (a clone has nothing beside it)."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=False).stdout.split()
+    if not tracked:  # a copy without git (CI's bare copy): every file is ours
+        tracked = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                   if p.is_file() and ".venv" not in p.parts and ".git" not in p.parts]
+    outside = []
+    for name in tracked:
+        if not name.endswith((".py", ".md", ".toml", ".cfg", ".txt")) and name != ".ci/run":
+            continue
+        if name == "tests/test_structure.py":
+            continue
+        text = (ROOT / name).read_text(encoding="utf-8", errors="ignore")
+        if "../shared" in text or "shared/wechat-samples" in text:
+            outside.append(name)
+    assert outside == []
