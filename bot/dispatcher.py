@@ -22,7 +22,7 @@ from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
 from bot.routing import RouteTable
 from bot.writebehind import WriteBehind
-from locales import words_for
+from locales import DEFAULT_LANGUAGE, t, words_for
 from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
@@ -31,7 +31,9 @@ from storage.queries.sender import sender_of
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "抱歉，系统刚才出了点问题，您的消息没有处理成功。请稍后再发一次；如仍不行，请联系工作室管理员。"
+def apology() -> str:
+    """What the sender reads when their message could not be handled at all."""
+    return t(DEFAULT_LANGUAGE, "common.apology")
 
 
 class KeyedLocks:
@@ -109,7 +111,7 @@ class Dispatcher:
             log.exception("handler failed for a %s from %s", msg.msg_type, mask(msg.openid))
         self.metrics.handler_errors.inc()
         # Nothing was recorded, so WeChat's retry (or the user's resend) runs it afresh.
-        return Outcome(Text(APOLOGY), failed=True)
+        return Outcome(Text(apology()), failed=True)
 
     async def _apply_waiting_for_sqlite(self, msg: Incoming) -> Outcome:
         """_apply, again after a pause while another process holds SQLite's write lock

@@ -21,7 +21,7 @@ from wechatpy.utils import check_signature
 
 from bot.budget import ReplyBudget, mask
 from bot.context import Incoming
-from bot.dispatcher import APOLOGY
+from bot.dispatcher import apology
 from bot.metrics import Metrics
 from bot.replies import Text, render
 
@@ -102,7 +102,7 @@ class WeChatEndpoint:
             # user would see "该公众号暂时无法提供服务".
             log.exception("could not answer a %s from %s", msg.msg_type, mask(msg.openid))
             self.metrics.count("error")
-            xml = render(Text(APOLOGY), to_user=msg.openid, from_user=msg.account, now=self.clock())
+            xml = render(Text(apology()), to_user=msg.openid, from_user=msg.account, now=self.clock())
             if encrypted and self.crypto is not None and xml is not None:
                 xml = self.crypto.encrypt_message(xml, nonce, str(int(self.clock().timestamp())))
             return web.Response(text=xml or "success", content_type="application/xml")

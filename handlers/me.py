@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
-from handlers.common import ROLE_NAMES
+from handlers.common import role_name
 from handlers.parsing import format_hours
 from handlers.weekly_logs import streak, weeks_back
 from storage.calendar import iso_week, quarter_start
@@ -40,7 +40,7 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
         name=member.name,
         employee_no=member.employee_no,
         studio=member.studio_name or "工会（不属于具体工作室）",
-        role=ROLE_NAMES.get(member.role, member.role),
+        role=role_name(ctx, member.role),
     )]
     circle = await mentorship_circle(ctx.session, member.id)
     if circle.mentors:

@@ -111,3 +111,12 @@ def test_the_repository_stands_alone() -> None:
         if "../shared" in text or "shared/wechat-samples" in text:
             outside.append(name)
     assert outside == []
+
+
+def test_every_declared_dialog_has_a_step_for_each_state() -> None:
+    import handlers  # noqa: F401  (declares the dialogs)
+    from bot.dialogs import ALL_DIALOGS
+
+    assert ALL_DIALOGS
+    for spec in ALL_DIALOGS:
+        spec.check_complete()
