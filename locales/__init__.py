@@ -89,6 +89,21 @@ def text_of(language: str, key: str) -> str:
     return found
 
 
+@functools.cache
+def vocabulary(key: str) -> frozenset[str]:
+    """Words people may type for one meaning, in every language: the catalogs hold them as
+    ``|``-separated lists (``input.done`` = ``完成|好了|done|ok``). Matching is the caller's
+    (compare normalised text); this gives every catalog's words, case-folded."""
+    found: set[str] = set()
+    for language in LANGUAGES:
+        text = messages(language).get(key)
+        if text:
+            found.update(w.strip().casefold() for w in text.split("|") if w.strip())
+    if not found:
+        raise KeyError(f"no vocabulary {key!r} in the catalogs")
+    return frozenset(found)
+
+
 def t(language: str, key: str, /, **values: object) -> str:
     """The message `key` in `language` (one language code, not a bilingual choice)."""
     text = text_of(language, key)

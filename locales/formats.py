@@ -1,0 +1,53 @@
+"""Facts put into words the same way everywhere (replies, pushes, exports, pages):
+weeks, days, hours, percentages, indicator weights. Each takes the reader's Words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from locales import Words
+
+
+def week_label(words: Words, week: str) -> str:
+    """``2026-W47`` → 「2026-W47（11月16日—11月22日）」 in the reader's language."""
+    year, number = int(week[:4]), int(week[6:])
+    monday = date.fromisocalendar(year, number, 1)
+    return words("format.week", week=week, number=number, start=month_day(words, monday),
+                 end=month_day(words, monday + timedelta(days=6)))
+
+
+def month_day(words: Words, day: date) -> str:
+    """「11月16日」 / "16 Nov"."""
+    return words("format.month_day", month=day.month, day=day.day,
+                 month_name=words(f"format.month.{day.month}"))
+
+
+def month_label(words: Words, month: str) -> str:
+    """``2026-10`` → 「2026年10月」."""
+    return words("format.month_label", year=int(month[:4]), month=int(month[5:]),
+                 month_name=words(f"format.month.{int(month[5:])}"))
+
+
+def hours(words: Words, value: float | None) -> str:
+    """「2.5 小时」, or 「未填」 when no hours were given."""
+    if value is None:
+        return words("format.hours_none")
+    return words("format.hours", hours=f"{value:g}")
+
+
+def percent(words: Words, fraction: float) -> str:
+    """0.1667 → 「17%」 (rounded half up, as people round)."""
+    return words("format.percent", value=int(fraction * 100 + 0.5))
+
+
+def join(words: Words, items: list[str]) -> str:
+    """Items in a run: 「甲、乙、丙」 / "a, b, c"."""
+    return words("common.list_separator").join(items)
+
+
+def describe_weights(words: Words, weights: Mapping[str, float]) -> str:
+    """「周报30＋师徒打卡20＋…」: what the indicator score is made of."""
+    return words("format.weights_separator").join(
+        words("format.weight", name=words(f"indicator.{key}"), weight=f"{value:g}")
+        for key, value in weights.items() if value)
