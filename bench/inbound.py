@@ -1,9 +1,12 @@
 """Inbound load: WeChat's side against `workshop-bot serve` (SQLite) and the echo yardstick.
 
     python -m bench.inbound [--requests 5000] [--concurrency 50] [--openids 1000]
+                            [--baseline GIT-REV]
 
 Starts both servers on loopback, sends fresh signed requests (plain and safe mode) from
 ~1,000 openids with distinct MsgIds, and prints req/s and latency percentiles.
+`--baseline REV` also serves that revision of the code (checked out into a temporary git
+worktree) in the same rounds, so a change is measured against what it changed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import itertools
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -123,6 +127,11 @@ async def run_load(url: str, batch: list[Delivery], concurrency: int, side: WeCh
     return errors, seconds, latencies
 
 
+def git_worktree(*args: str) -> None:
+    """A moment's work before the load starts (or after it ends)."""
+    subprocess.run(["git", "worktree", *args], check=True, capture_output=True)
+
+
 def table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
@@ -136,6 +145,8 @@ async def main() -> int:
                     help="comma-separated levels to measure (default 10,50)")
     ap.add_argument("--openids", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3, help="rounds per app; the median is shown")
+    ap.add_argument("--baseline", metavar="GIT-REV",
+                    help="also measure this revision of workshop-bot in the same rounds")
     args = ap.parse_args()
 
     levels = [int(x) for x in args.concurrency.split(",")]
@@ -149,9 +160,21 @@ async def main() -> int:
         work, env, "ready")
     echo, _ = await start([sys.executable, "-m", "bench.echo_app", str(echo_port), TOKEN, AES_KEY, APP_ID],
                           Path.cwd(), env, "echo ready")
+    procs = [bot, echo]
+    targets: tuple[tuple[str, int, str], ...] = (("workshop-bot 帮助", bot_port, "绑定"),
+                                                 ("echo app", echo_port, "echo"))
+    if args.baseline:
+        tree = work / "baseline"
+        git_worktree("add", "--detach", str(tree), args.baseline)
+        base_port = free_port()
+        (work / "base-var").mkdir()
+        base, _ = await start(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(base_port)],
+            work / "base-var", {**env, "PYTHONPATH": str(tree)}, "ready")
+        procs.append(base)
+        targets = (*targets[:1], (f"baseline {args.baseline}", base_port, "绑定"), *targets[1:])
     results: list[Result] = []
     try:
-        targets = (("workshop-bot 帮助", bot_port, "绑定"), ("echo app", echo_port, "echo"))
         # The two apps take turns, round after round, so that a machine that slows down
         # for a while slows both; the table shows each one's median round.
         runs: dict[tuple[str, str, int], list[Result]] = {}
@@ -174,9 +197,11 @@ async def main() -> int:
                     median.errors = sum(r.errors for r in rounds)
                     results.append(median)
     finally:
-        for proc in (bot, echo):
+        for proc in procs:
             proc.terminate()
             await proc.wait()
+        if args.baseline:
+            git_worktree("remove", "--force", str(work / "baseline"))
     headers = ["target", "mode", "conc.", "requests", "errors", "req/s", "p50 ms", "p99 ms",
                "max ms"]
     print(f"\ninbound load: {args.openids} openids, fresh signed requests, SQLite, one process each;"
@@ -188,6 +213,14 @@ async def main() -> int:
             bot_r, echo_r = by[("workshop-bot 帮助", mode, level)], by[("echo app", mode, level)]
             ratio = (echo_r.requests / echo_r.seconds) / (bot_r.requests / bot_r.seconds)
             print(f"{mode}, concurrency {level}: echo app does {ratio:.2f}x workshop-bot's req/s")
+    if args.baseline:
+        for mode in ("plain", "safe"):
+            for level in levels:
+                now_r = by[("workshop-bot 帮助", mode, level)]
+                base_r = by[(f"baseline {args.baseline}", mode, level)]
+                change = (now_r.requests / now_r.seconds) / (base_r.requests / base_r.seconds) - 1
+                print(f"{mode}, concurrency {level}: this code's req/s is {change:+.1%} "
+                      f"against {args.baseline}")
     print(f"serve ready in {bot_ready:.2f}s (fresh SQLite, migrations included)")
     return 0
 

@@ -31,7 +31,16 @@ from scheduled.scheduler import run_job
 from storage.calendar import iso_week, month_bounds, weeks_of_month
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Achievement, Member, Suggestion, Topic, TopicProgress, WeeklyLog
+from storage.models import (
+    TOPIC_IN_PROGRESS,
+    TOPIC_KIND_DEFAULT,
+    Achievement,
+    Member,
+    Suggestion,
+    Topic,
+    TopicProgress,
+    WeeklyLog,
+)
 from storage.queries.indicators import studio_figures
 from storage.queries.roster import RosterEntry, apply_roster
 
@@ -76,7 +85,8 @@ async def studio_work(db: Database, studio_ids: list[int], members: dict[int, in
     async with db.transaction() as session:
         conn = await session.connection()
         await conn.execute(insert(Topic.__table__), [  # type: ignore[arg-type]
-            {"studio_id": sid, "title": f"课题{k}", "kind": "技术攻关", "status": "攻关中",
+            {"studio_id": sid, "title": f"课题{k}", "kind": TOPIC_KIND_DEFAULT,
+             "status": TOPIC_IN_PROGRESS,
              "created_at": RUN_AT - timedelta(days=90), "updated_at": nov}
             for sid in studio_ids for k in range(3)])
         topics = (await conn.execute(select(Topic.id, Topic.studio_id))).all()
@@ -84,7 +94,7 @@ async def studio_work(db: Database, studio_ids: list[int], members: dict[int, in
             {"topic_id": tid, "author_id": by_studio[sid], "content": "推进", "percent": 50,
              "created_at": nov + timedelta(days=k)} for tid, sid in topics for k in range(2)])
         await conn.execute(insert(Achievement.__table__), [  # type: ignore[arg-type]
-            {"studio_id": sid, "member_id": by_studio[sid], "type": "QC成果", "title": f"成果{k}",
+            {"studio_id": sid, "member_id": by_studio[sid], "type": "qc_result", "title": f"成果{k}",
              "economic_benefit": 1.5, "promoted": False, "status": "verified" if k else "reported",
              "created_at": nov} for sid in studio_ids for k in range(2)])
         await conn.execute(insert(Suggestion.__table__), [  # type: ignore[arg-type]

@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.context import Ctx, Incoming
 from bot.replies import Reply
+from locales import vocabulary
 
 Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
 
@@ -28,12 +29,28 @@ _SEPARATORS = " \t\r\n:,"
 CLICK_PREFIX = "CMD_"
 
 
+@functools.cache
+def _to_simplified() -> Callable[[str], str]:
+    # OpenCC's Traditional→Simplified table, loaded on first use (not at import: --help).
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+@functools.lru_cache(maxsize=16384)
 def _norm_char(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).casefold()
+    """One character as commands match it: full-width to half-width (NFKC), case folded,
+    Traditional to Simplified (週 → 周, 確 → 确), so 週報, 確認 and 幫助 route like 周报,
+    确认 and 帮助. Cached: a message's characters are mostly the same few thousand."""
+    if ch.isascii():
+        return ch.lower()
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    return "".join(_to_simplified()(c) if not c.isascii() else c for c in folded)
 
 
 def normalise(text: str) -> str:
-    """Full-width to half-width, `：` to `:`, case folded: the form commands match in."""
+    """Full-width to half-width, `：` to `:`, case folded, Traditional folded to Simplified:
+    the form commands (and the words people type) match in."""
     return "".join(_norm_char(ch) for ch in text)
 
 
@@ -68,11 +85,29 @@ class Command:
         return self.words[0]
 
     @property
-    def click_key(self) -> str | None:
+    def key(self) -> str | None:
+        """The command's stable name: its first English alias ("help", "log")."""
         for alias in self.aliases:
             if alias.isascii() and alias[:1].isalpha():
-                return CLICK_PREFIX + alias.upper()
+                return alias.lower()
         return None
+
+    @property
+    def click_key(self) -> str | None:
+        return CLICK_PREFIX + self.key.upper() if self.key else None
+
+    def with_catalog_words(self) -> Command:
+        """This command with the words the catalogs give it (``cmd.<key>.words``: Mongolian
+        command words, more English ones), so that a language adds words without code."""
+        if self.key is None:
+            return self
+        try:
+            extra = vocabulary(f"cmd.{self.key}.words")
+        except KeyError:
+            return self
+        known = {normalise(w) for w in (*self.words, *self.aliases)}
+        new = tuple(sorted(w for w in extra if normalise(w) not in known))
+        return replace(self, aliases=(*self.aliases, *new)) if new else self
 
     def allows(self, role: str) -> bool:
         return self.roles is None or role in self.roles
@@ -220,7 +255,8 @@ class RouteTable:
     """A router tree flattened into the resolution order described above."""
 
     def __init__(self, root: Router) -> None:
-        flat = root.all_routes()
+        flat = [replace(r, command=r.command.with_catalog_words()) if r.command else r
+                for r in root.all_routes()]
         self.routes = sorted(flat, key=lambda r: r.tier)  # sort is stable
         refusal = root.find_refusal()
         if refusal is None:

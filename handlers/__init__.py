@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.routing import Router
 from handlers import (
     common,
+    language,
     me,
     mentorship,
     notices,
@@ -26,6 +27,7 @@ CAPABILITIES: tuple[Router, ...] = (
     proposals.router,
     stats.router,
     me.router,
+    language.router,
 )
 
 

@@ -13,14 +13,6 @@ router = Router("common")
 _ECHO_LIMIT = 20  # characters of an unknown text repeated back
 
 
-def _said(ctx: Ctx, key: str) -> str:
-    # TRANSITION: commands not yet moved to the catalog still carry their Chinese words.
-    try:
-        return ctx.t(key)
-    except KeyError:
-        return key
-
-
 def role_name(ctx: Ctx, role: str) -> str:
     return ctx.t(f"role.{role}") if role in ROLES else role
 
@@ -40,7 +32,7 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
         return ctx.reply("common.help_unbound")
     # Commands open to everyone (帮助, 取消, 绑定) are not listed: they are not the
     # member's tools, and the footer mentions 取消.
-    lines = [ctx.t("common.help_line", usage=_said(ctx, c.usage), summary=_said(ctx, c.summary))
+    lines = [ctx.t("common.help_line", usage=ctx.t(c.usage), summary=ctx.t(c.summary))
              for c in ctx.commands if c.summary and c.roles]
     header = ctx.t("common.help_header", name=ctx.member.name,
                    studio=ctx.member.studio_name or ctx.t("common.union_seat"),

@@ -1,62 +1,111 @@
-"""Reading what people type: hours ("2小时", "1.5h", "半小时"), yes/no, choices."""
+"""Reading what people type: hours ("2小时", "1.5h", "半小时"), yes/no, skip, done, choices.
+
+The words themselves are the catalogs' ``input.*`` lists (locales.vocabulary), so that a
+language adds its words without code; they are compared in the routing's folded form
+(width, case, Traditional → Simplified).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.routing import normalise
+from locales import Words, vocabulary, words_for
+from locales.formats import hours as hours_in_words
 
 MAX_HOURS = 168.0  # a week; more is a typo
 
-_HOURS_IN_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?\s*(?:小时|钟头|h|hr|hrs|hours?)(?![a-z])")
-_HALF = re.compile(r"半\s*(?:个)?\s*小时")
-_NUMBER_ONLY = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:个)?\s*(?:小时|钟头|h|hr|hrs|hours?)?$")
+# Vocabularies (catalog keys) of the answers every dialog understands.
+YES = "input.yes"
+SKIP = "input.skip"
+DONE = "input.done"
+_HOURS_UNIT = "input.hours.unit"
+_HALF_HOUR = "input.hours.half"
 
-SKIP_WORDS = {"跳过", "不填", "skip", "无", "-"}
-YES_WORDS = {"确认", "提交", "是", "好", "好的", "对", "y", "yes", "ok", "确定"}
+SKIPPED = "skipped"
+
+
+@functools.cache
+def words_of(key: str) -> frozenset[str]:
+    """The vocabulary `key` in the folded form typed text is compared in."""
+    return frozenset(normalise(w).strip() for w in vocabulary(key))
+
+
+def says(text: str, key: str) -> bool:
+    """Whether `text` is, as a whole, one of the words of the vocabulary `key`."""
+    return normalise(text).strip() in words_of(key)
+
+
+def _alternation(words: frozenset[str]) -> str:
+    """A regex alternation of `words`, longest first; a word of several non-ASCII
+    characters may have spaces between them ("半 个 小时")."""
+    parts = []
+    for word in sorted(words, key=lambda w: (-len(w), w)):
+        if word.isascii():
+            parts.append(re.escape(word))
+        else:
+            parts.append(r"\s*".join(re.escape(ch) for ch in word if not ch.isspace()))
+    return "|".join(parts)
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(hours in a sentence, a bare number of hours, half an hour), from the catalogs;
+    built on first use, not at import (the catalogs are read then)."""
+    units = _alternation(words_of(_HOURS_UNIT))
+    half = _alternation(words_of(_HALF_HOUR))
+    in_text = re.compile(rf"(\d+(?:\.\d+)?)\s*(?:{units})(?![a-z])")
+    number_only = re.compile(rf"^(\d+(?:\.\d+)?)\s*(?:{units})?$")
+    return in_text, number_only, re.compile(rf"(?:{half})")
 
 
 def find_hours(text: str) -> float | None:
     """Hours mentioned anywhere in a sentence, e.g. "讲解图纸 1.5 小时" → 1.5."""
+    in_text, _number_only, half = _patterns()
     norm = normalise(text)
-    found = _HOURS_IN_TEXT.search(norm)
+    found = in_text.search(norm)
     if found is not None:
         value = float(found.group(1))
         return value if 0 < value <= MAX_HOURS else None
-    if _HALF.search(norm):
+    if half.search(norm):
         return 0.5
     return None
 
 
 def parse_hours_answer(text: str) -> float | None:
     """An answer to "how many hours?": a bare number with or without a unit; else None."""
+    _in_text, number_only, half = _patterns()
     norm = normalise(text).strip()
-    found = _NUMBER_ONLY.match(norm)
+    found = number_only.match(norm)
     if found is not None:
         value = float(found.group(1))
         return value if 0 < value <= MAX_HOURS else None
-    return 0.5 if _HALF.fullmatch(norm) else None
-
-
-SKIPPED = "skipped"
+    return 0.5 if half.fullmatch(norm) else None
 
 
 def hours_reply(text: str) -> float | str | None:
-    """An answer to "how many hours? (or 跳过)": the hours, SKIPPED, or None if unreadable."""
+    """An answer to "how many hours? (or skip)": the hours, SKIPPED, or None if unreadable."""
     if is_skip(text):
         return SKIPPED
     return parse_hours_answer(text)
 
 
 def is_skip(text: str) -> bool:
-    return normalise(text).strip() in SKIP_WORDS
+    return says(text, SKIP)
 
 
 def is_yes(text: str) -> bool:
-    return normalise(text).strip() in YES_WORDS
+    return says(text, YES)
 
 
-def format_hours(hours: float | None) -> str:
-    if hours is None:
-        return "未填"
-    return f"{hours:g} 小时"
+def is_done(text: str) -> bool:
+    """"I have sent everything" (完成, done…): the end of a text sent in parts."""
+    return says(text, DONE)
+
+
+def format_hours(hours: float | None, words: Words | None = None) -> str:
+    """Hours in the reader's words (locales.formats.hours); without `words`, in Chinese.
+
+    TRANSITION: callers pass their reader's Words; the default serves those not yet moved."""
+    return hours_in_words(words or words_for(None), hours)

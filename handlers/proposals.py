@@ -1,22 +1,53 @@
-"""建议 and 成果: what members put forward, and the leaders' decisions that answer them."""
+"""建议 and 成果: what members put forward, and the leaders' decisions that answer them.
+
+Statuses and result types are stored as codes; people read them through the catalogs
+(suggestion.status.*, result.status.*, result.type.*) and type a result's type in any
+word the catalogs list (input.proposals.type.*). The decisions' rules are
+domain.proposals'.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router, normalise
-from storage.models import RESULT_TYPES, ROLE_LEADER, ROLE_MEMBER, Achievement, Suggestion
+from domain import NotFound, WrongState
+from domain.proposals import (
+    ACCEPT,
+    IMPLEMENT,
+    REJECT,
+    RETURN,
+    SUGGESTION,
+    VERIFY,
+    Decided,
+    Decision,
+    decide,
+)
+from locales import DEFAULT_LANGUAGE, Words, compose, t, vocabulary
+from locales.formats import join, month_day
+from storage.models import (
+    RESULT_REPORTED,
+    RESULT_STATUSES,
+    RESULT_TYPES,
+    ROLE_LEADER,
+    ROLE_MEMBER,
+    SUGGESTION_STATUSES,
+    Achievement,
+    Suggestion,
+)
+from storage.queries.members import languages_of
 from storage.queries.outbox import enqueue
 from storage.queries.proposals import (
-    achievement_by_id,
     achievement_counts,
     achievements_listed,
     add_achievement,
     add_suggestion,
-    suggestion_by_id,
     suggestion_counts,
     suggestions_listed,
 )
@@ -27,83 +58,115 @@ router = Router("proposals")
 MAX_CHARS = 1000
 MAX_TITLE = 100
 LISTED = 10
+SNIPPET = 30  # characters of a suggestion or result named in a list or a push
+PUSH_CONTENT = 300  # characters of a new suggestion quoted to the leaders
+TYPED_KIND_SHOWN = 20  # characters of an unknown result type repeated back
+SUBMITTED = "submitted"
 
-SUGGESTION_STATUS = {"submitted": "待处理", "accepted": "已采纳", "rejected": "未采纳",
-                     "implemented": "已实施"}
-RESULT_STATUS = {"reported": "待认定", "verified": "已认定", "returned": "已退回"}
 
-# -- 建议 ------------------------------------------------------------------------------
-SUGGEST_USAGE = "请发送“建议 内容”，如“建议 在二号线增加一处扭矩复检点”。"
-SUGGESTED = "已提交合理化建议（编号 {id}）。{then}"
-# Only promise a push when one can be sent (WECHAT_APP_ID/SECRET configured).
-SUGGESTED_THEN = {True: "领衔人会收到提醒，处理结果会通知您。",
-                  False: "领衔人发送“建议”即可看到；处理结果可发送“建议”查看。"}
-NO_LEADER = "（工作室暂时没有领衔人，已登记备查，请同时告知工会管理员。）"
-SUGGESTED_BY_LEADER = "已登记合理化建议（编号 {id}）。"
-TO_LEADER_SUGGESTION = ("{name}提交了合理化建议（编号 {id}）：{content}\n"
-                        "回复“采纳 {id} [意见]”“不采纳 {id} [原因]”或“实施 {id}”处理。")
-MY_SUGGESTIONS = "您提交的合理化建议（最近 {n} 条）："
-NO_MY_SUGGESTIONS = "您还没有提交过合理化建议。发送“建议 内容”即可提交。"
-STUDIO_SUGGESTIONS = "本工作室合理化建议：共 {total} 条（{counts}）"
-PENDING_SUGGESTIONS = "待处理："
-NONE_PENDING = "没有待处理的建议。"
-SUGGESTION_LINE = "编号 {id} {name}（{day}）{status}：{snippet}"
-DECIDE_HINT = "处理：回复“采纳 编号 [意见]”“不采纳 编号 [原因]”或“实施 编号”。"
-MORE = "……更多记录请用“workshop-bot export suggestions”导出。"
+class _CatalogWords(Mapping[str, str]):
+    """code → its Simplified Chinese word, read from the catalog when first asked."""
 
-# -- 成果 ------------------------------------------------------------------------------
-RESULT_USAGE = ("请发送“成果 类型 名称”，可加经济效益和推广情况，如“成果 实用新型 一种焊缝打磨装置 "
-                "效益12万元 已推广”。类型：{types}。")
-UNKNOWN_TYPE = "没有“{kind}”这种成果类型。可用的类型：{types}。"
-RESULT_SAVED = "已登记成果（编号 {id}）：{type}·{title}{benefit}{promoted}，{then}"
-RESULT_THEN_MEMBER = "待领衔人认定。"
-RESULT_THEN_LEADER = "可回复“认定 {id}”完成认定。"
-TO_LEADER_RESULT = ("{name}登记了成果（编号 {id}）：{type}·{title}{benefit}{promoted}\n"
-                    "核实后回复“认定 {id}”，或“退回 {id} 原因”。")
-MY_RESULTS = "您登记的成果（最近 {n} 项）："
-NO_MY_RESULTS = "您还没有登记过成果。发送“成果 类型 名称”即可登记。"
-STUDIO_RESULTS = "本工作室成果：共 {total} 项（{counts}）"
-PENDING_RESULTS = "待认定："
-NONE_PENDING_RESULTS = "没有待认定的成果。"
-RESULT_LINE = "编号 {id} {name}（{day}）{status}：{type}·{title}"
-VERIFY_HINT = "处理：回复“认定 编号 [说明]”或“退回 编号 原因”。"
-MORE_RESULTS = "……更多记录请用“workshop-bot export results”导出。"
+    def __init__(self, prefix: str, codes: tuple[str, ...]) -> None:
+        self.prefix, self.codes = prefix, codes
 
-# -- decisions -------------------------------------------------------------------------
-DECIDE_USAGE = "请发送“{command} 编号 [{what}]”，如“{command} 12 {example}”。"
-NOT_FOUND = "本工作室没有编号 {id} 的{noun}，请核对编号。"
-ALREADY = "编号 {id} 的{noun}已经是“{status}”了。"
-CANNOT = "编号 {id} 的{noun}目前是“{status}”，不能再标为“{target}”。"
-DECIDED = "已将编号 {id} 的{noun}标为“{status}”{said}。{notified}"
-NOTIFIED = {True: "{name}会收到通知。", False: "{name}发送“建议”或“成果”可看到。"}
-TO_PROPOSER = "您的{noun}（编号 {id}：{snippet}）已被领衔人{leader}标为“{status}”{said}。"
+    def __getitem__(self, code: str) -> str:
+        if code not in self.codes:
+            raise KeyError(code)
+        return t(DEFAULT_LANGUAGE, f"{self.prefix}.{code}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+# DEPRECATED: ops/exports.py and ops/ledger.py still import these two; they go when ops
+# words statuses through the catalog (suggestion.status.<code>, result.status.<code>).
+SUGGESTION_STATUS: Mapping[str, str] = _CatalogWords("suggestion.status", SUGGESTION_STATUSES)
+RESULT_STATUS: Mapping[str, str] = _CatalogWords("result.status", RESULT_STATUSES)
 
 # Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
 _ID_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
-_BENEFIT = re.compile(r"(?:经济效益|效益|创效)?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*万元?")
-_PROMOTED = re.compile(r"(已推广(?:应用)?|推广应用)")
-_TYPE_WORDS = {normalise(t): t for t in RESULT_TYPES} | {
-    "发明": "发明专利", "专利": "发明专利", "实用新型专利": "实用新型", "外观": "外观设计",
-    "外观设计专利": "外观设计", "软著": "软件著作权", "软件著作": "软件著作权", "qc": "QC成果",
-    "五小": "五小成果", "获奖": "竞赛获奖", "竞赛": "竞赛获奖", "技能竞赛": "竞赛获奖",
-}
 
 
-def _snippet(text: str, n: int = 30) -> str:
-    return text if len(text) <= n else text[:n] + "…"
+def _alternation(words: Iterable[str]) -> str:
+    # Longest first, so that 已推广应用 is not read as 已推广 and a rest.
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@functools.cache
+def _benefit_pattern() -> re.Pattern[str]:
+    """The economic benefit in a result's text: "效益12万元", "经济效益：3.5万"."""
+    prefixes = _alternation(vocabulary("input.proposals.benefit_prefix"))
+    units = _alternation(vocabulary("input.proposals.benefit_unit"))
+    return re.compile(rf"(?:{prefixes})?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*(?:{units})", re.IGNORECASE)
+
+
+@functools.cache
+def _promoted_pattern() -> re.Pattern[str]:
+    return re.compile(_alternation(vocabulary("input.proposals.promoted")), re.IGNORECASE)
+
+
+@functools.cache
+def _typed_types() -> dict[str, str]:
+    """Every word the catalogs give for a result type, normalised → its code."""
+    return {normalise(word): code for code in RESULT_TYPES
+            for word in vocabulary(f"input.proposals.type.{code}")}
+
+
+def _named(words: Words, prefix: str, code: str) -> str:
+    """The reader's word for a stored code; a value no catalog knows is shown as stored."""
+    try:
+        return words(f"{prefix}.{code}")
+    except KeyError:
+        return code
+
+
+def _cut(words: Words, text: str, n: int = SNIPPET) -> str:
+    return text if len(text) <= n else text[:n] + words("common.ellipsis")
 
 
 def _day(ctx: Ctx, record: Suggestion | Achievement) -> str:
-    local = record.created_at.astimezone(ctx.settings.tz)
-    return f"{local.month}月{local.day}日"
+    return month_day(ctx.words, record.created_at.astimezone(ctx.settings.tz).date())
 
 
-def _counts(counts: dict[str, int], names: dict[str, str]) -> str:
-    return "，".join(f"{label} {counts.get(key, 0)}" for key, label in names.items())
+def _counts(ctx: Ctx, counts: dict[str, int], prefix: str, codes: tuple[str, ...]) -> str:
+    return ctx.t("proposals.count_separator").join(
+        ctx.t("proposals.count", label=ctx.t(f"{prefix}.{code}"), n=counts.get(code, 0))
+        for code in codes)
+
+
+def _types(words: Words) -> str:
+    return join(words, [words(f"result.type.{code}") for code in RESULT_TYPES])
+
+
+async def _tell_leaders(ctx: Ctx, kind: str, record_id: int,
+                        build: Callable[[Words], str]) -> bool:
+    """Queue `build` (worded per leader) to the studio's other leaders; False if the
+    studio has no leader at all."""
+    member = ctx.member
+    assert member is not None and member.studio_id is not None
+    leaders = await leaders_of(ctx.session, member.studio_id)
+    others = [leader for leader in leaders if leader != member.id]
+    languages = await languages_of(ctx.session, others)
+    for leader in others:
+        await enqueue(ctx.session, kind=kind, period=f"{kind}:{record_id}", recipient_id=leader,
+                      text=compose(languages.get(leader), build), now=ctx.now)
+    return bool(leaders)
+
+
+# -- 建议 ------------------------------------------------------------------------------
+
+
+def _suggestion_push(name: str, record_id: int, content: str, words: Words) -> str:
+    return words("push.suggestion.text", name=name, id=record_id,
+                 content=_cut(words, content, PUSH_CONTENT))
 
 
 @router.command("建议", aliases=("suggest",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),
-                summary="合理化建议：提交建议；只发“建议”查看处理情况", usage="建议 [内容]")
+                summary="cmd.suggest.summary", usage="cmd.suggest.usage")
 async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
@@ -111,232 +174,236 @@ async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
     if not content:
         return await _suggestions_overview(ctx)
     if len(content) > MAX_CHARS:
-        return Text(f"建议内容最多 {MAX_CHARS} 字，这次有 {len(content)} 字，请精简后再发。")
+        return ctx.reply("proposals.too_long", limit=MAX_CHARS, chars=len(content))
     suggestion = await add_suggestion(ctx.session, studio_id=member.studio_id,
                                       member_id=member.id, content=content, now=ctx.now)
-    text = TO_LEADER_SUGGESTION.format(name=member.name, id=suggestion.id,
-                                       content=_snippet(content, 300))
-    leaders = await leaders_of(ctx.session, member.studio_id)
-    for leader in leaders:
-        if leader != member.id:
-            await enqueue(ctx.session, kind="suggestion", period=f"suggestion:{suggestion.id}",
-                          recipient_id=leader, text=text, now=ctx.now)
-    done = SUGGESTED_BY_LEADER if member.role == ROLE_LEADER else SUGGESTED
-    return Text(done.format(id=suggestion.id, then=SUGGESTED_THEN[ctx.settings.can_push])
-                + ("" if leaders else NO_LEADER))
+    has_leader = await _tell_leaders(ctx, "suggestion", suggestion.id,
+                                     partial(_suggestion_push, member.name, suggestion.id, content))
+    # Only promise a push when one can be sent (WECHAT_APP_ID/SECRET configured).
+    then = ctx.t("proposals.suggested_then.push" if ctx.settings.can_push
+                 else "proposals.suggested_then.no_push")
+    done = "proposals.suggested_by_leader" if member.role == ROLE_LEADER else "proposals.suggested"
+    return Text(ctx.t(done, id=suggestion.id, then=then)
+                + ("" if has_leader else ctx.t("proposals.no_leader")))
 
 
 async def _suggestions_overview(ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
+    more = ctx.t("proposals.more_suggestions")
     if member.role != ROLE_LEADER:
         mine = await suggestions_listed(ctx.session, member_id=member.id, limit=LISTED)
         if not mine:
-            return Text(NO_MY_SUGGESTIONS + "\n" + SUGGEST_USAGE)
-        lines = [MY_SUGGESTIONS.format(n=len(mine))]
-        lines += [SUGGESTION_LINE.format(id=s.id, name="", day=_day(ctx, s),
-                                         status=SUGGESTION_STATUS[s.status],
-                                         snippet=_snippet(s.content)) for s, _ in mine]
-        return Text(fit_lines(lines, MORE))
+            return Text(ctx.t("proposals.no_my_suggestions") + "\n" + ctx.t("proposals.suggest_usage"))
+        lines = [ctx.t("proposals.my_suggestions", n=len(mine))]
+        lines += [ctx.t("proposals.suggestion_line", id=s.id, name="", day=_day(ctx, s),
+                        status=_named(ctx.words, "suggestion.status", s.status),
+                        snippet=_cut(ctx.words, s.content)) for s, _ in mine]
+        return Text(fit_lines(lines, more))
     counts = await suggestion_counts(ctx.session, studio_id=member.studio_id)
-    lines = [STUDIO_SUGGESTIONS.format(total=sum(counts.values()),
-                                       counts=_counts(counts, SUGGESTION_STATUS))]
+    lines = [ctx.t("proposals.studio_suggestions", total=sum(counts.values()),
+                   counts=_counts(ctx, counts, "suggestion.status", SUGGESTION_STATUSES))]
     pending = await suggestions_listed(ctx.session, studio_id=member.studio_id,
-                                       status="submitted", limit=LISTED)
+                                       status=SUBMITTED, limit=LISTED)
     if pending:
-        lines.append(PENDING_SUGGESTIONS)
-        lines += [SUGGESTION_LINE.format(id=s.id, name=name, day=_day(ctx, s), status="",
-                                         snippet=_snippet(s.content)) for s, name in pending]
-        lines.append(DECIDE_HINT)
+        lines.append(ctx.t("proposals.pending_suggestions"))
+        lines += [ctx.t("proposals.suggestion_line", id=s.id, name=name, day=_day(ctx, s),
+                        status="", snippet=_cut(ctx.words, s.content)) for s, name in pending]
+        lines.append(ctx.t("proposals.decide_hint"))
     else:
-        lines.append(NONE_PENDING)
-    return Text(fit_lines(lines, MORE))
+        lines.append(ctx.t("proposals.none_pending_suggestions"))
+    return Text(fit_lines(lines, more))
 
 
-def _result_parts(args: str) -> tuple[str, str, float | None, bool] | str:
-    """(type, title, benefit in 万元, promoted) from "类型 名称 …", or the reply to send."""
-    types = "、".join(RESULT_TYPES)
-    words = args.split(maxsplit=1)
-    if len(words) < 2:
-        return RESULT_USAGE.format(types=types)
-    kind = _TYPE_WORDS.get(normalise(words[0]))
+# -- 成果 ------------------------------------------------------------------------------
+
+
+def _result_parts(ctx: Ctx, args: str) -> tuple[str, str, float | None, bool] | Reply:
+    """(type code, title, benefit in 万元, promoted) from "类型 名称 …", or the reply to send."""
+    parts = args.split(maxsplit=1)
+    if len(parts) < 2:
+        return ctx.reply("proposals.result_usage", types=_types(ctx.words))
+    kind = _typed_types().get(normalise(parts[0]))
     if kind is None:
-        return UNKNOWN_TYPE.format(kind=words[0][:20], types=types)
-    title = words[1]
+        return ctx.reply("proposals.unknown_type", kind=parts[0][:TYPED_KIND_SHOWN],
+                         types=_types(ctx.words))
+    title = parts[1]
     benefit = None
-    found = _BENEFIT.search(title)
+    found = _benefit_pattern().search(title)
     if found is not None:
         benefit = float(found.group(1))
         title = title[: found.start()] + title[found.end():]
-    promoted = _PROMOTED.search(title) is not None
-    title = _PROMOTED.sub("", title)
+    promoted = _promoted_pattern().search(title) is not None
+    title = _promoted_pattern().sub("", title)
     title = " ".join(title.replace("，", " ").replace(",", " ").split())
     if not title:
-        return RESULT_USAGE.format(types=types)
+        return ctx.reply("proposals.result_usage", types=_types(ctx.words))
     if len(title) > MAX_TITLE:
-        return f"成果名称最多 {MAX_TITLE} 字，请用简短的名称。"
+        return ctx.reply("proposals.title_too_long", limit=MAX_TITLE)
     return kind, title, benefit, promoted
 
 
-def _benefit_text(benefit: float | None) -> str:
-    return f"，经济效益 {benefit:g} 万元" if benefit is not None else ""
+@dataclass(frozen=True)
+class _NewResult:
+    """A result just reported, as the reply and the leaders' pushes word it."""
+
+    id: int
+    kind: str
+    title: str
+    benefit: float | None
+    promoted: bool
+    name: str  # who reported it
+
+    def facts(self, words: Words) -> dict[str, object]:
+        return {"id": self.id, "type": _named(words, "result.type", self.kind),
+                "title": self.title, "name": self.name,
+                "benefit": "" if self.benefit is None
+                else words("proposals.benefit", benefit=f"{self.benefit:g}"),
+                "promoted": words("proposals.promoted") if self.promoted else ""}
+
+    def push(self, words: Words) -> str:
+        return words("push.result.text", **self.facts(words))
 
 
 @router.command("成果", aliases=("result",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),
-                summary="成果：登记专利、QC、五小、获奖等成果；只发“成果”查看", usage="成果 [类型 名称]")
+                summary="cmd.result.summary", usage="cmd.result.usage")
 async def on_result(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
     args = ctx.args.strip()
     if not args:
         return await _results_overview(ctx)
-    parts = _result_parts(args)
-    if isinstance(parts, str):
-        return Text(parts)
+    parts = _result_parts(ctx, args)
+    if not isinstance(parts, tuple):
+        return parts
     kind, title, benefit, promoted = parts
     result = await add_achievement(ctx.session, studio_id=member.studio_id, member_id=member.id,
                                    type=kind, title=title, economic_benefit=benefit,
                                    promoted=promoted, now=ctx.now)
-    facts = {"id": result.id, "type": kind, "title": title, "benefit": _benefit_text(benefit),
-             "promoted": "，已推广应用" if promoted else "", "name": member.name}
-    leaders = await leaders_of(ctx.session, member.studio_id)
-    for leader in leaders:
-        if leader != member.id:
-            await enqueue(ctx.session, kind="result", period=f"result:{result.id}",
-                          recipient_id=leader, text=TO_LEADER_RESULT.format(**facts), now=ctx.now)
-    then = RESULT_THEN_LEADER if member.role == ROLE_LEADER else RESULT_THEN_MEMBER
-    saved = RESULT_SAVED.format(then=then.format(id=result.id), **facts)
-    return Text(saved + ("" if leaders else NO_LEADER))
+    new = _NewResult(id=result.id, kind=kind, title=title, benefit=benefit, promoted=promoted,
+                     name=member.name)
+    has_leader = await _tell_leaders(ctx, "result", result.id, new.push)
+    then = ctx.t("proposals.result_then.leader" if member.role == ROLE_LEADER
+                 else "proposals.result_then.member", id=result.id)
+    saved = ctx.t("proposals.result_saved", then=then, **new.facts(ctx.words))
+    return Text(saved + ("" if has_leader else ctx.t("proposals.no_leader")))
 
 
 async def _results_overview(ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
+    more = ctx.t("proposals.more_results")
     if member.role != ROLE_LEADER:
         mine = await achievements_listed(ctx.session, member_id=member.id, limit=LISTED)
         if not mine:
-            return Text(NO_MY_RESULTS + "\n" + RESULT_USAGE.format(types="、".join(RESULT_TYPES)))
-        lines = [MY_RESULTS.format(n=len(mine))]
-        lines += [RESULT_LINE.format(id=a.id, name="", day=_day(ctx, a),
-                                     status=RESULT_STATUS[a.status], type=a.type,
-                                     title=_snippet(a.title)) for a, _ in mine]
-        return Text(fit_lines(lines, MORE_RESULTS))
+            return Text(ctx.t("proposals.no_my_results") + "\n"
+                        + ctx.t("proposals.result_usage", types=_types(ctx.words)))
+        lines = [ctx.t("proposals.my_results", n=len(mine))]
+        lines += [ctx.t("proposals.result_line", id=a.id, name="", day=_day(ctx, a),
+                        status=_named(ctx.words, "result.status", a.status),
+                        type=_named(ctx.words, "result.type", a.type),
+                        title=_cut(ctx.words, a.title)) for a, _ in mine]
+        return Text(fit_lines(lines, more))
     counts = await achievement_counts(ctx.session, studio_id=member.studio_id)
-    lines = [STUDIO_RESULTS.format(total=sum(counts.values()), counts=_counts(counts, RESULT_STATUS))]
+    lines = [ctx.t("proposals.studio_results", total=sum(counts.values()),
+                   counts=_counts(ctx, counts, "result.status", RESULT_STATUSES))]
     pending = await achievements_listed(ctx.session, studio_id=member.studio_id,
-                                        status="reported", limit=LISTED)
+                                        status=RESULT_REPORTED, limit=LISTED)
     if pending:
-        lines.append(PENDING_RESULTS)
-        lines += [RESULT_LINE.format(id=a.id, name=name, day=_day(ctx, a), status="",
-                                     type=a.type, title=_snippet(a.title)) for a, name in pending]
-        lines.append(VERIFY_HINT)
+        lines.append(ctx.t("proposals.pending_results"))
+        lines += [ctx.t("proposals.result_line", id=a.id, name=name, day=_day(ctx, a), status="",
+                        type=_named(ctx.words, "result.type", a.type),
+                        title=_cut(ctx.words, a.title)) for a, name in pending]
+        lines.append(ctx.t("proposals.verify_hint"))
     else:
-        lines.append(NONE_PENDING_RESULTS)
-    return Text(fit_lines(lines, MORE_RESULTS))
+        lines.append(ctx.t("proposals.none_pending_results"))
+    return Text(fit_lines(lines, more))
 
 
 # -- leaders' decisions ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Kind:
-    """What is being decided: the words for it and where its messages go."""
-
-    key: str  # suggestion / result: the outbox kind's prefix
-    noun: str  # 建议 / 成果
-    long_noun: str  # how the proposer's message names it
-    proposer: str  # 提交人 / 登记人
-    labels: dict[str, str]
+def _status(words: Words, subject: str, code: str) -> str:
+    # suggestion.status.<code>, result.status.<code>
+    return _named(words, f"{subject}.status", code)
 
 
-SUGGESTIONS = Kind("suggestion", "建议", "合理化建议", "提交人", SUGGESTION_STATUS)
-RESULTS = Kind("result", "成果", "成果", "登记人", RESULT_STATUS)
+def _said(words: Words, decision: Decision, said: str | None) -> str:
+    return words("proposals.said", what=words(f"proposals.what.{decision.name}"), said=said) \
+        if said else ""
 
 
-@dataclass(frozen=True)
-class Decision:
-    command: str
-    kind: Kind
-    status: str
-    what: str  # what may follow the number
-    example: str
-    allowed_from: tuple[str, ...]  # the statuses this decision may follow
+def _decision_push(decision: Decision, leader: str, decided: Decided, choice: str | None) -> str:
+    """What the proposer reads, in their own language."""
+
+    def build(words: Words) -> str:
+        subject = decided.content if decided.subject == SUGGESTION else words(
+            "proposals.result_subject", type=_named(words, "result.type", decided.type or ""),
+            title=decided.content)
+        return words(f"push.{decided.subject}_decision.text", id=decided.id,
+                     snippet=_cut(words, subject), leader=leader,
+                     status=_status(words, decided.subject, decided.status),
+                     said=_said(words, decision, decided.said))
+
+    return compose(choice, build)
 
 
-ACCEPT = Decision("采纳", SUGGESTIONS, "accepted", "意见", "下月起试行", ("submitted", "rejected"))
-REJECT = Decision("不采纳", SUGGESTIONS, "rejected", "原因", "现有工装已能满足",
-                  ("submitted", "accepted"))
-IMPLEMENT = Decision("实施", SUGGESTIONS, "implemented", "说明", "已在二号线落地",
-                     ("submitted", "accepted"))
-VERIFY = Decision("认定", RESULTS, "verified", "说明", "已核对专利证书", ("reported", "returned"))
-RETURN = Decision("退回", RESULTS, "returned", "原因", "请补充证书编号", ("reported", "verified"))
-
-
-async def _decide(ctx: Ctx, d: Decision) -> Reply:
+async def _decide(ctx: Ctx, decision: Decision) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
     found = _ID_ARGS.match(ctx.args.strip())
     if found is None:
-        return Text(DECIDE_USAGE.format(command=d.command, what=d.what, example=d.example))
-    record_id, said = int(found.group(1)), found.group(2).strip()[:500]
-    kind, labels = d.kind, d.kind.labels
-    record: Suggestion | Achievement | None = (
-        await suggestion_by_id(ctx.session, record_id) if kind is SUGGESTIONS
-        else await achievement_by_id(ctx.session, record_id))
-    # Another studio's record looks exactly like a missing one.
-    if record is None or record.studio_id != member.studio_id:
-        return Text(NOT_FOUND.format(id=record_id, noun=kind.noun))
-    if record.status == d.status:
-        return Text(ALREADY.format(id=record_id, noun=kind.noun, status=labels[d.status]))
-    if record.status not in d.allowed_from:
-        return Text(CANNOT.format(id=record_id, noun=kind.noun, status=labels[record.status],
-                                  target=labels[d.status]))
-    record.status = d.status
-    if isinstance(record, Suggestion):
-        record.reply, record.decided_by_id, record.decided_at = said or None, member.id, ctx.now
-        subject = record.content
-    else:
-        record.note, record.verified_by_id, record.verified_at = said or None, member.id, ctx.now
-        subject = f"{record.type}·{record.title}"
-    comment = f"，{d.what}：{said}" if said else ""
+        return ctx.reply(f"proposals.usage.{decision.name}")
+    record_id = int(found.group(1))
+    noun = ctx.t(f"proposals.noun.{decision.subject}")
+    try:
+        decided = await decide(ctx.session, decision, record_id, studio_id=member.studio_id,
+                               leader_id=member.id, said=found.group(2), now=ctx.now,
+                               word_push=partial(_decision_push, decision, member.name))
+    except NotFound:
+        return ctx.reply("proposals.not_found", id=record_id, noun=noun)
+    except WrongState as refused:
+        now_status = _status(ctx.words, decision.subject, str(refused.facts["status"]))
+        if refused.code == "already":
+            return ctx.reply("proposals.already", id=record_id, noun=noun, status=now_status)
+        return ctx.reply("proposals.cannot", id=record_id, noun=noun, status=now_status,
+                         target=_status(ctx.words, decision.subject, decision.status))
     notified = ""
-    if record.member_id != member.id:
-        text = TO_PROPOSER.format(noun=kind.long_noun, id=record_id, snippet=_snippet(subject),
-                                  leader=member.name, status=labels[d.status], said=comment)
-        # One message per decision: a change of mind later is news again.
-        await enqueue(ctx.session, kind=f"{kind.key}-decision",
-                      period=f"{record_id}:{d.status}:{int(ctx.now.timestamp())}",
-                      recipient_id=record.member_id, text=text, now=ctx.now)
-        notified = NOTIFIED[ctx.settings.can_push].format(name=kind.proposer)
-    return Text(DECIDED.format(id=record_id, noun=kind.noun, status=labels[d.status], said=comment,
-                               notified=notified))
+    if decided.notified:
+        proposer = ctx.t(f"proposals.proposer.{decision.subject}")
+        notified = ctx.t("proposals.notified.push" if ctx.settings.can_push
+                         else "proposals.notified.no_push", name=proposer)
+    return ctx.reply("proposals.decided", id=record_id, noun=noun,
+                     status=_status(ctx.words, decision.subject, decided.status),
+                     said=_said(ctx.words, decision, decided.said), notified=notified)
 
 
 @router.command("采纳", aliases=("accept",), takes_args=True, roles=(ROLE_LEADER,),
-                summary="采纳一条合理化建议", usage="采纳 <编号> [意见]")
+                summary="cmd.accept.summary", usage="cmd.accept.usage")
 async def on_accept(msg: Incoming, ctx: Ctx) -> Reply:
     return await _decide(ctx, ACCEPT)
 
 
 @router.command("不采纳", aliases=("reject", "驳回"), takes_args=True, roles=(ROLE_LEADER,),
-                summary="不采纳一条合理化建议", usage="不采纳 <编号> [原因]")
+                summary="cmd.reject.summary", usage="cmd.reject.usage")
 async def on_reject(msg: Incoming, ctx: Ctx) -> Reply:
     return await _decide(ctx, REJECT)
 
 
 @router.command("实施", aliases=("implemented", "已实施"), takes_args=True, roles=(ROLE_LEADER,),
-                summary="把一条建议标为已实施", usage="实施 <编号> [说明]")
+                summary="cmd.implemented.summary", usage="cmd.implemented.usage")
 async def on_implemented(msg: Incoming, ctx: Ctx) -> Reply:
     return await _decide(ctx, IMPLEMENT)
 
 
 @router.command("认定", aliases=("verify",), takes_args=True, roles=(ROLE_LEADER,),
-                summary="认定成员登记的成果", usage="认定 <编号> [说明]")
+                summary="cmd.verify.summary", usage="cmd.verify.usage")
 async def on_verify(msg: Incoming, ctx: Ctx) -> Reply:
     return await _decide(ctx, VERIFY)
 
 
 @router.command("退回", aliases=("return",), takes_args=True, roles=(ROLE_LEADER,),
-                summary="退回成员登记的成果", usage="退回 <编号> <原因>")
+                summary="cmd.return.summary", usage="cmd.return.usage")
 async def on_return(msg: Incoming, ctx: Ctx) -> Reply:
     return await _decide(ctx, RETURN)
+

@@ -1,70 +1,99 @@
-"""进展: a leader's progress updates on the studio's topics (课题 / 攻关项目)."""
+"""进展: a leader's progress updates on the studio's topics (课题 / 攻关项目).
+
+The topic's kind and status are stored as codes (storage.models.TOPIC_KINDS,
+TOPIC_STATUSES); people read them as topic.kind.* / topic.status.* and may type any word
+the catalogs list for them (input.topics.*). The rules are domain.topics'.
+"""
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from bot.context import Ctx, Incoming
+from bot.dialogs import Step, dialog, end, stay
 from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router, normalise
-from handlers.parsing import is_yes
-from storage.models import ROLE_LEADER, TOPIC_KINDS, TOPIC_STATUSES, Topic
-from storage.queries.topics import (
-    add_progress,
-    add_topic,
-    studio_member_named,
-    topic_overview,
-    topics_of,
+from domain import NotFound
+from domain.topics import (
+    TopicState,
+    create_topic,
+    record_progress,
+    set_due_date,
+    set_kind,
+    set_owner,
+    set_status,
+    set_target,
 )
+from handlers.parsing import is_yes
+from locales import vocabulary
+from locales.formats import join, month_day, percent
+from storage.models import ROLE_LEADER, TOPIC_KIND_DEFAULT, TOPIC_KINDS, TOPIC_STATUSES, Topic
+from storage.queries.topics import TopicView, topic_overview, topics_of
 
 router = Router("topics")
 
-CREATE = "topics.create"
-
 MAX_TITLE = 40
 MAX_CHARS = 1000
+SNIPPET = 40  # characters of the latest update shown in the overview
+# The fields "进展 课题 <field word> <value>" sets instead of recording prose.
+FIELDS = ("status", "kind", "owner", "due_date", "monthly_target", "quarterly_target")
+_TARGETS = {"monthly_target": "monthly", "quarterly_target": "quarterly"}
+# Year, month and day with anything but a digit between them: 2026-12-31, 2026/12/31,
+# 2026年12月31日 (the words of no language needed).
+_DATE = re.compile(r"^(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]?$")
 
-USAGE = ("请按“进展 课题名称 进展内容 [百分比]”发送，如“进展 焊接机器人 完成第三轮调试 60%”。"
-         "只发“进展”可查看本工作室的课题。")
-NO_TOPICS = "本工作室还没有课题。发送“进展 课题名称 进展内容”即可新建课题并记录第一条进展。"
-OVERVIEW_HEADER = "{studio}的课题（{n} 个）："
-TOPIC_LINE = "{i}. {title}（{kind}·{status}{percent}）"
-LAST_LINE = "   {day}：{content}"
-NO_UPDATE = "   还没有进展记录"
-MORE = "……课题较多，完整记录请用“workshop-bot export studio-ledger”导出。"
-ASK_CREATE = ("本工作室还没有名为“{title}”的课题。回复“是”新建该课题（类型：技术攻关）并记录这条进展；"
-              "也可回复类型（技术攻关、课题研究、五小、QC）新建为该类型；回复“取消”放弃。")
-ASK_ALIKE = ("本工作室没有名为“{title}”的课题，您是指：\n{choices}\n回复序号把进展记到该课题；"
-             "回复“是”新建课题“{title}”（也可回复类型：技术攻关、课题研究、五小、QC）；回复“取消”放弃。")
-BAD_CREATE = "请回复“是”新建课题“{title}”，或回复类型（技术攻关、课题研究、五小、QC），或回复“取消”。"
-AMBIGUOUS = "“{title}”可能指以下课题，请用完整名称再发一次：\n{choices}"
-TITLE_TOO_LONG = "课题名称最多 {limit} 字，请用简短的名称。"
-TOO_LONG = "进展内容最多 {limit} 字，这次有 {chars} 字，请精简后再发。"
-BAD_PERCENT = "百分比应在 0% 到 100% 之间，请改正后再发。"
-CREATED = "已新建课题“{title}”（{kind}）。"
-MATCHED = "（按课题“{title}”记录）"
-SAVED = "已记录“{title}”的进展{percent}。当前状态：{status}。"
-BAD_STATUS = "课题状态只能是：{choices}。"
-BAD_KIND = "课题类型只能是：{choices}。"
-BAD_DATE = "日期请写成 2026-12-31 的形式。"
-UNKNOWN_OWNER = "本工作室没有叫“{name}”的成员，请核对姓名或工号。"
-FIELD_SET = "已将“{title}”的{field}设为：{value}。"
-DETAIL_HEADER = "{title}（{kind}·{status}{percent}）\n负责人：{owner}　截止：{due}"
-TARGETS = "月度目标：{monthly}\n季度目标：{quarterly}"
 
-# Progress text ending in a percentage: "完成第三轮调试 60%".
-_PERCENT = re.compile(r"(?:进度)?\s*(?<!\d)(\d{1,4})\s*[%％]\s*$")
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-# "进展 课题 状态 验收" and friends set a field of the topic instead of adding prose.
-_FIELDS = {"状态": "status", "类型": "kind", "负责人": "owner", "截止": "due_date",
-           "截止日期": "due_date", "月目标": "monthly_target", "月度目标": "monthly_target",
-           "季目标": "quarterly_target", "季度目标": "quarterly_target"}
-_FIELD_NAMES = {"status": "状态", "kind": "类型", "owner": "负责人", "due_date": "截止日期",
-                "monthly_target": "月度目标", "quarterly_target": "季度目标"}
-_KIND_WORDS = {normalise(k): k for k in TOPIC_KINDS} | {"qc": "QC", "qc小组": "QC"}
+@dataclass
+class NewTopic:
+    """进展 named no topic of the studio: the update waits while the leader says whether to
+    create the topic (and of which kind) or which topic spelt alike was meant."""
+
+    title: str
+    content: str
+    percent: int | None = None
+    alike: list[list[int | str]] = field(default_factory=list)  # [[topic id, title], …]
+
+
+CREATE = dialog(router, "topics", NewTopic, states=("create",))
+
+
+def _alternation(words: Iterable[str]) -> str:
+    # Longest first, so that 已推广应用 is not read as 已推广 and a rest.
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@functools.cache
+def _typed(prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """Every word the catalogs give for each code (``<prefix>.<code>``), normalised → code."""
+    return {normalise(word): code for code in codes for word in vocabulary(f"{prefix}.{code}")}
+
+
+def _code_of(prefix: str, codes: tuple[str, ...], text: str) -> str | None:
+    return _typed(prefix, codes).get(" ".join(normalise(text).split()))
+
+
+@functools.cache
+def _percent_pattern() -> re.Pattern[str]:
+    """A percentage ending a progress text ("完成第三轮调试 60%", "进度 60%")."""
+    prefixes = _alternation(vocabulary("input.topics.percent_prefix"))
+    return re.compile(rf"(?:{prefixes})?\s*(?<!\d)(\d{{1,4}})\s*[%％]\s*$", re.IGNORECASE)
+
+
+def _named(ctx: Ctx, prefix: str, code: str) -> str:
+    """The reader's word for a stored code; a value no catalog knows is shown as stored."""
+    try:
+        return ctx.t(f"{prefix}.{code}")
+    except KeyError:
+        return code
+
+
+def _kinds(ctx: Ctx) -> str:
+    return join(ctx.words, [ctx.t(f"topic.kind.{k}") for k in TOPIC_KINDS])
 
 
 def _key(title: str) -> str:
@@ -88,7 +117,7 @@ def find_topic(topics: list[Topic], title: str) -> tuple[list[Topic], list[Topic
 
 def _percent_of(content: str) -> tuple[str, int | None] | None:
     """(content without a trailing percentage, the percentage); None if it is out of range."""
-    found = _PERCENT.search(content)  # \d and int() take full-width digits as well
+    found = _percent_pattern().search(content)  # \d and int() take full-width digits as well
     if found is None:
         return content, None
     value = int(found.group(1))
@@ -97,18 +126,33 @@ def _percent_of(content: str) -> tuple[str, int | None] | None:
     return content[: found.start()].rstrip(" ，,"), value
 
 
+def _date_of(text: str) -> date | None:
+    found = _DATE.match(normalise(text).strip())
+    if found is None:
+        return None
+    try:
+        return date(*(int(g) for g in found.groups()))
+    except ValueError:
+        return None
+
+
 def _first_word(text: str) -> tuple[str, str]:
     """The first word and the rest; any blank (a full-width one too) separates them."""
     parts = text.strip().split(maxsplit=1)
     return (parts[0], parts[1].strip()) if len(parts) == 2 else (text.strip(), "")
 
 
-def _percent_text(percent: int | None) -> str:
-    return f"·{percent}%" if percent is not None else ""
+def _snippet(ctx: Ctx, text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n] + ctx.t("common.ellipsis")
+
+
+def _line_percent(ctx: Ctx, value: int | None) -> str:
+    return ctx.t("topics.line_percent", percent=percent(ctx.words, value / 100)) \
+        if value is not None else ""
 
 
 @router.command("进展", aliases=("progress",), takes_args=True, roles=(ROLE_LEADER,),
-                summary="课题进展：记录或查看工作室课题的进展", usage="进展 [课题 内容 百分比]")
+                summary="cmd.progress.summary", usage="cmd.progress.usage")
 async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
@@ -117,118 +161,129 @@ async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
         return await _overview(ctx)
     title, rest = _first_word(args)
     if len(title) > MAX_TITLE:
-        return Text(TITLE_TOO_LONG.format(limit=MAX_TITLE))
+        return ctx.reply("topics.title_too_long", limit=MAX_TITLE)
     topics = await topics_of(ctx.session, member.studio_id)
     found, alike = find_topic(topics, title)
     if not rest:
         if len(found) == 1:
             return await _detail(ctx, found[0])
-        return Text(USAGE)
+        return ctx.reply("topics.usage")
     if len(rest) > MAX_CHARS:
-        return Text(TOO_LONG.format(limit=MAX_CHARS, chars=len(rest)))
+        return ctx.reply("topics.too_long", limit=MAX_CHARS, chars=len(rest))
     split = _percent_of(rest)
     if split is None:
-        return Text(BAD_PERCENT)
-    content, percent = split
+        return ctx.reply("topics.bad_percent", low=percent(ctx.words, 0), high=percent(ctx.words, 1))
+    content, figure = split
     if len(found) > 1:
-        choices = "\n".join(f"· {t.title}" for t in found)
-        return Text(AMBIGUOUS.format(title=title, choices=choices))
+        choices = "\n".join(ctx.t("topics.choice_bullet", title=t.title) for t in found)
+        return ctx.reply("topics.ambiguous", title=title, choices=choices)
     if not found:
-        ctx.dialog.go(CREATE, {"title": title, "content": content or rest, "percent": percent,
-                               "alike": [[t.id, t.title] for t in alike]})
+        CREATE.enter(ctx, "create", NewTopic(title=title, content=content or rest, percent=figure,
+                                             alike=[[t.id, t.title] for t in alike]))
         if alike:
-            choices = "\n".join(f"{i}. {t.title}" for i, t in enumerate(alike, 1))
-            return Text(ASK_ALIKE.format(title=title, choices=choices))
-        return Text(ASK_CREATE.format(title=title))
+            choices = "\n".join(ctx.t("topics.choice_numbered", i=i, title=t.title)
+                                for i, t in enumerate(alike, 1))
+            return ctx.reply("topics.ask_alike", title=title, choices=choices, kinds=_kinds(ctx))
+        return ctx.reply("topics.ask_create", title=title,
+                         kind=ctx.t(f"topic.kind.{TOPIC_KIND_DEFAULT}"), kinds=_kinds(ctx))
     topic = found[0]
-    note = MATCHED.format(title=topic.title) if _key(topic.title) != _key(title) else ""
-    reply = await _apply(ctx, topic, content or rest, percent)
-    return Text(reply + note)
+    note = ctx.t("topics.matched", title=topic.title) if _key(topic.title) != _key(title) else ""
+    return Text(await _apply(ctx, topic.id, content or rest, figure) + note)
 
 
-@router.dialog(CREATE)
-async def on_create_answer(msg: Incoming, ctx: Ctx) -> Reply:
+@CREATE.step("create")
+async def on_create_answer(msg: Incoming, ctx: Ctx, data: NewTopic) -> Step:
     member = ctx.member
     assert member is not None and member.studio_id is not None
-    data: dict[str, Any] = ctx.dialog.data
     answer = normalise(msg.text or "").strip()
-    alike = {i: topic_id for i, (topic_id, _title) in enumerate(data.get("alike", []), 1)}
+    alike = {i: int(pair[0]) for i, pair in enumerate(data.alike, 1)}
     if answer.isdigit() and int(answer) in alike:
-        ctx.dialog.end()
         picked = [t for t in await topics_of(ctx.session, member.studio_id)
                   if t.id == alike[int(answer)]]
         if picked:
-            return Text(await _apply(ctx, picked[0], data["content"], data.get("percent")))
-        return Text(USAGE)
-    if is_yes(answer):
-        kind = TOPIC_KINDS[0]
-    elif answer in _KIND_WORDS:
-        kind = _KIND_WORDS[answer]
-    else:
-        return Text(BAD_CREATE.format(title=data["title"]))
-    ctx.dialog.end()
-    today = ctx.now.astimezone(ctx.settings.tz).date()
+            return end(Text(await _apply(ctx, picked[0].id, data.content, data.percent)))
+        return end(ctx.reply("topics.usage"))
+    kind = TOPIC_KIND_DEFAULT if is_yes(answer) else _code_of("input.topics.kind", TOPIC_KINDS,
+                                                              answer)
+    if kind is None:
+        return stay(ctx.reply("topics.bad_create", title=data.title, kinds=_kinds(ctx)))
     # The same title may have been created meanwhile (another leader): use that one.
     existing = [t for t in await topics_of(ctx.session, member.studio_id)
-                if _key(t.title) == _key(data["title"])]
-    topic = existing[0] if existing else await add_topic(
-        ctx.session, studio_id=member.studio_id, title=data["title"], kind=kind,
-        owner_id=member.id, today=today, now=ctx.now)
-    created = "" if existing else CREATED.format(title=topic.title, kind=topic.kind)
-    return Text(created + await _apply(ctx, topic, data["content"], data.get("percent")))
+                if _key(t.title) == _key(data.title)]
+    if existing:
+        topic_id, created = existing[0].id, ""
+    else:
+        state = await create_topic(ctx.session, studio_id=member.studio_id, title=data.title,
+                                   kind=kind, owner_id=member.id,
+                                   today=ctx.now.astimezone(ctx.settings.tz).date(), now=ctx.now)
+        topic_id = state.id
+        created = ctx.t("topics.created", title=state.title, kind=ctx.t(f"topic.kind.{state.kind}"))
+    return end(Text(created + await _apply(ctx, topic_id, data.content, data.percent)))
 
 
-async def _apply(ctx: Ctx, topic: Topic, content: str, percent: int | None) -> str:
+async def _apply(ctx: Ctx, topic_id: int, content: str, figure: int | None) -> str:
     """Record a progress update, or set a field when the text starts with its name."""
     member = ctx.member
     assert member is not None and member.studio_id is not None
     word, value = _first_word(content)
-    field = _FIELDS.get(word)
-    if field is not None and value:
-        return await _set_field(ctx, topic, field, value)
-    # The first update on a topic just set up means the work has started.
-    status = "攻关中" if topic.status == "立项" else None
-    await add_progress(ctx.session, topic, author_id=member.id, content=content, percent=percent,
-                       status=status, now=ctx.now)
-    return SAVED.format(title=topic.title, percent=f"（{percent}%）" if percent is not None else "",
-                        status=topic.status)
+    field_name = _code_of("input.topics.field", FIELDS, word)
+    if field_name is not None and value:
+        return await _set_field(ctx, topic_id, field_name, value)
+    state = await record_progress(ctx.session, topic_id, studio_id=member.studio_id,
+                                  author_id=member.id, content=content, percent=figure,
+                                  now=ctx.now)
+    shown = ctx.t("topics.saved_percent", percent=percent(ctx.words, figure / 100)) \
+        if figure is not None else ""
+    return ctx.t("topics.saved", title=state.title, percent=shown,
+                 status=_named(ctx, "topic.status", state.status))
 
 
-async def _set_field(ctx: Ctx, topic: Topic, field: str, value: str) -> str:
+async def _set_field(ctx: Ctx, topic_id: int, field_name: str, value: str) -> str:
     member = ctx.member
     assert member is not None and member.studio_id is not None
-    shown = value
-    if field == "status":
-        if value not in TOPIC_STATUSES:
-            return BAD_STATUS.format(choices="、".join(TOPIC_STATUSES))
-        await add_progress(ctx.session, topic, author_id=member.id, content=f"状态改为{value}",
-                           percent=None, status=value, now=ctx.now)
-        return FIELD_SET.format(title=topic.title, field="状态", value=value)
-    if field == "kind":
-        kind = _KIND_WORDS.get(normalise(value))
+    studio_id, now = member.studio_id, ctx.now
+    state: TopicState
+    if field_name == "status":
+        status = _code_of("input.topics.status", TOPIC_STATUSES, value)
+        if status is None:
+            return ctx.t("topics.bad_status", choices=join(
+                ctx.words, [ctx.t(f"topic.status.{s}") for s in TOPIC_STATUSES]))
+        shown = ctx.t(f"topic.status.{status}")
+        state = await set_status(ctx.session, topic_id, studio_id=studio_id, author_id=member.id,
+                                 status=status, note=ctx.t("topics.status_changed", status=shown),
+                                 now=now)
+    elif field_name == "kind":
+        kind = _code_of("input.topics.kind", TOPIC_KINDS, value)
         if kind is None:
-            return BAD_KIND.format(choices="、".join(TOPIC_KINDS))
-        topic.kind = shown = kind
-    elif field == "owner":
-        owner = await studio_member_named(ctx.session, member.studio_id, value)
-        if owner is None:
-            return UNKNOWN_OWNER.format(name=value[:20])
-        topic.owner_id, shown = owner.id, owner.name
-    elif field == "due_date":
-        found = _DATE.match(normalise(value))
+            return ctx.t("topics.bad_kind", choices=_kinds(ctx))
+        state = await set_kind(ctx.session, topic_id, studio_id=studio_id, kind=kind, now=now)
+        shown = ctx.t(f"topic.kind.{kind}")
+    elif field_name == "owner":
         try:
-            if found is None:
-                raise ValueError(value)
-            topic.due_date = date(*(int(g) for g in found.groups()))
-        except ValueError:
-            return BAD_DATE
-        shown = topic.due_date.isoformat()
-    elif field == "monthly_target":
-        topic.monthly_target = value[:MAX_CHARS]
+            state = await set_owner(ctx.session, topic_id, studio_id=studio_id, owner=value,
+                                    now=now)
+        except NotFound as refused:
+            if refused.code != "unknown_owner":
+                raise
+            return ctx.t("topics.unknown_owner", name=value[:20])
+        shown = state.owner_name or value
+    elif field_name == "due_date":
+        due = _date_of(value)
+        if due is None:
+            return ctx.t("topics.bad_date")
+        state = await set_due_date(ctx.session, topic_id, studio_id=studio_id, due=due, now=now)
+        shown = due.isoformat()
     else:
-        topic.quarterly_target = value[:MAX_CHARS]
-    topic.updated_at = ctx.now
-    return FIELD_SET.format(title=topic.title, field=_FIELD_NAMES[field], value=shown)
+        state = await set_target(ctx.session, topic_id, studio_id=studio_id,
+                                 period=_TARGETS[field_name], text=value, now=now)
+        shown = value
+    return ctx.t("topics.field_set", title=state.title, field=ctx.t(f"topics.field.{field_name}"),
+                 value=shown)
+
+
+def _headline(ctx: Ctx, v: TopicView) -> dict[str, str]:
+    return {"title": v.title, "kind": _named(ctx, "topic.kind", v.kind),
+            "status": _named(ctx, "topic.status", v.status), "percent": _line_percent(ctx, v.percent)}
 
 
 async def _overview(ctx: Ctx) -> Reply:
@@ -236,19 +291,18 @@ async def _overview(ctx: Ctx) -> Reply:
     assert member is not None and member.studio_id is not None
     views = await topic_overview(ctx.session, member.studio_id)
     if not views:
-        return Text(NO_TOPICS)
-    lines = [OVERVIEW_HEADER.format(studio=member.studio_name or "", n=len(views))]
+        return ctx.reply("topics.none")
+    lines = [ctx.t("topics.overview_header", studio=member.studio_name or "", n=len(views))]
     tz = ctx.settings.tz
     for i, v in enumerate(views, 1):
-        lines.append(TOPIC_LINE.format(i=i, title=v.title, kind=v.kind, status=v.status,
-                                       percent=_percent_text(v.percent)))
+        lines.append(ctx.t("topics.line", i=i, **_headline(ctx, v)))
         if v.last_update is None or v.last_update_at is None:
-            lines.append(NO_UPDATE)
+            lines.append(ctx.t("topics.no_update_line"))
         else:
-            day = v.last_update_at.astimezone(tz)
-            snippet = v.last_update if len(v.last_update) <= 40 else v.last_update[:40] + "…"
-            lines.append(LAST_LINE.format(day=f"{day.month}月{day.day}日", content=snippet))
-    return Text(fit_lines(lines, MORE))
+            lines.append(ctx.t("topics.last_line",
+                               day=month_day(ctx.words, v.last_update_at.astimezone(tz).date()),
+                               content=_snippet(ctx, v.last_update, SNIPPET)))
+    return Text(fit_lines(lines, ctx.t("topics.more")))
 
 
 async def _detail(ctx: Ctx, topic: Topic) -> Reply:
@@ -256,15 +310,17 @@ async def _detail(ctx: Ctx, topic: Topic) -> Reply:
     assert member is not None and member.studio_id is not None
     views = {v.id: v for v in await topic_overview(ctx.session, member.studio_id)}
     v = views[topic.id]
-    lines = [DETAIL_HEADER.format(title=v.title, kind=v.kind, status=v.status,
-                                  percent=_percent_text(v.percent), owner=v.owner or "未指定",
-                                  due=v.due_date.isoformat() if v.due_date else "未定")]
+    not_set = ctx.t("topics.not_set")
+    lines = [ctx.t("topics.detail_header", **_headline(ctx, v),
+                   owner=v.owner or ctx.t("topics.no_owner"),
+                   due=v.due_date.isoformat() if v.due_date else not_set)]
     if topic.monthly_target or topic.quarterly_target:
-        lines.append(TARGETS.format(monthly=topic.monthly_target or "未定",
-                                    quarterly=topic.quarterly_target or "未定"))
+        lines.append(ctx.t("topics.targets", monthly=topic.monthly_target or not_set,
+                           quarterly=topic.quarterly_target or not_set))
     if v.last_update is not None and v.last_update_at is not None:
-        day = v.last_update_at.astimezone(ctx.settings.tz)
-        lines.append(f"最近进展（{day.month}月{day.day}日）：{v.last_update}")
+        lines.append(ctx.t("topics.last_update",
+                           day=month_day(ctx.words, v.last_update_at.astimezone(ctx.settings.tz).date()),
+                           content=v.last_update))
     else:
-        lines.append("还没有进展记录。")
-    return Text(fit_lines(lines, MORE))
+        lines.append(ctx.t("topics.no_update"))
+    return Text(fit_lines(lines, ctx.t("topics.more")))

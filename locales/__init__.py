@@ -31,6 +31,8 @@ LANGUAGES: dict[str, str] = {
 }
 BILINGUAL: dict[str, tuple[str, ...]] = {"mn+zh-CN": ("mn", "zh-CN")}
 CHOICES: tuple[str, ...] = (*LANGUAGES, *BILINGUAL)
+# How each choice is named to the people choosing (in its own words).
+CHOICE_NAMES: dict[str, str] = {**LANGUAGES, "mn+zh-CN": "ᠮᠣᠩᠭᠣᠯ + 简体中文（蒙汉双语）"}
 # Catalogs that must hold every key (a test says so); the others fall back to zh-CN.
 COMPLETE: tuple[str, ...] = ("zh-CN", "zh-TW", "en")
 FOLDERS = {"zh-CN": "zh_CN", "zh-TW": "zh_TW", "en": "en", "mn": "mn"}
@@ -56,18 +58,30 @@ def _read(path: Path, language: str) -> dict[str, str]:
 def messages(language: str) -> Mapping[str, str]:
     """The catalog of `language` as key → text (read once per process)."""
     path = catalog_path(language)
-    found = _read(path, language) if path.is_file() else {}
-    # TRANSITION: fragments written while the words move into the catalogs; merged into
-    # the one catalog per language before this lands.
-    for fragment in sorted((HERE / "fragments").glob(f"*.{FOLDERS[language]}.po")):
-        found.update(_read(fragment, language))
-    return found
+    return _read(path, language) if path.is_file() else {}
 
 
 def load_all() -> None:
     """Read every catalog now (at start-up), so that no message waits for a file."""
     for language in LANGUAGES:
         messages(language)
+
+
+def choice_named(text: str, normalise: Callable[[str], str]) -> str | None:
+    """The language choice a person typed: a code (``en``, ``zh-TW``, ``mn+zh-CN``) or a name
+    in any language (``English``, 繁體中文, ᠮᠣᠩᠭᠣᠯ, 蒙汉双语 — the catalogs' ``input.language.*``
+    lists). `normalise` is the caller's folding (width, case, Traditional)."""
+    typed = normalise(text.strip()).replace("_", "-").replace(" ", "")
+    for choice in CHOICES:
+        if typed == normalise(choice) or typed == normalise(CHOICE_NAMES[choice]).replace(" ", ""):
+            return choice
+        try:
+            words = vocabulary(f"input.language.{choice}")
+        except KeyError:
+            continue
+        if typed in {normalise(w).replace(" ", "") for w in words}:
+            return choice
+    return None
 
 
 def languages_of(choice: str | None) -> tuple[str, ...]:

@@ -12,15 +12,10 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from bot.config import Settings
-from ops.terminal import err
+from ops.terminal import default_words, err
 from storage.db import is_sqlite
 
-PG_RECIPE = (
-    "PostgreSQL 的备份请用 pg_dump：\n"
-    "  pg_dump --format=custom --file={file} \"{url}\"\n"
-    "恢复：\n"
-    "  pg_restore --clean --if-exists --no-owner --dbname=\"{url}\" {file}"
-)
+KB = 1024
 
 
 def _pg_url(settings: Settings) -> str:
@@ -31,16 +26,19 @@ def _pg_url(settings: Settings) -> str:
 
 def backup(settings: Settings, target: Path) -> int:
     """SQLite: the backup API copies page by page while serve keeps writing, and the copy is
-    consistent. PostgreSQL: pg_dump, when it is installed; otherwise the recipe."""
+    consistent. PostgreSQL: pg_dump, when it is installed; otherwise the recipe.
+
+    Spoken in zh-CN: a backup must not depend on reading the database it copies."""
+    words = default_words()
     if target.exists():
-        err.print(f"{target} 已存在：请换一个文件名（备份不会覆盖已有文件）")
+        err.print(words("ops.backup.exists", target=target))
         return 1
     url = settings.effective_database_url
     if not is_sqlite(url):
         return _pg_dump(settings, target)
     source = Path(make_url(url).database or "")
     if not source.is_file():
-        err.print(f"没有可备份的数据库：{source} 不存在")
+        err.print(words("ops.backup.no_database", source=source))
         return 1
     folder = target.parent if str(target.parent) else Path(".")
     try:
@@ -48,7 +46,7 @@ def backup(settings: Settings, target: Path) -> int:
         fd, partial = tempfile.mkstemp(prefix=".backup-", suffix=".db", dir=folder)
         os.close(fd)
     except OSError as exc:
-        err.print(f"无法写入 {target}：{exc.strerror or exc}。请换一个可写的位置。")
+        err.print(words("ops.backup.unwritable", target=target, reason=exc.strerror or exc))
         return 1
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -62,26 +60,27 @@ def backup(settings: Settings, target: Path) -> int:
         os.replace(partial, target)
     except (OSError, sqlite3.Error) as exc:
         Path(partial).unlink(missing_ok=True)
-        err.print(f"备份失败：{exc}")
+        err.print(words("ops.backup.failed", reason=exc))
         return 1
-    print(f"已备份 {source} → {target}（{target.stat().st_size // 1024} KB）")
+    print(words("ops.backup.done", source=source, target=target,
+                kb=target.stat().st_size // KB))
     return 0
 
 
 def _pg_dump(settings: Settings, target: Path) -> int:
+    words = default_words()
     url = _pg_url(settings)
     shown = make_url(url).render_as_string(hide_password=True)
     if shutil.which("pg_dump") is None:
-        err.print("没有找到 pg_dump（Debian：apt-get install postgresql-client）。")
-        err.print(PG_RECIPE.format(file=target, url=shown))
+        err.print(words("ops.backup.no_pg_dump"))
+        err.print(words("ops.backup.pg_recipe", file=target, url=shown))
         return 1
     proc = subprocess.run(["pg_dump", "--format=custom", f"--file={target}", url],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         target.unlink(missing_ok=True)
         first = (proc.stderr.strip().splitlines() or ["pg_dump failed"])[0]
-        err.print(f"备份失败：{first}")
+        err.print(words("ops.backup.failed", reason=first))
         return 1
-    print(f"已用 pg_dump 备份到 {target}。恢复：")
-    print(f"  pg_restore --clean --if-exists --no-owner --dbname=\"{shown}\" {target}")
+    print(words("ops.backup.pg_done", file=target, url=shown))
     return 0

@@ -14,16 +14,10 @@ import aiohttp
 
 from bot.config import Settings
 from bot.simulator import WeChatSide, event_xml, text_xml
+from locales import Words
+from ops.terminal import default_words
 from storage.db import Database
 from storage.queries.invites import issue_invite, member_by_employee_no
-
-HELP = (
-    "Type what a WeChat user would type (e.g. 帮助). Special lines:\n"
-    "  /subscribe  /unsubscribe   follow or unfollow the account\n"
-    "  /click KEY                 press a menu item, e.g. /click CMD_HELP\n"
-    "  /quit                      leave"
-)
-
 
 SERVE_URL_FILE = "serve.url"  # under the var folder: where the running serve listens
 
@@ -64,7 +58,9 @@ async def _read_line(prompt: str) -> str | None:
 class Console:
     """Sends what is typed through the real endpoint and returns what it answers."""
 
-    def __init__(self, settings: Settings, url: str, openid: str, http: aiohttp.ClientSession):
+    def __init__(self, settings: Settings, url: str, openid: str, http: aiohttp.ClientSession,
+                 words: Words | None = None):
+        self.words = words or default_words()
         self.url = url.split("?")[0]
         self.openid = openid
         self.http = http
@@ -88,7 +84,9 @@ class Console:
             if resp.status != 200:
                 return f"[HTTP {resp.status}] {body}"
         reply = self.side.read_reply(body)
-        return "(no reply)" if reply is None else str(reply.get("Content", reply))
+        if reply is None:
+            return self.words("ops.chat.no_reply")
+        return str(reply.get("Content", reply))
 
 
 async def _invite_for_console(settings: Settings, employee_no: str, openid: str) -> str | None:
@@ -109,6 +107,8 @@ async def _invite_for_console(settings: Settings, employee_no: str, openid: str)
 async def run_chat(settings: Settings, *, url: str | None, openid: str | None,
                    as_employee: str | None = None) -> int:
     settings.ensure_token()
+    # The console speaks zh-CN: it talks to the service over HTTP, not to its database.
+    words = default_words()
     url = url or serve_url(settings)
     openid = openid or console_openid(settings, as_employee)
     code = None
@@ -116,24 +116,26 @@ async def run_chat(settings: Settings, *, url: str | None, openid: str | None,
         try:
             code = await _invite_for_console(settings, as_employee, openid)
         except LookupError:
-            print(f"no member with employee number {as_employee}: import the roster first "
-                  "(workshop-bot import-roster examples/roster.csv)", file=sys.stderr)
+            print(words("ops.chat.no_member", employee_no=as_employee), file=sys.stderr)
             return 1
+    you, bot = words("ops.chat.you"), words("ops.chat.bot")
     async with aiohttp.ClientSession() as http:
-        console = Console(settings, url, openid, http)
+        console = Console(settings, url, openid, http, words)
         if sys.stdin.isatty():
-            print(f"talking to {url} as {openid} ({console.mode} mode)\n{HELP}")
+            print(words("ops.chat.talking", url=url, openid=openid, mode=console.mode))
         try:
             if code is not None:
-                # Bind exactly as a worker would: by sending the code.
-                print("你 > 绑定 " + code)
-                print("助手 > " + await console.say("绑定 " + code))
+                # Bind exactly as a worker would: by sending the code (the command word
+                # is the catalog's, as the service recognises it).
+                bind = words("ops.chat.bind", code=code)
+                print(you + bind)
+                print(bot + await console.say(bind))
             while True:
-                line = await _read_line("你 > ")
+                line = await _read_line(you)
                 if line is None or line.strip() == "/quit":
                     return 0
                 if line.strip():
-                    print("助手 > " + await console.say(line))
+                    print(bot + await console.say(line))
         except aiohttp.ClientError as exc:
-            print(f"cannot reach {url}: {exc}. Is `workshop-bot serve` running?", file=sys.stderr)
+            print(words("ops.chat.unreachable", url=url, reason=exc), file=sys.stderr)
             return 1

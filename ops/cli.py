@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                           "suggestions and results dated in it")
     exp.add_argument("--studio", metavar="NAME", help="studio-ledger: only this studio")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("--headers", choices=["en", "zh"], default="en",
+                     help="column names: en, machine-readable (default), or zh, in Chinese "
+                          "for people (studio-ledger is always in the union's language)")
     exp.add_argument("-o", "--output", metavar="FILE",
                      help="output file; - or none: stdout (csv). studio-ledger: the folder "
                           "(default ledger-YYYY-MM)")
@@ -146,6 +149,7 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
 
     from ops import exports, invites, jobs, ledger, outbox, roster
     from ops.tables import ExportError
+    from ops.terminal import office_words_of
 
     if not await _migrate(settings, always=False):
         return 1
@@ -187,9 +191,11 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await ledger.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
             return await exports.export(settings, args.kind, args.format, args.output, now,
-                                      week=args.week, month=args.month)
+                                      week=args.week, month=args.month, headers=args.headers)
     except ExportError as exc:
-        print(f"workshop-bot {args.command}: {exc}", file=sys.stderr)
+        words = await office_words_of(settings)
+        print(f"workshop-bot {args.command}: {words(f'export.error.{exc.code}', **exc.facts)}",
+              file=sys.stderr)
         return 2
     return 2
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config import TEMPLATE_PREFIX, ConfigError, load_settings
+from locales import Words
+from ops.terminal import default_words
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -61,7 +63,11 @@ async def run_checks(
 ) -> list[Check]:
     """Every check in order, each handed to `report` as soon as it is known (a slow
     check then shows where the doctor is waiting). Changes nothing but creating the var
-    folder, which serve would create anyway; never migrates."""
+    folder, which serve would create anyway; never migrates.
+
+    Spoken in zh-CN (the catalog's doctor.*): the doctor runs before, and without, a
+    database that could say the union's language."""
+    words = default_words()
     results: list[Check] = []
 
     def add(check: Check) -> None:
@@ -73,15 +79,17 @@ async def run_checks(
         settings = load_settings(config)
     except (ConfigError, OSError) as exc:
         # Nothing else can be checked without settings.
-        add(Check(False, f"配置：{exc}——请改正这一项（环境变量、.env 或 --config 文件）"))
+        add(Check(False, words("doctor.config.bad", reason=exc)))
         return results
-    add(Check(True, f"配置：已读取{f'（{config}）' if config else ''}"))
-    add(await _database(settings, seconds))
-    add(await _redis(settings, seconds))
-    await _wechat(settings, seconds, add)
-    add(_calendar(today or datetime.now(settings.tz).date(), calendar_probe or _chinese_calendar))
-    add(_wechat_token(settings))
-    add(_var_dir(settings))
+    add(Check(True, words("doctor.config.file", file=config) if config
+              else words("doctor.config.ok")))
+    add(await _database(words, settings, seconds))
+    add(await _redis(words, settings, seconds))
+    await _wechat(words, settings, seconds, add)
+    add(_calendar(words, today or datetime.now(settings.tz).date(),
+                  calendar_probe or _chinese_calendar))
+    add(_wechat_token(words, settings))
+    add(_var_dir(words, settings))
     return results
 
 
@@ -133,7 +141,7 @@ def _missing_sqlite_file(url: str) -> str | None:
     return path if path and path != ":memory:" and not Path(path).exists() else None
 
 
-async def _database(settings: Settings, seconds: float) -> Check:
+async def _database(words: Words, settings: Settings, seconds: float) -> Check:
     from sqlalchemy import event
 
     from storage.db import Database
@@ -146,13 +154,13 @@ async def _database(settings: Settings, seconds: float) -> Check:
     if missing is not None:
         # Opening a missing SQLite file would create it; the doctor changes nothing.
         if embedded:
-            return Check(True, f"数据库：内置 SQLite {missing} 尚未创建，serve 会自动创建")
-        return Check(False, f"数据库：{missing} 不存在——请运行 `workshop-bot db upgrade` 创建")
-    fix = "请检查 DATABASE_URL 和数据库服务"
+            return Check(True, words("doctor.database.embedded_absent", path=missing))
+        return Check(False, words("doctor.database.absent", path=missing))
+    fix = words("doctor.database.fix")
     try:
         db = Database(url)
     except Exception as exc:  # a malformed URL fails here, before any connection
-        return Check(False, f"数据库：DATABASE_URL 无法使用（{_reason(exc)}）——{fix}")
+        return Check(False, words("doctor.database.bad_url", reason=_reason(exc), fix=fix))
     if not db.sqlite:
         @event.listens_for(db.engine.sync_engine, "do_connect")
         def _connect_timeout(_dialect: Any, _record: Any, _cargs: Any,
@@ -163,90 +171,94 @@ async def _database(settings: Settings, seconds: float) -> Check:
     try:
         current = await asyncio.wait_for(current_revision(db.engine), seconds)
     except TimeoutError:
-        return Check(False, f"数据库：{shown} {seconds:g} 秒内没有应答——{fix}")
+        return Check(False, words("doctor.database.silent", url=shown, seconds=f"{seconds:g}",
+                                  fix=fix))
     except Exception as exc:
-        return Check(False, f"数据库：连不上 {shown}（{_reason(exc)}）——{fix}")
+        return Check(False, words("doctor.database.unreachable", url=shown,
+                                  reason=_reason(exc), fix=fix))
     finally:
         await db.dispose()
     head = head_revision(url)
     if current == head:
-        return Check(True, f"数据库：{shown} 结构已是最新（{head}）")
+        return Check(True, words("doctor.database.at_head", url=shown, head=head))
     from alembic.script import ScriptDirectory
 
     known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
     if current is not None and current not in known:
         # Written by a newer workshop-bot (or another program): upgrading cannot help.
-        return Check(False, f"数据库：版本 {current} 不是本程序认识的版本——请升级 workshop-bot "
-                            "或核对 DATABASE_URL")
+        return Check(False, words("doctor.database.unknown_revision", current=current))
+    current_words = current or words("doctor.database.empty")
     if embedded:
-        return Check(True, f"数据库：内置 SQLite 版本 {current or '空'}，serve 会自动迁移到 {head}")
-    return Check(False, f"数据库：版本 {current or '空'}，本程序需要 {head}——请运行 "
-                        "`workshop-bot db upgrade`")
+        return Check(True, words("doctor.database.embedded_behind", current=current_words,
+                                 head=head))
+    return Check(False, words("doctor.database.behind", current=current_words, head=head))
 
 
 # --- Redis ------------------------------------------------------------------------------
 
 
-async def _redis(settings: Settings, seconds: float) -> Check:
+async def _redis(words: Words, settings: Settings, seconds: float) -> Check:
     if not settings.redis_url:
-        return Check(True, "Redis：未配置 REDIS_URL，多进程共享令牌用数据库")
+        return Check(True, words("doctor.redis.unset"))
     import redis.asyncio as aioredis
 
     shown = _hide_password(settings.redis_url)
-    fix = "请启动 Redis，或改正/删去 REDIS_URL"
+    fix = words("doctor.redis.fix")
     try:
         client: Any = aioredis.from_url(settings.redis_url, socket_connect_timeout=seconds,
                                         socket_timeout=seconds)
     except ValueError as exc:
-        return Check(False, f"Redis：REDIS_URL={shown} 无法使用（{_reason(exc)}）——{fix}")
+        return Check(False, words("doctor.redis.bad_url", url=shown, reason=_reason(exc),
+                                  fix=fix))
     try:
         await asyncio.wait_for(client.ping(), seconds)
     except TimeoutError:
-        return Check(False, f"Redis：{shown} {seconds:g} 秒内没有应答——{fix}")
+        return Check(False, words("doctor.redis.silent", url=shown, seconds=f"{seconds:g}",
+                                  fix=fix))
     except Exception as exc:
-        return Check(False, f"Redis：连不上 {shown}（{_reason(exc)}）——{fix}")
+        return Check(False, words("doctor.redis.unreachable", url=shown, reason=_reason(exc),
+                                  fix=fix))
     finally:
         await client.aclose()
-    return Check(True, f"Redis：{shown} 可以连通")
+    return Check(True, words("doctor.redis.ok", url=shown))
 
 
 # --- WeChat credentials and templates ------------------------------------------------------
 
-CONSOLE_BASICS = "公众号后台 设置与开发→基本配置"
-# errcode → (what is wrong, the fix) for the token call.
-TOKEN_ERRORS: dict[int, tuple[str, str]] = {
-    40001: ("WECHAT_APP_SECRET 不正确", f"请在{CONSOLE_BASICS} 核对 AppSecret"),
-    40125: ("WECHAT_APP_SECRET 不正确", f"请在{CONSOLE_BASICS} 核对 AppSecret"),
-    40013: ("WECHAT_APP_ID 不正确", f"请在{CONSOLE_BASICS} 核对 AppID"),
-    40164: ("本机出口 IP{ip}不在白名单", f"请在{CONSOLE_BASICS}→IP白名单 加入它"),
-    61004: ("本机出口 IP{ip}不在白名单", f"请在{CONSOLE_BASICS}→IP白名单 加入它"),
-    45009: ("今日 access_token 调用次数已用完", "明天再试，或在后台清零调用次数"),
-    -1: ("微信系统繁忙", "请稍后再运行 doctor"),
+# errcode → what the token call's refusal means (doctor.token.<meaning>.what / .fix).
+TOKEN_ERRORS: dict[int, str] = {
+    40001: "secret", 40125: "secret", 40013: "app_id", 40164: "ip", 61004: "ip",
+    45009: "quota", -1: "busy",
 }
+NO_TEMPLATE_RIGHTS = 48001  # the account has no template-message interface
+ERRMSG_SHOWN = 60  # characters of WeChat's errmsg worth a line
 _IP_IN_ERRMSG = re.compile(r"invalid ip ([0-9A-Fa-f.:]+)")
 
 
-def _token_failure(errcode: int, errmsg: str) -> Check:
-    known = TOKEN_ERRORS.get(errcode)
-    if known is None:
-        return Check(False, f"微信凭据：取 access_token 失败（errcode {errcode}：{errmsg[:60]}）"
-                            "——请对照微信全局返回码核对 WECHAT_APP_ID / WECHAT_APP_SECRET")
+def _token_failure(words: Words, errcode: int, errmsg: str) -> Check:
+    meaning = TOKEN_ERRORS.get(errcode)
+    if meaning is None:
+        return Check(False, words("doctor.wechat.token_failed", errcode=errcode,
+                                  errmsg=errmsg[:ERRMSG_SHOWN]))
     ip = _IP_IN_ERRMSG.search(errmsg)
-    what, fix = known
-    return Check(False, f"微信凭据：{what.format(ip=f' {ip.group(1)} ' if ip else '')}"
-                        f"（errcode {errcode}）——{fix}")
+    console = words("doctor.console_basics")
+    return Check(False, words("doctor.wechat.token_refused", errcode=errcode,
+                              what=words(f"doctor.token.{meaning}.what",
+                                         ip=f" {ip.group(1)} " if ip else ""),
+                              fix=words(f"doctor.token.{meaning}.fix", console=console)))
 
 
-async def _wechat(settings: Settings, seconds: float, add: Callable[[Check], None]) -> None:
+async def _wechat(words: Words, settings: Settings, seconds: float,
+                  add: Callable[[Check], None]) -> None:
     """Credentials, then the templates (which need a token, so only after one was had)."""
     missing = [name for name, value in (("WECHAT_APP_ID", settings.wechat_app_id),
                                         ("WECHAT_APP_SECRET", settings.wechat_app_secret))
                if not value]
     if missing:
-        add(Check(False, f"微信凭据：未配置 {' / '.join(missing)}：推送会保存但不会发出——"
-                         f"请从{CONSOLE_BASICS} 抄来"))
+        add(Check(False, words("doctor.wechat.unset", names=" / ".join(missing),
+                               console=words("doctor.console_basics"))))
         if not settings.templates:  # configured ones cannot be looked up without a token
-            add(_no_templates(settings))
+            add(_no_templates(words))
         return
     from bot.wechat_api import WeChatAPI
 
@@ -255,61 +267,66 @@ async def _wechat(settings: Settings, seconds: float, add: Callable[[Check], Non
                     settings.wechat_app_secret, clock=lambda: datetime.now(UTC),
                     timeout=seconds)
     try:
-        token = await _wechat_credentials(api, settings, seconds)
+        token = await _wechat_credentials(words, api, settings, seconds)
         add(token)
         if not token.ok:
             return  # the ✗ above says why; the templates cannot be read without a token
         if not settings.templates:
-            add(_no_templates(settings))
+            add(_no_templates(words))
             return
-        for check in await _templates(api, settings, seconds):
+        for check in await _templates(words, api, settings, seconds):
             add(check)
     finally:
         await api.close()
 
 
-async def _wechat_credentials(api: WeChatAPI, settings: Settings, seconds: float) -> Check:
+async def _wechat_credentials(words: Words, api: WeChatAPI, settings: Settings,
+                              seconds: float) -> Check:
     from bot.wechat_api import WeChatAPIError
 
     base = f"WECHAT_API_BASE={settings.wechat_api_base}"
     try:
         await asyncio.wait_for(api.access_token(), seconds)
     except WeChatAPIError as exc:
-        return _token_failure(exc.errcode, exc.errmsg)
+        return _token_failure(words, exc.errcode, exc.errmsg)
     except TimeoutError:
-        return Check(False, f"微信接口：{base} {seconds:g} 秒内没有应答——请检查网络或代理")
+        return Check(False, words("doctor.wechat.silent", base=base, seconds=f"{seconds:g}"))
     except Exception as exc:
-        return Check(False, f"微信接口：连不上 {base}（{_reason(exc)}）——请检查网络或代理")
-    return Check(True, f"微信凭据：WECHAT_APP_ID={settings.wechat_app_id} 取得了 access_token")
+        return Check(False, words("doctor.wechat.unreachable", base=base, reason=_reason(exc)))
+    return Check(True, words("doctor.wechat.ok", app_id=settings.wechat_app_id))
 
 
-def _no_templates(settings: Settings) -> Check:
+def _no_templates(words: Words) -> Check:
     # Not a failure (many accounts run without), but the operator should know the cost.
-    return Check(True, f"模板消息：未配置 {TEMPLATE_PREFIX}*，48 小时互动窗口外的推送将记为无法送达")
+    from scheduled.delivery import WINDOW
+
+    return Check(True, words("doctor.templates.none", prefix=TEMPLATE_PREFIX,
+                             hours=int(WINDOW.total_seconds() // 3600)))
 
 
-async def _templates(api: WeChatAPI, settings: Settings, seconds: float) -> list[Check]:
+async def _templates(words: Words, api: WeChatAPI, settings: Settings,
+                     seconds: float) -> list[Check]:
     from bot.wechat_api import WeChatAPIError
 
     try:
         library = await asyncio.wait_for(api.list_templates(), seconds)
     except WeChatAPIError as exc:
-        fix = ("公众号没有模板消息接口权限（需认证服务号并开通模板消息）" if exc.errcode == 48001
-               else "请稍后再试，或到公众号后台 模板消息 查看")
-        return [Check(False, f"模板消息：读不到模板列表（errcode {exc.errcode}）——{fix}")]
+        fix = words("doctor.templates.no_rights" if exc.errcode == NO_TEMPLATE_RIGHTS
+                    else "doctor.templates.try_later_console")
+        return [Check(False, words("doctor.templates.refused", errcode=exc.errcode, fix=fix))]
     except TimeoutError:
-        return [Check(False, f"模板消息：读模板列表 {seconds:g} 秒内没有应答——请稍后再试")]
+        return [Check(False, words("doctor.templates.silent", seconds=f"{seconds:g}"))]
     except Exception as exc:
-        return [Check(False, f"模板消息：读不到模板列表（{_reason(exc)}）——请稍后再试")]
+        return [Check(False, words("doctor.templates.unreadable", reason=_reason(exc)))]
     titles = {str(t.get("template_id")): str(t.get("title") or "") for t in library}
     checks = []
     for kind, template_id in sorted(settings.templates.items()):
         name = f"{TEMPLATE_PREFIX}{kind.upper()}={template_id}"
         if template_id in titles:
-            checks.append(Check(True, f"模板消息：{name}（{titles[template_id]}）"))
+            checks.append(Check(True, words("doctor.templates.found", name=name,
+                                            title=titles[template_id])))
         else:
-            checks.append(Check(False, f"模板消息：{name} 不在公众号的模板列表中——请在公众号后台 "
-                                       "模板消息 添加模板并复制其 ID"))
+            checks.append(Check(False, words("doctor.templates.missing", name=name)))
     return checks
 
 
@@ -343,33 +360,33 @@ def _last_covered(probe: CalendarProbe, around: date) -> date | None:
     return None
 
 
-def _calendar(today: date, probe: CalendarProbe) -> Check:
+def _calendar(words: Words, today: date, probe: CalendarProbe) -> Check:
     days = (today + timedelta(days=n) for n in range(CALENDAR_HORIZON.days + 1))
     gap = next((day for day in days if not _covered(probe, day)), None)
     if gap is None:
-        return Check(True, f"法定节假日日历：数据到 {_last_covered(probe, today)}，覆盖今后 60 天")
+        return Check(True, words("doctor.calendar.ok", last=_last_covered(probe, today),
+                                 days=CALENDAR_HORIZON.days))
     last = gap - timedelta(days=1) if gap > today else _last_covered(probe, today)
-    until = f"只到 {last}" if last is not None else "一年也没有"
-    return Check(False, f"法定节假日日历：数据{until}，此后排程按周一至周五推算——"
-                        "国务院公布次年安排后请运行 pip install -U chinesecalendar")
+    until = (words("doctor.calendar.until", last=last) if last is not None
+             else words("doctor.calendar.no_year"))
+    return Check(False, words("doctor.calendar.short", until=until))
 
 
 # --- token and var folder ---------------------------------------------------------------
 
 
-def _wechat_token(settings: Settings) -> Check:
+def _wechat_token(words: Words, settings: Settings) -> Check:
     if settings.wechat_token:
-        return Check(True, "WECHAT_TOKEN：已设置")
+        return Check(True, words("doctor.token_setting.set"))
     trial = settings.workshop_bot_var_dir / "wechat_token"
     if settings.wechat_app_id:
         # The trial token lives in var/ and changes if var/ is lost: WeChat would then
         # reject every message with a signature error.
-        return Check(False, f"WECHAT_TOKEN：未设置，serve 会用 {trial} 里的试用 Token——请设置 "
-                            "WECHAT_TOKEN 为公众号后台填写的 Token")
-    return Check(True, f"WECHAT_TOKEN：未设置，试用模式用 {trial} 里生成的 Token")
+        return Check(False, words("doctor.token_setting.trial_with_credentials", file=trial))
+    return Check(True, words("doctor.token_setting.trial", file=trial))
 
 
-def _var_dir(settings: Settings) -> Check:
+def _var_dir(words: Words, settings: Settings) -> Check:
     var = settings.workshop_bot_var_dir
     try:
         # serve creates it too; creating it here is the doctor's one change.
@@ -378,6 +395,6 @@ def _var_dir(settings: Settings) -> Check:
             probe.write(b"ok")
             probe.flush()
     except OSError as exc:
-        return Check(False, f"数据目录：{var} 不可写（{exc.strerror or type(exc).__name__}）——"
-                            "请让运行 workshop-bot 的用户可写，或改 WORKSHOP_BOT_VAR_DIR")
-    return Check(True, f"数据目录：{var.resolve()} 可写")
+        return Check(False, words("doctor.var.unwritable", folder=var,
+                                  reason=exc.strerror or type(exc).__name__))
+    return Check(True, words("doctor.var.ok", folder=var.resolve()))

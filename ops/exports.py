@@ -1,13 +1,17 @@
-"""`workshop-bot export KIND`: the SPEC §8 tables as CSV (with BOM) or XLSX."""
+"""`workshop-bot export KIND`: the SPEC §8 tables as CSV (with BOM) or XLSX.
+
+Column names are machine-readable English by default (scripts read them); ``--headers zh``
+names them in Chinese from the catalog (``export.header.<column>``). A stored code keeps
+its column and gets a label column beside it, worded from the catalog."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bot.config import Settings
-from handlers.proposals import RESULT_STATUS, SUGGESTION_STATUS
-from ops.tables import Cell, write_table
-from ops.terminal import err
+from locales import Words, formats
+from ops.tables import Cell, chinese_words, code_label, headers_in, write_table
+from ops.terminal import err, office_words
 from storage.calendar import iso_week, month_bounds, week_monday, weeks_of_month
 from storage.db import Database
 from storage.queries.indicators import period_instants, studio_figures
@@ -20,11 +24,14 @@ STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars", "sco
 SUGGESTION_COLUMNS = ("submitted_at", "studio", "employee_no", "content", "status", "name",
                       "status_label", "reply", "decided_at")
 RESULT_COLUMNS = ("reported_at", "studio", "employee_no", "type", "title", "status",
-                  "economic_benefit", "name", "status_label", "promoted", "note", "decided_at")
-# `status` keeps the code for scripts; `status_label` says it as the union office does.
+                  "economic_benefit", "name", "status_label", "promoted", "note", "decided_at",
+                  "type_label")
+# `status` and `type` keep the code for scripts; `status_label` and `type_label` say it as
+# the union office does (new columns go last, so scripts reading by position keep working).
 LOG_COLUMNS = ("week", "studio", "employee_no", "name", "content", "hours", "submitted_at", "late")
 CHECKIN_COLUMNS = ("date", "studio", "mentor_employee_no", "apprentice_employee_no", "content",
                    "hours", "confirmed")
+HEADERS = ("en", "zh")
 
 
 def _iso(moment: datetime, settings: Settings) -> str:
@@ -32,54 +39,59 @@ def _iso(moment: datetime, settings: Settings) -> str:
 
 
 async def export(settings: Settings, kind: str, fmt: str, output: str | None, now: datetime, *,
-                 week: str | None = None, month: str | None = None) -> int:
+                 week: str | None = None, month: str | None = None,
+                 headers: str = "en") -> int:
     """SPEC §8 exports. Logs default to this week, check-ins to this month, suggestions and
     results to all of them (--month: those made in the month); studios carry this month's
     indicator score."""
     today = now.astimezone(settings.tz).date()
-    try:
-        if week:
-            week_monday(week)  # validates the form
-        weeks = weeks_of_month(month) if month else [week or iso_week(today)]
-        start, end = month_bounds(month or today.strftime("%Y-%m"))
-    except ValueError as exc:
-        err.print(f"参数不对：{exc}")
-        return 2
-    since, until = period_instants(start, end, settings.tz) if month else (None, None)
     db = Database(settings.effective_database_url)
     rows: list[list[Cell]]
-    headers: tuple[str, ...]
+    columns: tuple[str, ...]
     try:
+        words = await office_words(db)
+        try:
+            if week:
+                week_monday(week)  # validates the form
+            weeks = weeks_of_month(month) if month else [week or iso_week(today)]
+            start, end = month_bounds(month or today.strftime("%Y-%m"))
+        except ValueError as exc:
+            err.print(words("export.bad_argument", reason=exc))
+            return 2
+        since, until = period_instants(start, end, settings.tz) if month else (None, None)
         async with db.transaction() as session:
             if kind == "studios":
-                headers, sheet = STUDIO_COLUMNS, "studios"
+                columns, sheet = STUDIO_COLUMNS, "studios"
                 this_month = today.strftime("%Y-%m")
                 figures = await studio_figures(session, weeks_of_month(this_month),
                                                *month_bounds(this_month), settings.tz)
                 score = {f.studio: f.score(settings.rank_weights, len(weeks_of_month(this_month)))
                          for f in figures.values() if f.members}
-                rows = [[s.studio, "、".join(s.leaders), s.members, s.bound_members, s.stars,
-                         score.get(s.studio)]
+                rows = [[s.studio, formats.join(words, s.leaders), s.members, s.bound_members,
+                         s.stars, score.get(s.studio)]
                         for s in await studio_summaries(session)]
             elif kind == "logs":
-                headers, sheet = LOG_COLUMNS, "logs"
+                columns, sheet = LOG_COLUMNS, "logs"
                 rows = [[r.week, r.studio, r.employee_no, r.name, r.content, r.hours,
                          _iso(r.submitted_at, settings), _flag(r.late)]
                         for r in await logs_for_weeks(session, weeks)]
             elif kind == "suggestions":
-                headers, sheet = SUGGESTION_COLUMNS, "suggestions"
-                rows = [_suggestion_row(r, settings)
+                columns, sheet = SUGGESTION_COLUMNS, "suggestions"
+                rows = [_suggestion_row(r, settings, words)
                         for r in await suggestion_rows(session, since, until)]
             elif kind == "results":
-                headers, sheet = RESULT_COLUMNS, "results"
-                rows = [_result_row(r, settings)
+                columns, sheet = RESULT_COLUMNS, "results"
+                rows = [_result_row(r, settings, words)
                         for r in await achievement_rows(session, since, until)]
             else:
-                headers, sheet = CHECKIN_COLUMNS, "checkins"
+                columns, sheet = CHECKIN_COLUMNS, "checkins"
                 rows = [_checkin_row(c) for c in await checkins_between(session, start, end)]
     finally:
         await db.dispose()
-    write_table(headers, rows, fmt=fmt, output=output, sheet=sheet)
+    named = chinese_words(words) if headers == "zh" else None
+    if named is not None:
+        sheet = named(f"export.sheet.{sheet}")
+    write_table(headers_in(named, columns), rows, fmt=fmt, output=output, sheet=sheet)
     return 0
 
 
@@ -88,19 +100,19 @@ def _checkin_row(c: CheckInRow) -> list[Cell]:
             c.content, c.hours, _flag(c.confirmed)]
 
 
-def _suggestion_row(r: SuggestionRow, settings: Settings) -> list[Cell]:
+def _suggestion_row(r: SuggestionRow, settings: Settings, words: Words) -> list[Cell]:
     return [_iso(r.submitted_at, settings), r.studio, r.employee_no, r.content, r.status, r.name,
-            SUGGESTION_STATUS[r.status], r.reply or "",
+            code_label(words, "suggestion.status", r.status), r.reply or "",
             _iso(r.decided_at, settings) if r.decided_at else ""]
 
 
-def _result_row(r: AchievementRow, settings: Settings) -> list[Cell]:
+def _result_row(r: AchievementRow, settings: Settings, words: Words) -> list[Cell]:
     return [_iso(r.reported_at, settings), r.studio, r.employee_no, r.type, r.title, r.status,
-            r.economic_benefit, r.name, RESULT_STATUS[r.status], _flag(r.promoted), r.note or "",
-            _iso(r.verified_at, settings) if r.verified_at else ""]
+            r.economic_benefit, r.name, code_label(words, "result.status", r.status),
+            _flag(r.promoted), r.note or "",
+            _iso(r.verified_at, settings) if r.verified_at else "",
+            code_label(words, "result.type", r.type)]
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-

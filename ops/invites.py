@@ -7,27 +7,30 @@ from datetime import datetime
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
 from ops.tables import Cell, write_table
-from ops.terminal import err
+from ops.terminal import err, office_words
 from storage.db import Database
 from storage.queries.invites import issue_invite, member_by_employee_no, unbound_members_of_studio
 
 SLIP_COLUMNS = ("studio", "name", "employee_no", "code", "expires_at")
+DAY = 86400  # seconds
 
 
 async def invite(settings: Settings, employee_no: str, now: datetime, *, qr: bool) -> int:
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
         async with db.transaction() as session:
             member = await member_by_employee_no(session, employee_no)
             if member is None:
-                err.print(f"找不到工号为 {employee_no} 的成员：请先导入名册")
+                err.print(words("ops.invite.member_unknown", employee_no=employee_no))
                 return 1
             code = await issue_invite(session, member.id, now)
-            studio = member.studio.name if member.studio else "工会"
+            studio = member.studio.name if member.studio else words("common.union_seat")
             expires = code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     finally:
         await db.dispose()
-    print(f"{member.name}（{studio}，工号 {employee_no}）的邀请码，{expires} 前有效，只能使用一次：")
+    print(words("ops.invite.issued", name=member.name, studio=studio, employee_no=employee_no,
+                expires=expires))
     if qr:
         api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
                         settings.wechat_app_secret, clock=lambda: now)
@@ -36,7 +39,7 @@ async def invite(settings: Settings, employee_no: str, now: datetime, *, qr: boo
             picture = await api.create_qr_code(f"invite:{code.code}", left)
         finally:
             await api.close()
-        print(f"扫码绑定二维码（{picture.expire_seconds // 86400} 天内有效）：{picture.image_url}")
+        print(words("ops.invite.qr", days=picture.expire_seconds // DAY, url=picture.image_url))
     print(code.code)
     return 0
 
@@ -46,6 +49,7 @@ async def invite_studio(settings: Settings, studio: str, now: datetime, output: 
     db = Database(settings.effective_database_url)
     rows: list[list[Cell]] = []
     try:
+        words = await office_words(db)
         async with db.transaction() as session:
             members = await unbound_members_of_studio(session, studio)
             for m in members:
@@ -55,10 +59,8 @@ async def invite_studio(settings: Settings, studio: str, now: datetime, output: 
     finally:
         await db.dispose()
     if not rows:
-        err.print(f"工作室“{studio}”没有未绑定的成员（或工作室不存在）")
+        err.print(words("ops.invite.studio_empty", studio=studio))
         return 1
     where = write_table(SLIP_COLUMNS, rows, fmt="csv", output=output)
-    err.print(f"已为 {len(rows)} 名成员生成邀请码 → {where}")
+    err.print(words("ops.invite.slips_written", n=len(rows), where=where))
     return 0
-
-

@@ -6,8 +6,12 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
-from ops.terminal import err
+from locales import formats
+from ops.outbox import reason_words
+from ops.terminal import err, office_words
 from storage.db import Database
+
+PREVIEW = 60  # characters of each sent push shown
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
@@ -15,11 +19,18 @@ async def jobs_list(settings: Settings, now: datetime) -> int:
 
     db = Database(settings.effective_database_url)
     try:
-        rows = await describe(db, now, settings.tz, configured(settings.schedules))
+        words = await office_words(db)
+        listing = await describe(db, now, settings.tz, configured(settings.schedules))
     finally:
         await db.dispose()
-    for name, schedule, next_at, last in rows:
-        print(f"{name}\n  时间：{schedule}\n  下次：{next_at}\n  上次：{last}")
+    for job in listing:
+        run = job.last
+        last = words("ops.jobs.never_run") if run is None else words(
+            "ops.jobs.last_run", at=f"{run.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
+            period=run.period, queued=run.queued)
+        print(words("ops.jobs.entry", name=job.spec.name, description=job.spec.description(words),
+                    schedule=job.spec.schedule_in(words), next=f"{job.next_at:%Y-%m-%d %H:%M}",
+                    last=last))
     return 0
 
 
@@ -28,19 +39,20 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
     from scheduled.delivery import Deliverer
     from scheduled.scheduler import JOBS, run_job
 
-    if name not in JOBS:
-        err.print(f"没有名为“{name}”的任务。可用：{'、'.join(JOBS)}")
-        return 2
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
+        if name not in JOBS:
+            err.print(words("ops.jobs.unknown", name=name, jobs=formats.join(words, list(JOBS))))
+            return 2
         report = await run_job(db, name, now, settings.tz, settings.rank_weights)
-        print(f"{name}（{report.period}）：新排队 {report.queued} 条，此前已排队 {report.skipped} 条")
+        print(words("ops.jobs.queued", name=name, period=report.period, queued=report.queued,
+                    skipped=report.skipped))
         for note in report.notes:
-            print("提示：" + note)
+            print(words("ops.jobs.note", note=words(note.key, **note.facts)))
         if not settings.can_push:
             # Neither this command nor serve sends anything without the credentials.
-            print(f"未配置 WECHAT_APP_ID / WECHAT_APP_SECRET：这 {report.queued} 条推送已保存在队列中，"
-                  "但不会发出；配置后由 workshop-bot serve 发送（workshop-bot outbox 可查看）。")
+            print(words("ops.jobs.cannot_push", queued=report.queued))
             return 0
         api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
                         settings.wechat_app_secret, clock=lambda: now,
@@ -54,11 +66,12 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
     finally:
         await db.dispose()
     for _id, channel, text in sent.sent:
-        print(f"→ [{'客服消息' if channel == 'custom' else '模板消息'}] {text[:60]}")
-    summary = "，".join(f"{k} {v}" for k, v in sorted(sent.outcomes.items()))
-    print(f"发送结果：{summary or '没有待发送的消息'}（共 {sent.total} 条）")
+        print(words("ops.jobs.sent", channel=words(f"ops.jobs.channel.{channel}"),
+                    text=text[:PREVIEW]))
+    summary = words("ops.jobs.outcome_separator").join(
+        words("ops.jobs.outcome", outcome=k, n=v) for k, v in sorted(sent.outcomes.items()))
+    print(words("ops.jobs.sent_summary", summary=summary or words("ops.jobs.nothing_sent"),
+                total=sent.total))
     if sent.stopped:
-        print("提前停止：" + sent.stopped)
+        print(words("ops.jobs.stopped", reason=reason_words(words, sent.stopped)))
     return 0
-
-

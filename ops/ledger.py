@@ -1,21 +1,26 @@
-"""`workshop-bot export studio-ledger`: a month's 台帐, one XLSX workbook per studio."""
+"""`workshop-bot export studio-ledger`: a month's 台帐, one XLSX workbook per studio.
+
+Sheet names, column names and every label come from the catalog (``ledger.*``,
+``export.header.*``) in the union office's language; the 概况 sheet is built from the
+studio's figures themselves, never from a reply's text."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from bot.config import Settings
-from handlers.proposals import RESULT_STATUS, SUGGESTION_STATUS
-from ops.tables import Cell, write_workbook
-from ops.terminal import err, progress_bar
+from locales import Words, formats, words_for
+from ops.tables import Cell, code_label, headers_in, write_workbook
+from ops.terminal import err, office_words, progress_bar
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
 from storage.indicators import StudioFigures
+from storage.models import RESULT_TYPES, SUGGESTION_STATUSES, TOPIC_STATUSES
 from storage.queries.indicators import period_instants, studio_figures
 from storage.queries.mentorship import CheckInRow, checkins_between
 from storage.queries.proposals import AchievementRow, SuggestionRow, achievement_rows, suggestion_rows
@@ -31,45 +36,47 @@ class _HasStudio(Protocol):
 
 RowT = TypeVar("RowT", bound=_HasStudio)
 
-
-LEDGER_SHEETS = {
-    "概况": ("项目", "数值"),
-    "周报": ("周次", "工号", "姓名", "内容", "时长（小时）", "提交时间", "迟交"),
-    "师徒打卡": ("日期", "师傅工号", "徒弟工号", "内容", "时长（小时）", "师傅已确认"),
-    "课题进展": ("课题", "类型", "状态", "当前进度", "负责人", "月度目标", "季度目标", "开始日期",
-                 "截止日期", "进展时间", "填报人", "进展内容", "本次进度"),
-    "合理化建议": ("提交时间", "工号", "姓名", "内容", "状态", "处理意见", "处理时间"),
-    "成果": ("登记时间", "工号", "姓名", "类型", "名称", "状态", "经济效益（万元）", "推广应用", "说明",
-             "认定时间"),
+# The sheets in order (ledger.sheet.<name>) and their columns (export.header.<column>).
+LEDGER_SHEETS: dict[str, tuple[str, ...]] = {
+    "overview": ("item", "value"),
+    "logs": ("week", "employee_no", "name", "content", "hours", "submitted_at", "late"),
+    "checkins": ("date", "mentor_employee_no", "apprentice_employee_no", "content", "hours",
+                 "confirmed"),
+    "topics": ("topic", "kind_label", "status_label", "percent", "owner", "monthly_target",
+               "quarterly_target", "start_date", "due_date", "progress_at", "author", "progress",
+               "progress_percent"),
+    "suggestions": ("submitted_at", "employee_no", "name", "content", "status_label", "reply",
+                    "decided_at"),
+    "results": ("reported_at", "employee_no", "name", "type_label", "title", "status_label",
+                "economic_benefit", "promoted", "note", "verified_at"),
 }
+# Decided suggestions first: what a month's figures lead with.
+SUGGESTION_ORDER = ("accepted", "implemented", "rejected", "submitted")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
-
-
-def _yes(value: bool) -> str:
-    return "是" if value else "否"
 
 
 async def export_ledger(settings: Settings, month: str | None, studio: str | None,
                         output: str | None, now: datetime) -> int:
     """The 台帐 of a month: one XLSX workbook per studio in a folder, a sheet each for the
     overview, logs, check-ins, topics and progress, suggestions and results."""
-    if not month:
-        err.print("studio-ledger 需要 --month YYYY-MM")
-        return 2
-    try:
-        weeks = weeks_of_month(month)
-        start, end = month_bounds(month)
-    except ValueError as exc:
-        err.print(f"参数不对：{exc}")
-        return 2
-    since, until = period_instants(start, end, settings.tz)
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
+        if not month:
+            err.print(words("ledger.month_needed"))
+            return 2
+        try:
+            weeks = weeks_of_month(month)
+            start, end = month_bounds(month)
+        except ValueError as exc:
+            err.print(words("export.bad_argument", reason=exc))
+            return 2
+        since, until = period_instants(start, end, settings.tz)
         async with db.transaction() as session:
             studios = [s.name for s in await all_studios(session)]
             if studio is not None:
                 if studio not in studios:
-                    err.print(f"没有名为“{studio}”的工作室")
+                    err.print(words("ledger.studio_unknown", studio=studio))
                     return 2
                 studios = [studio]
             figures = {f.studio: f for f in
@@ -85,8 +92,8 @@ async def export_ledger(settings: Settings, month: str | None, studio: str | Non
     ledger = Ledger(month, len(weeks), figures, logs, checkins, topics, progress, suggestions,
                     results)
     folder = Path(output or f"ledger-{month}")
-    write_ledgers(ledger, studios, folder, settings)
-    print(f"已写出 {len(studios)} 个工作室 {month} 的台帐到 {folder}")
+    write_ledgers(ledger, studios, folder, settings, words)
+    print(words("ledger.done", n=len(studios), month=month, folder=folder))
     return 0
 
 
@@ -105,51 +112,104 @@ class Ledger:
     results: dict[str, list[AchievementRow]]
 
 
-def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Settings) -> None:
-    from handlers.stats import figure_lines
+def _counts(words: Words, counts: Mapping[str, int], area: str, order: Iterable[str]) -> str:
+    """「已采纳 2，未采纳 1」: the non-zero counts, known codes in their order first, then any
+    other value stored (one written before values became codes)."""
+    known = list(dict.fromkeys(order))
+    keys = known + sorted(k for k in counts if k not in known)
+    return words("ledger.overview.separator").join(
+        words("ledger.overview.count", label=code_label(words, area, key), n=counts[key])
+        for key in keys if counts.get(key))
 
+
+def overview_rows(words: Words, studio: str, month: str, f: StudioFigures, weeks: int,
+                  weights: Mapping[str, float]) -> list[list[Cell]]:
+    """The 概况 sheet's rows, (label, value), from the studio's figures for the month."""
+    rows: list[list[Cell]] = [
+        [words("ledger.overview.studio"), studio],
+        [words("ledger.overview.month"), month],
+        [words("ledger.overview.logs"),
+         words("ledger.overview.logs_value", logs=f.logs, expected=f.expected_logs(weeks),
+               rate=formats.percent(words, f.log_rate(weeks)),
+               hours=formats.hours(words, round(f.log_hours, 1)))],
+        [words("ledger.overview.checkins"),
+         words("ledger.overview.checkins_value", n=f.checkins, confirmed=f.checkins_confirmed,
+               hours=formats.hours(words, round(f.checkin_hours, 1)))],
+        [words("ledger.overview.topics"),
+         words("ledger.overview.topics_value",
+               by_status=_counts(words, f.topics_by_status, "topic.status", TOPIC_STATUSES),
+               progressed=f.topics_progressed, active=f.topics_active,
+               updates=f.progress_updates)
+         if f.topics_by_status else words("ledger.overview.topics_none")],
+        [words("ledger.overview.results"),
+         words("ledger.overview.results_value", n=f.results,
+               by_type=_counts(words, f.results_by_type, "result.type", RESULT_TYPES),
+               verified=f.results_verified, promoted=f.results_promoted)
+         if f.results else words("ledger.overview.results_none")],
+        [words("ledger.overview.benefit"),
+         words("ledger.overview.benefit_value", verified=round(f.benefit_verified, 2),
+               reported=round(f.benefit_reported, 2))],
+        [words("ledger.overview.suggestions"),
+         words("ledger.overview.suggestions_value", n=f.suggestions,
+               by_status=_counts(words, f.suggestions_by_status, "suggestion.status",
+                                 SUGGESTION_ORDER + SUGGESTION_STATUSES)
+               or words("ledger.overview.none"))],
+        [words("ledger.overview.score"), f.score(weights, weeks)],
+    ]
+    return rows
+
+
+def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Settings,
+                  words: Words | None = None) -> None:
+    words = words or words_for(None)
     folder.mkdir(parents=True, exist_ok=True)
     tz, weights, month = settings.tz, settings.rank_weights, ledger.month
+    yes, no = words("ledger.yes"), words("ledger.no")
 
     def when(moment: datetime | None) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    with progress_bar("写出台帐", len(studios)) as advance:
+    def flag(value: bool) -> str:
+        return yes if value else no
+
+    def sheet(name: str, rows: Iterable[Sequence[Cell]]) -> tuple[str, list[str],
+                                                                   Iterable[Sequence[Cell]]]:
+        return words(f"ledger.sheet.{name}"), headers_in(words, LEDGER_SHEETS[name]), rows
+
+    with progress_bar(words("ledger.progress"), len(studios)) as advance:
         for name in studios:
-            f = ledger.figures[name]
-            overview: list[list[Cell]] = [["工作室", name], ["月份", month]]
-            for line in figure_lines(f, ledger.weeks):
-                key, _, value = line.partition("：")
-                overview.append([key, value])
-            overview.append(["指标得分", f.score(weights, ledger.weeks)])
             updates: dict[str, list[ProgressRow]] = {}
             for p in ledger.progress.get(name, []):
                 updates.setdefault(p.topic, []).append(p)
             topic_sheet: list[list[Cell]] = []
             for t in ledger.topics.get(name, []):
-                head: list[Cell] = [t.title, t.kind, t.status, t.percent, t.owner or "",
-                                    t.monthly_target or "", t.quarterly_target or "",
+                head: list[Cell] = [t.title, code_label(words, "topic.kind", t.kind),
+                                    code_label(words, "topic.status", t.status), t.percent,
+                                    t.owner or "", t.monthly_target or "",
+                                    t.quarterly_target or "",
                                     t.start_date.isoformat() if t.start_date else "",
                                     t.due_date.isoformat() if t.due_date else ""]
                 topic_sheet += [[*head, when(p.created_at), p.author, p.content, p.percent]
                                 for p in updates.get(t.title, [])] or [[*head, "", "", "", None]]
             write_workbook(folder / f"{_UNSAFE.sub('_', name)}-{month}.xlsx", [
-                ("概况", LEDGER_SHEETS["概况"], overview),
-                ("周报", LEDGER_SHEETS["周报"],
-                 [[r.week, r.employee_no, r.name, r.content, r.hours, when(r.submitted_at),
-                   _yes(r.late)] for r in ledger.logs.get(name, [])]),
-                ("师徒打卡", LEDGER_SHEETS["师徒打卡"],
-                 [[c.day.isoformat(), c.mentor_employee_no, c.apprentice_employee_no, c.content,
-                   c.hours, _yes(c.confirmed)] for c in ledger.checkins.get(name, [])]),
-                ("课题进展", LEDGER_SHEETS["课题进展"], topic_sheet),
-                ("合理化建议", LEDGER_SHEETS["合理化建议"],
-                 [[when(s.submitted_at), s.employee_no, s.name, s.content,
-                   SUGGESTION_STATUS[s.status], s.reply or "", when(s.decided_at)]
-                  for s in ledger.suggestions.get(name, [])]),
-                ("成果", LEDGER_SHEETS["成果"],
-                 [[when(a.reported_at), a.employee_no, a.name, a.type, a.title,
-                   RESULT_STATUS[a.status], a.economic_benefit, _yes(a.promoted), a.note or "",
-                   when(a.verified_at)] for a in ledger.results.get(name, [])]),
+                sheet("overview", overview_rows(words, name, month, ledger.figures[name],
+                                                ledger.weeks, weights)),
+                sheet("logs", [[r.week, r.employee_no, r.name, r.content, r.hours,
+                                when(r.submitted_at), flag(r.late)]
+                               for r in ledger.logs.get(name, [])]),
+                sheet("checkins", [[c.day.isoformat(), c.mentor_employee_no,
+                                    c.apprentice_employee_no, c.content, c.hours,
+                                    flag(c.confirmed)] for c in ledger.checkins.get(name, [])]),
+                sheet("topics", topic_sheet),
+                sheet("suggestions", [[when(s.submitted_at), s.employee_no, s.name, s.content,
+                                       code_label(words, "suggestion.status", s.status),
+                                       s.reply or "", when(s.decided_at)]
+                                      for s in ledger.suggestions.get(name, [])]),
+                sheet("results", [[when(a.reported_at), a.employee_no, a.name,
+                                   code_label(words, "result.type", a.type), a.title,
+                                   code_label(words, "result.status", a.status),
+                                   a.economic_benefit, flag(a.promoted), a.note or "",
+                                   when(a.verified_at)] for a in ledger.results.get(name, [])]),
             ])
             advance(1)
 

@@ -1,11 +1,15 @@
-"""`workshop-bot outbox`: what waits to be pushed, what failed and why; retry and drop."""
+"""`workshop-bot outbox`: what waits to be pushed, what failed and why; retry and drop.
+
+Delivery stores a reason code (scheduled/delivery.py); the words for each are the
+catalog's ``outbox.reason.<code>``, and for each state ``outbox.state.<state>``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bot.config import Settings
-from ops.terminal import err, out, print_table
+from locales import Words
+from ops.terminal import err, office_words, out, print_table
 from scheduled import delivery
 from storage.db import Database
 from storage.queries.outbox import (
@@ -18,43 +22,36 @@ from storage.queries.outbox import (
     retry_outbox,
 )
 
-STATE_WORDS = {"pending": "待发送", "in_flight": "发送中", "sent": "已发送", "failed": "失败",
-               "undeliverable": "无法送达", "dropped": "已放弃"}
-REASON_WORDS = {
-    delivery.SENT: "已送达",
-    delivery.NOT_BOUND: "收件人还没有绑定微信",
-    delivery.UNSUBSCRIBED: "收件人已取消关注公众号",
-    delivery.NO_TEMPLATE: "48 小时内没有互动，且没有配置模板消息",
-    delivery.TEMPLATE_FAILED: "模板消息被微信拒绝",
-    delivery.REJECTED: "微信拒绝发送",
-    delivery.BUSY: "微信繁忙，稍后重试",
-    delivery.QUOTA: "今日接口调用次数已用完",
-    delivery.ERROR: "发送出错，稍后重试",
-    delivery.STALE: "已过时：在发出前事情已办完",
-    delivery.DROPPED: "管理员放弃发送",
-}
+
+def state_words(words: Words, state: str) -> str:
+    try:
+        return words(f"outbox.state.{state}")
+    except KeyError:
+        return state
 
 
-def reason_words(result: str | None) -> str:
-    """「中文说明（code）」 for a stored reason such as ``rejected:43004``."""
+def reason_words(words: Words, result: str | None) -> str:
+    """「中文说明（code errcode）」 for a stored reason such as ``rejected:43004``."""
     if not result:
         return ""
     code, _, errcode = result.partition(":")
-    words = REASON_WORDS.get(code)
-    if words is None:
+    if code not in delivery.REASONS:
         return result  # written before reasons were codes
-    return f"{words}（{code}{' ' + errcode if errcode else ''}）"
+    reason = words(f"outbox.reason.{code}", hours=int(delivery.WINDOW.total_seconds() // 3600))
+    return words("outbox.reason_with_code", reason=reason,
+                 code=f"{code} {errcode}" if errcode else code)
 
 
 async def outbox_summary(settings: Settings) -> int:
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
         async with db.transaction() as session:
             counts = await outbox_counts(session)
     finally:
         await db.dispose()
     if not counts:
-        out.print("推送队列是空的。")
+        out.print(words("outbox.empty"))
         return 0
     states = [s for s in OUTBOX_STATES if any(st == s for _k, st in counts)]
     lines = []
@@ -62,31 +59,36 @@ async def outbox_summary(settings: Settings) -> int:
         row = [counts.get((kind, s), 0) for s in states]
         lines.append([kind, *map(str, row), str(sum(row))])
     totals = [sum(n for (_k, st), n in counts.items() if st == s) for s in states]
-    lines.append(["合计", *map(str, totals), str(sum(totals))])
-    print_table(["类型 kind", *(f"{STATE_WORDS[s]} {s}" for s in states), "合计"], lines)
+    lines.append([words("outbox.total"), *map(str, totals), str(sum(totals))])
+    print_table([words("outbox.header.kind"),
+                 *(words("outbox.header.state", words=state_words(words, s), state=s)
+                   for s in states),
+                 words("outbox.total")], lines)
     if not settings.can_push and any(st == "pending" for _k, st in counts):
-        out.print("提示：未配置 WECHAT_APP_ID / WECHAT_APP_SECRET，待发送的推送不会发出。")
+        out.print(words("outbox.cannot_push"))
     return 0
 
 
 async def outbox_list(settings: Settings, *, state: str | None, kind: str | None,
                       limit: int) -> int:
-    if limit < 1:
-        err.print("--limit 要大于 0")
-        return 2
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
+        if limit < 1:
+            err.print(words("outbox.bad_limit"))
+            return 2
         async with db.transaction() as session:
             rows = await outbox_listed(session, state=state, kind=kind, limit=limit)
     finally:
         await db.dispose()
     if not rows:
-        out.print("没有符合条件的推送。")
+        out.print(words("outbox.none_listed"))
         return 0
-    print_table(["编号", "收件人", "类型", "键", "状态", "次数", "原因", "排队时间"],
-                ([str(r.id), f"{r.recipient}（{r.employee_no}）", r.kind, r.period,
-                  STATE_WORDS.get(r.status, r.status), str(r.attempts), reason_words(r.result),
-                  _when(r.created_at, settings)] for r in rows))
+    print_table([words(f"outbox.column.{c}") for c in
+                 ("id", "recipient", "kind", "period", "state", "attempts", "reason", "queued_at")],
+                ([str(r.id), words("outbox.recipient", name=r.recipient, employee_no=r.employee_no),
+                  r.kind, r.period, state_words(words, r.status), str(r.attempts),
+                  reason_words(words, r.result), _when(r.created_at, settings)] for r in rows))
     return 0
 
 
@@ -95,42 +97,44 @@ def _when(moment: datetime, settings: Settings) -> str:
 
 
 async def outbox_retry(settings: Settings, outbox_id: int | None, *, all_failed: bool) -> int:
-    if (outbox_id is None) == (not all_failed):
-        err.print("请给出一个编号，或用 --failed 重发全部失败的推送（二者选一）")
-        return 2
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
+        if (outbox_id is None) == (not all_failed):
+            err.print(words("outbox.retry_usage"))
+            return 2
         async with db.transaction() as session:
             if outbox_id is not None:
                 status = await outbox_status(session, outbox_id)
                 if status is None:
-                    err.print(f"没有编号为 {outbox_id} 的推送。用 workshop-bot outbox list 查看编号。")
+                    err.print(words("outbox.unknown_id", id=outbox_id))
                     return 1
                 if status not in RETRYABLE_STATES:
-                    err.print(f"编号 {outbox_id} 的推送是“{STATE_WORDS.get(status, status)}”，"
-                              "只有失败、无法送达或已放弃的推送可以重发。")
+                    err.print(words("outbox.not_retryable", id=outbox_id,
+                                    state=state_words(words, status)))
                     return 1
             changed = await retry_outbox(session, outbox_id=outbox_id)
     finally:
         await db.dispose()
-    out.print(f"已重新排队 {changed} 条推送。" + (
-        "workshop-bot serve 运行时会发送。" if settings.can_push
-        else "但未配置 WECHAT_APP_ID / WECHAT_APP_SECRET，配置后才会发送。"))
+    out.print(words("outbox.requeued.can_push" if settings.can_push
+                    else "outbox.requeued.cannot_push", n=changed))
     return 0
 
 
 async def outbox_drop(settings: Settings, outbox_id: int) -> int:
     db = Database(settings.effective_database_url)
     try:
+        words = await office_words(db)
         async with db.transaction() as session:
             status = await outbox_status(session, outbox_id)
             if status is None:
-                err.print(f"没有编号为 {outbox_id} 的推送。用 workshop-bot outbox list 查看编号。")
+                err.print(words("outbox.unknown_id", id=outbox_id))
                 return 1
             if not await drop_outbox(session, outbox_id, delivery.DROPPED):
-                err.print(f"编号 {outbox_id} 的推送是“{STATE_WORDS.get(status, status)}”，不能放弃。")
+                err.print(words("outbox.not_droppable", id=outbox_id,
+                                state=state_words(words, status)))
                 return 1
     finally:
         await db.dispose()
-    out.print(f"编号 {outbox_id} 的推送已放弃，不会发送。")
+    out.print(words("outbox.dropped", id=outbox_id))
     return 0

@@ -6,22 +6,38 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from locales import Words
 from ops.roster_file import RosterFileError, read_roster
-from ops.terminal import err, progress_bar
+from ops.terminal import err, office_words, progress_bar
 from storage.db import Database
-from storage.queries.roster import apply_roster
+from storage.queries.roster import LineProblem, apply_roster
+
+
+def problem_words(words: Words, problem: LineProblem) -> str:
+    """Why a line was refused (or only partly applied), as the union office reads it."""
+    return words(f"roster.problem.{problem.code}", **problem.facts)
+
+
+def worded(words: Words, problems: list[LineProblem]) -> list[tuple[int, str]]:
+    """(line, reason) for each problem, in line order."""
+    return [(p.line, problem_words(words, p)) for p in sorted(problems, key=lambda p: p.line)]
 
 
 async def import_roster(settings: Settings, path: Path, now: datetime) -> int:
     """Import the file; print each bad line with its reason; 0 if every line imported."""
-    try:
-        read = read_roster(path)
-    except (RosterFileError, OSError) as exc:
-        err.print(f"无法读取名册 {path}：{exc}")
-        return 2
     db = Database(settings.effective_database_url)
     try:
-        with progress_bar("导入名册", len(read.entries)) as advance:
+        words = await office_words(db)
+        try:
+            read = read_roster(path)
+        except RosterFileError as exc:
+            err.print(words("roster.unreadable", path=path,
+                            reason=words(f"roster.file.{exc.code}", **exc.facts)))
+            return 2
+        except OSError as exc:
+            err.print(words("roster.unreadable", path=path, reason=exc))
+            return 2
+        with progress_bar(words("roster.progress"), len(read.entries)) as advance:
             async with db.transaction() as session:
                 outcome = await apply_roster(
                     session, read.entries, root_union=settings.workshop_bot_union_name,
@@ -29,18 +45,14 @@ async def import_roster(settings: Settings, path: Path, now: datetime) -> int:
                 )
     finally:
         await db.dispose()
-    problems = sorted(read.errors + outcome.problems)
+    problems = worded(words, read.errors + outcome.problems)
     for line, reason in problems:
-        print(f"第 {line} 行：{reason}")
-    skipped = len(read.errors)
-    print(
-        f"名册 {path.name}：共 {read.lines} 行，导入 {len(read.entries)} 行，跳过 {skipped} 行；"
-        f"新增成员 {outcome.members_created}，更新 {outcome.members_updated}，"
-        f"未变 {outcome.members_unchanged}；新增工作室 {outcome.studios_created}；"
-        f"师徒结对新增 {outcome.pairs_created}、结束 {outcome.pairs_ended}"
-    )
+        print(words("roster.line", line=line, reason=reason))
+    print(words("roster.summary", file=path.name, lines=read.lines, imported=len(read.entries),
+                skipped=len(read.errors), created=outcome.members_created,
+                updated=outcome.members_updated, unchanged=outcome.members_unchanged,
+                studios=outcome.studios_created, pairs_created=outcome.pairs_created,
+                pairs_ended=outcome.pairs_ended))
     if outcome.not_in_file:
-        print(f"提示：系统中另有 {outcome.not_in_file} 名成员不在本名册中，未做改动。")
+        print(words("roster.not_in_file", n=outcome.not_in_file))
     return 1 if problems else 0
-
-

@@ -1,41 +1,67 @@
-"""Reading a roster file (CSV or XLSX, SPEC §7) into validated entries with line numbers."""
+"""Reading a roster file (CSV or XLSX, SPEC §7) into validated entries with line numbers.
+
+Refusals are codes with facts (:class:`LineProblem`, :class:`RosterFileError`); ops.roster
+puts them into the union office's words (``roster.problem.<code>``, ``roster.file.<code>``).
+"""
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from locales import CHOICES, choice_named, vocabulary
 from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
-from storage.queries.roster import RosterEntry
+from storage.queries.roster import LineProblem, RosterEntry
 
 COLUMNS = ("studio", "name", "employee_no", "role", "mentor_employee_no", "phone")
+OPTIONAL = ("union", "language")
 REQUIRED = ("name", "employee_no", "role")
-ROLE_WORDS = {
-    "member": ROLE_MEMBER, "成员": ROLE_MEMBER, "职工": ROLE_MEMBER,
-    "leader": ROLE_LEADER, "领衔人": ROLE_LEADER, "负责人": ROLE_LEADER,
-    "admin": ROLE_ADMIN, "管理员": ROLE_ADMIN, "工会管理员": ROLE_ADMIN,
-}
-# Chinese headers seen in real union spreadsheets, mapped to ours.
-HEADER_WORDS = {
-    "工作室": "studio", "姓名": "name", "工号": "employee_no", "角色": "role",
-    "师傅工号": "mentor_employee_no", "手机": "phone", "手机号": "phone", "电话": "phone",
-    "工会": "union",
-}
+ROLES = (ROLE_MEMBER, ROLE_LEADER, ROLE_ADMIN)
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{3,19}$")
 
 
+@functools.cache
+def role_words() -> dict[str, str]:
+    """What a roster may write in the role column (``input.roster.role.<role>``: member,
+    成员, 职工 …), case-folded, → the role."""
+    return {word: role for role in ROLES for word in vocabulary(f"input.roster.role.{role}")}
+
+
+@functools.cache
+def header_words() -> dict[str, str]:
+    """Headers seen in real union spreadsheets (``input.roster.header.<column>``: 工作室,
+    工号, 语言 …), case-folded, → our column names; our own names always count."""
+    found = {column: column for column in (*COLUMNS, *OPTIONAL)}
+    for column in (*COLUMNS, *OPTIONAL):
+        found.update(dict.fromkeys(vocabulary(f"input.roster.header.{column}"), column))
+    return found
+
+
+def language_choice(value: str) -> str | None:
+    """A language column's value → a choice: a code (zh-CN, mn+zh-CN) or a language's own
+    name (简体中文, English, 蒙汉双语 …); None when it names no language we have."""
+    return choice_named(value, str.casefold)
+
+
 class RosterFileError(Exception):
-    """The file as a whole cannot be read (missing columns, unknown format)."""
+    """The file as a whole cannot be read (missing columns, unknown format): a code
+    (``roster.file.<code>``) and its facts."""
+
+    def __init__(self, code: str, **facts: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.facts: Mapping[str, object] = facts
 
 
 @dataclass
 class RosterRead:
     entries: list[RosterEntry] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    errors: list[LineProblem] = field(default_factory=list)  # lines refused, with why
     lines: int = 0
 
 
@@ -66,11 +92,11 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise RosterFileError("文件不是 UTF-8 或 GBK 编码的 CSV")
+            raise RosterFileError("encoding")
         for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
             yield number, cells
     else:
-        raise RosterFileError(f"不支持的文件类型“{path.suffix}”：请使用 .csv 或 .xlsx")
+        raise RosterFileError("file_type", suffix=path.suffix)
 
 
 def _cell(value: object) -> str:
@@ -85,11 +111,13 @@ def read_roster(path: Path) -> RosterRead:
     rows = _rows(path)
     header_row = next(rows, None)
     if header_row is None:
-        raise RosterFileError("文件是空的")
-    header = [HEADER_WORDS.get(h.strip(), h.strip().lower()) for h in header_row[1]]
+        raise RosterFileError("empty")
+    known = header_words()
+    header = [known.get(h.strip().casefold(), h.strip().lower()) for h in header_row[1]]
     missing = [c for c in ("studio", *REQUIRED) if c not in header]
     if missing:
-        raise RosterFileError("缺少列：" + ", ".join(missing) + "（表头应为 " + ",".join(COLUMNS) + "）")
+        raise RosterFileError("columns_missing", missing=", ".join(missing),
+                              expected=",".join(COLUMNS))
     index = {name: header.index(name) for name in header if name}
     first_line: dict[str, int] = {}
     for number, cells in rows:
@@ -101,9 +129,9 @@ def read_roster(path: Path) -> RosterRead:
             i = index.get(col)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        entry, reason = _validate(number, get, first_line)
-        if entry is None:
-            out.errors.append((number, reason))
+        entry = _validate(number, get, first_line)
+        if isinstance(entry, LineProblem):
+            out.errors.append(entry)
         else:
             first_line[entry.employee_no] = number
             out.entries.append(entry)
@@ -112,26 +140,34 @@ def read_roster(path: Path) -> RosterRead:
 
 def _validate(
     number: int, get: Callable[[str], str], first_line: dict[str, int]
-) -> tuple[RosterEntry | None, str]:
+) -> RosterEntry | LineProblem:
     name, employee_no, role_word = get("name"), get("employee_no"), get("role")
     studio, mentor, phone = get("studio"), get("mentor_employee_no"), get("phone")
+    language_word = get("language")
+
+    def refused(code: str, **facts: object) -> LineProblem:
+        return LineProblem(number, code, facts)
+
     if not name:
-        return None, "缺少姓名"
+        return refused("name_missing")
     if not employee_no:
-        return None, "缺少工号"
-    role = ROLE_WORDS.get(role_word.lower())
+        return refused("employee_no_missing")
+    role = role_words().get(role_word.casefold())
     if role is None:
-        return None, f"角色“{role_word}”无法识别（可用：member/leader/admin 或 成员/领衔人/管理员）"
+        return refused("role_unknown", role=role_word)
     if employee_no in first_line:
-        return None, f"工号“{employee_no}”与第 {first_line[employee_no]} 行重复"
+        return refused("duplicate", employee_no=employee_no, first_line=first_line[employee_no])
     if role != ROLE_ADMIN and not studio:
-        return None, "成员和领衔人必须填写所属工作室"
+        return refused("studio_missing")
     if mentor and mentor == employee_no:
-        return None, "师傅工号不能是本人"
+        return refused("mentor_self")
     if mentor and role == ROLE_ADMIN:
-        return None, "工会管理员不参加师徒结对"
+        return refused("admin_mentor")
     if phone and not _PHONE.match(phone):
-        return None, f"手机号“{phone}”格式不对"
+        return refused("phone_bad", phone=phone)
+    language = language_choice(language_word) if language_word else None
+    if language_word and language is None:
+        return refused("language_unknown", language=language_word, choices=", ".join(CHOICES))
     return RosterEntry(
         line=number,
         studio=studio or None,
@@ -141,4 +177,5 @@ def _validate(
         mentor_employee_no=mentor or None,
         phone_masked=mask_phone(phone) if phone else None,
         union=get("union") or None,
-    ), ""
+        language=language,
+    )

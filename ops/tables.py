@@ -1,18 +1,53 @@
-"""Writing tables for people: CSV with a BOM (Excel opens it right) or XLSX."""
+"""Writing tables for people: CSV with a BOM (Excel opens it right) or XLSX; column names
+and stored codes put into words."""
 
 from __future__ import annotations
 
 import csv
 import io
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+
+from locales import Words, words_for
 
 Cell = str | int | float | None
 
+# Languages whose catalog can name columns for `--headers zh`.
+CHINESE = ("zh-CN", "zh-TW")
+
 
 class ExportError(Exception):
-    pass
+    """A table that cannot be written as asked: a code (``export.error.<code>``) and facts."""
+
+    def __init__(self, code: str, **facts: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.facts: Mapping[str, object] = facts
+
+
+def headers_in(words: Words | None, columns: Sequence[str]) -> list[str]:
+    """The column names: machine-readable English (`words` None), or the catalog's
+    (``export.header.<column>``)."""
+    if words is None:
+        return list(columns)
+    return [words(f"export.header.{column}") for column in columns]
+
+
+def chinese_words(words: Words) -> Words:
+    """`--headers zh`: the union office's Chinese (Traditional where that is its language),
+    Simplified otherwise."""
+    return words if words.language in CHINESE else words_for("zh-CN")
+
+
+def code_label(words: Words, area: str, code: str) -> str:
+    """A stored code in words: ``code_label(words, "suggestion.status", "accepted")`` →
+    「已采纳」. A value the catalog has no entry for (written before values became codes)
+    reads as itself."""
+    try:
+        return words(f"{area}.{code}")
+    except KeyError:
+        return code
 
 
 def write_table(
@@ -38,7 +73,7 @@ def write_table(
         return str(output)
     if fmt == "xlsx":
         if output in (None, "-"):
-            raise ExportError("XLSX 需要用 -o 指定输出文件")
+            raise ExportError("xlsx_needs_file")
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
@@ -48,7 +83,7 @@ def write_table(
             ws.append(list(row))
         wb.save(str(output))
         return str(output)
-    raise ExportError(f"不支持的格式“{fmt}”：请用 csv 或 xlsx")
+    raise ExportError("format_unknown", format=fmt)
 
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Cell]]]

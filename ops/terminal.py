@@ -1,15 +1,48 @@
-"""The operator's terminal: messages on stderr and progress bars that vanish when piped."""
+"""The operator's terminal: messages on stderr and progress bars that vanish when piped,
+in the union office's language."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from locales import Words, words_for
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from storage.db import Database
+
 err = Console(stderr=True, highlight=False)
+
+
+async def office_words(db: Database) -> Words:
+    """The union office reads the union's default language (zh-CN until one is set, and
+    before the first roster import creates the union)."""
+    from storage.queries.members import union_language
+
+    async with db.transaction() as session:
+        return words_for(await union_language(session))
+
+
+async def office_words_of(settings: Settings) -> Words:
+    """office_words for a command that holds no database of its own."""
+    from storage.db import Database
+
+    db = Database(settings.effective_database_url)
+    try:
+        return await office_words(db)
+    finally:
+        await db.dispose()
+
+
+def default_words() -> Words:
+    """Where no database is at hand (the doctor, a file backup): zh-CN."""
+    return words_for(None)
 
 
 @contextlib.contextmanager
@@ -21,9 +54,6 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-
 
 out = Console(highlight=False, soft_wrap=True)
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from locales import Words, words_for
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
 from scheduled.jobs.monthly_summary import monthly_summary
 from scheduled.jobs.quarterly_review import quarterly_review
@@ -24,11 +25,13 @@ from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
 from storage.calendar import iso_week, previous_week
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
+from storage.models import JobRun
 from storage.queries.jobs import last_runs, period_done
 
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(hours=6)
+QUARTER_MONTHS = (1, 4, 7, 10)
 LOOKBACK_DAYS = 14  # the longest holiday (Spring Festival) plus margin
 
 # Every job gets the indicator weights; the monthly summary and the quarterly review score with them.
@@ -48,22 +51,49 @@ def is_workday(day: date) -> bool:
 
 
 @dataclass(frozen=True)
+class When:
+    """A job's nominal days: which days it is meant for, and how the catalog words them
+    (job.when.<kind>)."""
+
+    kind: str  # "weekday" (day 0–6, Monday first), "month_day" (day 1–28) or "quarter"
+    day: int = 0
+
+    def __call__(self, day: date) -> bool:
+        """Whether `day` is one of the nominal days."""
+        if self.kind == "weekday":
+            return day.weekday() == self.day
+        if self.kind == "month_day":
+            return day.day == self.day
+        return day.day == 1 and day.month in QUARTER_MONTHS
+
+    def words(self, words: Words) -> str:
+        if self.kind == "weekday":
+            return words("job.when.weekday", day=words(f"job.weekday.{self.day}"))
+        if self.kind == "month_day":
+            return words("job.when.month_day", day=self.day)
+        return words("job.when.quarter")
+
+
+@dataclass(frozen=True)
 class JobSpec:
     name: str
-    description: str
-    nominal: Callable[[date], bool]  # the days it is meant for
-    when: str  # the same, in words
+    when: When  # the days it is meant for
     at: time  # local time of day
     run: JobFn
     period: Callable[[date], str]  # the period a run on that local day is for
 
+    def description(self, words: Words) -> str:
+        """What the job does (job.<name>.description)."""
+        return words(f"job.{self.name.replace('-', '_')}.description")
+
+    def schedule_in(self, words: Words) -> str:
+        """「每周五 16:00（遇节假日顺延到下一个工作日）」."""
+        return words("job.schedule", when=self.when.words(words), at=f"{self.at:%H:%M}")
+
     @property
     def schedule(self) -> str:
-        return f"{self.when} {self.at:%H:%M}（遇节假日顺延到下一个工作日）"
-
-
-def weekday(n: int) -> Callable[[date], bool]:
-    return lambda day: day.weekday() == n
+        """The schedule as the union office reads it by default (zh-CN)."""
+        return self.schedule_in(words_for(None))
 
 
 def month_of(day: date) -> str:
@@ -89,7 +119,7 @@ def due_on(spec: JobSpec, day: date) -> bool:
         candidate = day - timedelta(days=back)
         if back and is_workday(candidate):
             return False  # an earlier working day already took the nominal day
-        if spec.nominal(candidate):
+        if spec.when(candidate):
             return True
     return False
 
@@ -108,19 +138,16 @@ def next_run(spec: JobSpec, after: datetime, tz: tzinfo) -> datetime:
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
-        JobSpec("weekly-log-reminder", "提醒本周还没交周报的成员", weekday(4), "每周五",
-                time(16, 0), weekly_log_reminder, iso_week),
-        JobSpec("weekly-leader-digest", "给领衔人发上周周报提交情况和师徒打卡", weekday(0),
-                "每周一", time(9, 0), weekly_leader_digest,
+        JobSpec("weekly-log-reminder", When("weekday", 4), time(16, 0), weekly_log_reminder,
+                iso_week),
+        JobSpec("weekly-leader-digest", When("weekday", 0), time(9, 0), weekly_leader_digest,
                 lambda day: previous_week(iso_week(day))),
-        JobSpec("mentorship-reminder", "提醒两周没有打卡的师徒双方", weekday(2), "每周三",
-                time(10, 0), mentorship_reminder, iso_week),
-        JobSpec("monthly-summary", "给领衔人发工作室月报，给管理员发全会月报和排名",
-                lambda day: day.day == 1, "每月 1 日", time(9, 0), monthly_summary,
+        JobSpec("mentorship-reminder", When("weekday", 2), time(10, 0), mentorship_reminder,
+                iso_week),
+        JobSpec("monthly-summary", When("month_day", 1), time(9, 0), monthly_summary,
                 previous_month),
-        JobSpec("quarterly-review", "给管理员发季度评估：得分、星级和需要关注的工作室",
-                lambda day: day.day == 1 and day.month in (1, 4, 7, 10), "每季度第一天",
-                time(9, 30), quarterly_review, previous_quarter),
+        JobSpec("quarterly-review", When("quarter"), time(9, 30), quarterly_review,
+                previous_quarter),
     )
 }
 
@@ -128,8 +155,8 @@ JOBS: dict[str, JobSpec] = {
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def parse_schedule(text: str) -> tuple[Callable[[date], bool], str, time]:
-    """ "fri 16:00", "15 09:00" (day of month, 1–28) or "quarter 09:30" → nominal, words, time.
+def parse_schedule(text: str) -> tuple[When, time]:
+    """ "fri 16:00", "15 09:00" (day of month, 1–28) or "quarter 09:30" → the days and time.
 
     Raises ValueError with a message fit for the operator."""
     try:
@@ -140,13 +167,11 @@ def parse_schedule(text: str) -> tuple[Callable[[date], bool], str, time]:
         raise ValueError(f"{text!r}: expected e.g. 'fri 16:00', '1 09:00' or 'quarter 09:30'") \
             from None
     if when in _WEEKDAYS:
-        n = _WEEKDAYS.index(when)
-        return weekday(n), "每周" + "一二三四五六日"[n], moment
+        return When("weekday", _WEEKDAYS.index(when)), moment
     if when == "quarter":
-        return (lambda day: day.day == 1 and day.month in (1, 4, 7, 10)), "每季度第一天", moment
+        return When("quarter"), moment
     if when.isdigit() and 1 <= int(when) <= 28:
-        d = int(when)
-        return (lambda day: day.day == d), f"每月 {d} 日", moment
+        return When("month_day", int(when)), moment
     raise ValueError(f"{text!r}: the day must be mon…sun, 1–28 or quarter")
 
 
@@ -156,8 +181,8 @@ def configured(schedules: dict[str, str]) -> dict[str, JobSpec]:
     for name, text in schedules.items():
         if name not in jobs:
             raise ValueError(f"no job named {name!r} (jobs: {', '.join(JOBS)})")
-        nominal, when, at = parse_schedule(text)
-        jobs[name] = replace(jobs[name], nominal=nominal, when=when, at=at)
+        when, at = parse_schedule(text)
+        jobs[name] = replace(jobs[name], when=when, at=at)
     return jobs
 
 
@@ -187,16 +212,19 @@ async def catch_up(db: Database, now: datetime, tz: tzinfo,
     return reports
 
 
+@dataclass(frozen=True)
+class JobListing:
+    """One line of `workshop-bot jobs list`: the operator tools put it into words."""
+
+    spec: JobSpec
+    next_at: datetime  # local time
+    last: JobRun | None  # the latest run, if any
+
+
 async def describe(db: Database, now: datetime, tz: tzinfo,
-                   jobs: dict[str, JobSpec] | None = None) -> list[tuple[str, str, str, str]]:
-    """(name, schedule, next run, last run) for `workshop-bot jobs list`."""
+                   jobs: dict[str, JobSpec] | None = None) -> list[JobListing]:
+    """Each job with its next run and its last one, for `workshop-bot jobs list`."""
     async with db.transaction() as session:
         last = await last_runs(session)
-    rows = []
-    for spec in (jobs or JOBS).values():
-        run = last.get(spec.name)
-        last_text = "从未运行" if run is None else (
-            f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.period}，排队 {run.queued}")
-        rows.append((spec.name, spec.schedule, f"{next_run(spec, now, tz):%Y-%m-%d %H:%M}",
-                     last_text))
-    return rows
+    return [JobListing(spec, next_run(spec, now, tz), last.get(spec.name))
+            for spec in (jobs or JOBS).values()]

@@ -25,13 +25,6 @@ def previous_week(week: str) -> str:
     return iso_week(week_monday(week) - timedelta(days=7))
 
 
-def week_label(week: str) -> str:
-    """ "2026-W47（11月16日—11月22日）": how the reply names a week."""
-    monday = week_monday(week)
-    sunday = monday + timedelta(days=6)
-    return f"{week}（{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日）"
-
-
 def month_bounds(month: str) -> tuple[date, date]:
     """First day of the month and first day of the next."""
     found = _MONTH.match(month)

@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The indicators by name; each is worded as indicator.<name> in the catalogs, and
+# locales.formats.describe_weights says what a score is made of.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "logs": 30, "checkins": 20, "topics": 15, "results": 15, "suggestions": 10, "bound": 10,
 }
-INDICATOR_NAMES = {"logs": "周报", "checkins": "师徒打卡", "topics": "课题进展", "results": "成果",
-                   "suggestions": "合理化建议", "bound": "绑定"}
+FULL_MARKS = 100  # the score of a studio meeting every indicator, whatever the weights
 AT_RISK = 60
 
 
@@ -48,11 +49,6 @@ def parse_weights(text: str) -> dict[str, float]:
     if not any(weights.values()):
         raise ValueError("at least one weight must be above 0")
     return weights
-
-
-def describe_weights(weights: Mapping[str, float]) -> str:
-    """"周报30＋师徒打卡20＋…" for the footnote of a ranking."""
-    return "＋".join(f"{INDICATOR_NAMES[k]}{v:g}" for k, v in weights.items() if v)
 
 
 @dataclass
@@ -109,7 +105,7 @@ class StudioFigures:
     def score(self, weights: Mapping[str, float], weeks: int, months: int = 1) -> float:
         total = sum(weights.values())
         parts = self.indicators(weeks, months)
-        return round(100 * sum(weights.get(k, 0) * v for k, v in parts.items()) / total, 1)
+        return round(FULL_MARKS * sum(weights.get(k, 0) * v for k, v in parts.items()) / total, 1)
 
 
 def stars(points: float) -> int:

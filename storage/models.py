@@ -282,8 +282,17 @@ class DialogState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-TOPIC_KINDS = ("技术攻关", "课题研究", "五小", "QC")
-TOPIC_STATUSES = ("立项", "攻关中", "验收", "推广应用", "暂停")
+# Codes, as stored; the words people read are the catalog's (topic.kind.<code>,
+# topic.status.<code>). Migration 0009 turned the Chinese words stored before into these.
+TOPIC_KIND_DEFAULT = "tech_breakthrough"  # 技术攻关
+TOPIC_KINDS = (TOPIC_KIND_DEFAULT, "research", "five_small", "qc")  # 课题研究, 五小, QC
+TOPIC_APPROVED = "approved"  # 立项: set up, no work reported yet
+TOPIC_IN_PROGRESS = "in_progress"  # 攻关中
+TOPIC_PAUSED = "paused"  # 暂停: left out of the active topics the indicator counts
+# 立项, 攻关中, 验收, 推广应用, 暂停
+TOPIC_STATUSES = (TOPIC_APPROVED, TOPIC_IN_PROGRESS, "acceptance", "applied", TOPIC_PAUSED)
+# The longest code, tech_breakthrough, needs more than the 16 characters the words needed.
+TOPIC_KIND_LENGTH = 32
 
 
 class Topic(Base):
@@ -295,9 +304,9 @@ class Topic(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
     title: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(16), default="技术攻关")
+    kind: Mapped[str] = mapped_column(String(TOPIC_KIND_LENGTH), default=TOPIC_KIND_DEFAULT)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    status: Mapped[str] = mapped_column(String(16), default="立项")
+    status: Mapped[str] = mapped_column(String(16), default=TOPIC_APPROVED)
     percent: Mapped[int | None] = mapped_column(Integer)  # the latest progress figure given
     monthly_target: Mapped[str | None] = mapped_column(Text)
     quarterly_target: Mapped[str | None] = mapped_column(Text)
@@ -356,9 +365,15 @@ class Suggestion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-RESULT_TYPES = ("发明专利", "实用新型", "外观设计", "软件著作权", "QC成果", "五小成果", "论文",
-                "竞赛获奖", "其他")
-RESULT_STATUSES = ("reported", "verified", "returned")
+# Codes, as stored (result.type.<code> in the catalogs): 发明专利, 实用新型, 外观设计,
+# 软件著作权, QC成果, 五小成果, 论文, 竞赛获奖, 其他.
+RESULT_TYPES = ("invention_patent", "utility_model", "design_patent", "software_copyright",
+                "qc_result", "five_small", "paper", "award", "other")
+# software_copyright needs more than the 16 characters the words needed.
+RESULT_TYPE_LENGTH = 32
+RESULT_REPORTED = "reported"  # waits for a leader
+RESULT_VERIFIED = "verified"  # counts for the indicator
+RESULT_STATUSES = (RESULT_REPORTED, RESULT_VERIFIED, "returned")
 
 
 class Achievement(Base):
@@ -370,11 +385,11 @@ class Achievement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    type: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(RESULT_TYPE_LENGTH))
     title: Mapped[str] = mapped_column(String(200))
     economic_benefit: Mapped[float | None] = mapped_column(Float)  # 万元
     promoted: Mapped[bool] = mapped_column(Boolean, default=False)  # 推广应用
-    status: Mapped[str] = mapped_column(String(16), default="reported")
+    status: Mapped[str] = mapped_column(String(16), default=RESULT_REPORTED)
     note: Mapped[str | None] = mapped_column(Text)  # the leader's word when verifying or returning
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -185,5 +185,6 @@ async def inbox(svc: Service, employee_no: str) -> list[str]:
 
 
 def number_in(reply: str) -> int:
-    """The record number a reply names: "……（编号 12）……" → 12."""
-    return int(reply.split("编号 ")[1].split("）")[0].split(" ")[0])
+    """The record number a reply names: "……（编号 12）……" → 12 (編號 in Traditional)."""
+    marker = "编号 " if "编号 " in reply else "編號 "
+    return int(reply.split(marker)[1].split("）")[0].split(" ")[0].split("，")[0])

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.simulator import text_xml
 from ops import exports
-from storage.models import CheckIn, OutboxMessage
+from storage.models import CheckIn, Member, OutboxMessage
 from tests.support import Service, inbox, number_in, roster_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
@@ -129,3 +129,82 @@ async def test_export_checkins_by_month(svc: Service, capsys: pytest.CaptureFixt
     assert await exports.export(svc.settings, "checkins", "csv", "-", svc.clock.now,
                               month="2026-10") == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 1  # header only
+
+
+# -- declared dialogs, the recipients' languages, confirming twice ---------------------
+# (after the counting tests above: these add check-ins and a notice of their own)
+
+
+def test_the_dialogs_are_declared_completely() -> None:
+    from handlers.mentorship import CHECKIN, CheckInDraft
+    from handlers.notices import NOTICE, NoticeDraft
+
+    for spec in (CHECKIN, NOTICE):
+        spec.check_complete()
+    # The stored state names of earlier releases: a dialog in flight survives the upgrade.
+    assert [CHECKIN.state(s) for s in CHECKIN.states] == [
+        "mentorship.pick", "mentorship.content", "mentorship.hours"]
+    assert [NOTICE.state(s) for s in NOTICE.states] == ["notices.confirm"]
+    assert CHECKIN.data_type is CheckInDraft and NOTICE.data_type is NoticeDraft
+    # ... and so does the data they stored (a plain dict, hours_skipped only once skipped).
+    stored = {"pairs": [[1, "mentor", 2, "甲徒一"]], "pair": 0, "content": "实操", "hours": None}
+    assert CHECKIN.load(stored) == CheckInDraft(pairs=[[1, "mentor", 2, "甲徒一"]], pair=0,
+                                                content="实操")
+    assert NOTICE.load({"content": "明天开会"}) == NoticeDraft(content="明天开会")
+
+
+async def set_language(svc: Service, employee_no: str, language: str | None) -> None:
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).where(Member.employee_no == employee_no)
+                              .values(language=language))
+
+
+async def queued(svc: Service, kind: str, period: str) -> list[OutboxMessage]:
+    async with svc.db.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.period == period)))
+
+
+async def test_pushes_reach_a_member_who_chose_a_language(svc: Service) -> None:
+    # zh-TW has no catalog yet: its readers get zh-CN words rather than nothing.
+    await set_language(svc, "T1", "zh-TW")
+    await set_language(svc, "A1", "zh-TW")
+    try:
+        number = number_in(await svc.text("o-a1", "打卡 学习读图 1小时") or "")
+        [notice] = await queued(svc, "checkin-notice", f"checkin:{number}")
+        assert "甲徒一" in notice.text and f"{number}" in notice.text
+        # The mentor reads zh-TW too: the reply is checked by what it repeats.
+        assert "很好" in (await svc.text("o-t1", f"确认 {number} 很好") or "")
+        [confirmed] = await queued(svc, "checkin-confirmed", f"checkin:{number}")
+        assert "甲师傅" in confirmed.text and "很好" in confirmed.text
+        # A notice: one row per member, each in the member's language, thing1 included.
+        assert "4 名成员" in (await svc.text("o-l1", "通知 周一上午安全检查") or "")
+        assert "已安排发送给 4 人" in (await svc.text("o-l1", "确认") or "")
+        rows = [r for r in await all_notices(svc) if "安全检查" in r.text]
+        assert len(rows) == 4 and len({r.recipient_id for r in rows}) == 4
+        assert all(r.text.startswith("【甲工作室") and r.template_fields is not None
+                   and r.template_fields["thing1"].startswith("甲工作室") for r in rows)
+    finally:
+        await set_language(svc, "T1", None)
+        await set_language(svc, "A1", None)
+
+
+async def all_notices(svc: Service) -> list[OutboxMessage]:
+    async with svc.db.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage)
+                                          .where(OutboxMessage.kind == "notice")))
+
+
+async def test_confirming_twice_changes_nothing_the_second_time(svc: Service) -> None:
+    number = number_in(await svc.text("o-a2", "打卡 学习设备点检 1小时") or "")
+    assert "讲解很好" in (await svc.text("o-t1", f"确认 {number} 讲解很好") or "")
+    [first] = [c for c in await checkins(svc) if c.id == number]
+    svc.clock.advance(hours=1)
+    try:
+        again = await svc.text("o-t1", f"确认 {number} 改个评语") or ""
+    finally:
+        svc.clock.now = FRIDAY
+    assert f"编号 {number} 的打卡已经确认过了" in again
+    [second] = [c for c in await checkins(svc) if c.id == number]
+    assert (second.confirmed_at, second.comment) == (first.confirmed_at, "讲解很好")
+    assert len(await queued(svc, "checkin-confirmed", f"checkin:{number}")) == 1

@@ -13,7 +13,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.simulator import event_xml
+from locales import words_for
 from ops import invites
+from ops.roster import worded
 from ops.roster_file import read_roster
 from storage.models import BindAttempt, InviteCode, Member, MentorshipPair, Studio
 from storage.queries.invites import CODE_ALPHABET, issue_invite, member_by_employee_no
@@ -50,7 +52,7 @@ async def import_text(svc: Service, tmp_path: Path, text: str, name: str = "rost
     async with svc.db.transaction() as session:
         outcome = await apply_roster(session, read.entries, root_union="测试市总工会",
                                      now=svc.clock.now, today=svc.clock.now.date())
-    return sorted(read.errors + outcome.problems), outcome
+    return worded(words_for("zh-CN"), read.errors + outcome.problems), outcome
 
 
 async def fresh_code(svc: Service, employee_no: str) -> str:
@@ -137,7 +139,7 @@ async def test_xlsx_roster_reads_like_csv(tmp_path: Path) -> None:
     assert [(e.employee_no, e.role, e.mentor_employee_no) for e in read.entries] == [
         ("1001", "leader", None), ("1002", "member", "1001")]
     assert read.entries[0].phone_masked == "*******1001"
-    assert read.errors == [(4, "缺少姓名")]
+    assert worded(words_for("zh-CN"), read.errors) == [(4, "缺少姓名")]
 
 
 # -- invite codes and binding -------------------------------------------------------------

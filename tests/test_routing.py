@@ -70,3 +70,23 @@ def test_dedupe_keys() -> None:
     click_b = Incoming(openid="o1", account="gh", msg_type="event", create_time=5,
                        event="click", event_key="CMD_ME")
     assert click_a.dedupe_key != click_b.dedupe_key
+
+
+@pytest.mark.parametrize(("text", "args"), [("週報 本週完成", "本週完成"), ("幫助", None),
+                                            ("確認 3 講解很到位", "3 講解很到位")])
+def test_traditional_input_routes_like_simplified(text: str, args: str | None) -> None:
+    """週報, 確認, 幫助 fold to 周报, 确认, 帮助 for matching; the arguments stay as typed."""
+    log = Command(words=("周报",), aliases=("log",), takes_args=True)
+    confirm = Command(words=("确认",), aliases=("confirm",), takes_args=True)
+    help_ = Command(words=("帮助",), aliases=("help",))
+    if text.startswith("週"):
+        assert log.match(text) == args
+    elif text.startswith("確"):
+        assert confirm.match(text) == args
+    else:
+        assert help_.match(text) == ""
+
+
+def test_normalise_folds_traditional_to_simplified() -> None:
+    assert normalise("語言 繁體中文") == "语言 繁体中文"
+    assert normalise("周报 设备") == "周报 设备"  # Simplified stays as it is

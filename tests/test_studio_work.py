@@ -90,7 +90,7 @@ async def test_progress_creates_a_topic_after_confirming_then_matches_it(svc: Se
         updates = list(await session.scalars(
             select(TopicProgress).where(TopicProgress.topic_id == topic.id)
             .order_by(TopicProgress.id)))
-    assert (topic.kind, topic.status, topic.percent) == ("QC", "攻关中", 60)
+    assert (topic.kind, topic.status, topic.percent) == ("qc", "in_progress", 60)
     assert [(u.content, u.percent) for u in updates] == [("完成方案论证", 10), ("完成第三轮调试", 60)]
     listing = await svc.text("o-l1", "progress") or ""
     assert "1. 焊接机器人（QC·攻关中·60%）" in listing and "11月20日：完成第三轮调试" in listing
@@ -220,7 +220,7 @@ async def test_result_is_reported_with_benefit_and_verified_by_the_leader(svc: S
         result = await session.get(Achievement, number)
         assert result is not None
         assert (result.type, result.title, result.economic_benefit, result.promoted,
-                result.status) == ("实用新型", "一种焊缝打磨装置", 12.5, True, "reported")
+                result.status) == ("utility_model", "一种焊缝打磨装置", 12.5, True, "reported")
     assert any(f"认定 {number}" in t for t in await inbox(svc, "L1"))
     assert "没有“奖状”这种成果类型" in (await svc.text("o-m07", "成果 奖状 优秀员工") or "")
     assert "请发送“成果 类型 名称”" in (await svc.text("o-m07", "成果 QC") or "")
@@ -282,21 +282,22 @@ async def october(svc: Service) -> None:
             session.add(CheckIn(pair_id=pair.id, author_id=ids["C2"], checkin_date=day,
                                 content="学习", hours=1.5, created_at=at(1),
                                 confirmed_at=at(21) if confirmed else None))
-        topics = [Topic(studio_id=studio_id, title=t, kind="技术攻关", status=s, created_at=c,
-                        updated_at=c)
-                  for t, s, c in (("甲课题", "攻关中", at(1, 9)), ("乙课题", "立项", at(15)),
-                                  ("丙课题", "暂停", at(1, 9)), ("丁课题", "立项", at(5, 11)))]
+        topics = [Topic(studio_id=studio_id, title=t, kind="tech_breakthrough", status=s,
+                        created_at=c, updated_at=c)
+                  for t, s, c in (("甲课题", "in_progress", at(1, 9)), ("乙课题", "approved", at(15)),
+                                  ("丙课题", "paused", at(1, 9)), ("丁课题", "approved", at(5, 11)))]
         session.add_all(topics)
         await session.flush()
         for topic, day in ((topics[0], 10), (topics[0], 20), (topics[2], 5)):
             session.add(TopicProgress(topic_id=topic.id, author_id=ids["L3"], content="推进",
                                       created_at=at(day)))
         for kind, status, benefit, promoted, when in (
-                ("发明专利", "verified", 10.0, False, at(3)), ("QC成果", "verified", 2.5, True, at(9)),
-                ("五小成果", "reported", 1.0, False, at(31)),
-                ("论文", "verified", 5.0, False, at(30, 9))):
+                ("invention_patent", "verified", 10.0, False, at(3)),
+                ("qc_result", "verified", 2.5, True, at(9)),
+                ("five_small", "reported", 1.0, False, at(31)),
+                ("paper", "verified", 5.0, False, at(30, 9))):
             session.add(Achievement(studio_id=studio_id, member_id=ids["C1"], type=kind,
-                                    title=f"{kind}一项", economic_benefit=benefit,
+                                    title=f"{kind} 一项", economic_benefit=benefit,
                                     promoted=promoted, status=status, created_at=when))
         for status, when in (("accepted", at(2)), ("implemented", at(8)), ("rejected", at(16)),
                              ("submitted", at(31)), ("accepted", at(29, 9))):
@@ -388,9 +389,10 @@ async def test_export_suggestions_and_results(svc: Service, october: None,
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
     assert rows[0][:7] == ["reported_at", "studio", "employee_no", "type", "title", "status",
                            "economic_benefit"]
+    # `type` and `status` are the stored codes, for scripts.
     assert [(r[3], r[5], r[6], r[9]) for r in rows[1:]] == [
-        ("发明专利", "verified", "10.0", "false"), ("QC成果", "verified", "2.5", "true"),
-        ("五小成果", "reported", "1.0", "false")]
+        ("invention_patent", "verified", "10.0", "false"), ("qc_result", "verified", "2.5", "true"),
+        ("five_small", "reported", "1.0", "false")]
 
 
 async def test_studio_ledger_has_a_sheet_for_each_record(svc: Service, october: None,
@@ -481,3 +483,130 @@ async def test_odd_numbers_and_a_studio_without_leader_get_clear_answers(svc: Se
             leader = await session.get(Member, l2)
             assert leader is not None
             leader.active = True
+
+
+# -- words in other languages, the rules on their own ------------------------------------
+
+
+async def test_a_status_kind_or_type_typed_in_another_language_is_stored_as_its_code(
+        svc: Service) -> None:
+    await svc.text("o-l2", "进展 液压夹具 立项")
+    assert "已新建课题“液压夹具”（技术攻关）" in (await svc.text("o-l2", "是") or "")
+    # English words, and Traditional characters (folded to Simplified before matching).
+    assert "状态设为：验收" in (await svc.text("o-l2", "进展 液压夹具 状态 acceptance") or "")
+    assert "类型设为：QC" in (await svc.text("o-l2", "進展 液壓夾具 類型 qc") or "")
+    assert "状态设为：暂停" in (await svc.text("o-l2", "進展 液壓夾具 狀態 暫停") or "")
+    async with svc.db.transaction() as session:
+        topic = (await session.scalars(select(Topic).where(Topic.title == "液压夹具"))).one()
+        statuses = list(await session.scalars(
+            select(TopicProgress.status).where(TopicProgress.topic_id == topic.id)
+            .order_by(TopicProgress.id)))
+    assert (topic.kind, topic.status) == ("qc", "paused")
+    assert statuses == ["in_progress", "acceptance", "paused"]
+    assert "液压夹具（QC·暂停）" in (await svc.text("o-l2", "进展") or "")
+    reply = await svc.text("o-b1", "成果 patent 一种液压夹具") or ""
+    assert "发明专利·一种液压夹具" in reply
+    async with svc.db.transaction() as session:
+        result = await session.get(Achievement, number_in(reply))
+        assert result is not None and result.type == "invention_patent"
+
+
+async def test_the_decision_rules_through_the_domain(svc: Service) -> None:
+    from domain import NotFound, WrongState
+    from domain.proposals import ACCEPT, IMPLEMENT, REJECT, VERIFY, Decided, decide
+
+    number = number_in(await svc.text("o-b1", "建议 液压站加装压力表") or "")
+    l1, l2, b1 = [await member_id(svc, no) for no in ("L1", "L2", "B1")]
+    async with svc.db.transaction() as session:
+        theirs = (await session.get(Member, l1)).studio_id  # type: ignore[union-attr]
+        ours = (await session.get(Member, l2)).studio_id  # type: ignore[union-attr]
+    assert theirs is not None and ours is not None
+    pushed: list[tuple[Decided, str | None]] = []
+
+    def word_push(decided: Decided, choice: str | None) -> str:
+        pushed.append((decided, choice))
+        return f"decided {decided.id}: {decided.status}"
+
+    async def take(decision: object, studio_id: int, leader_id: int) -> Decided:
+        async with svc.db.transaction() as session:
+            return await decide(session, decision, number,  # type: ignore[arg-type]
+                                studio_id=studio_id, leader_id=leader_id, said=" 好 ",
+                                now=svc.clock.now, word_push=word_push)
+
+    # Another studio's record is as good as missing; a result's decision finds no result.
+    with pytest.raises(NotFound):
+        await take(ACCEPT, theirs, l1)
+    with pytest.raises(NotFound):
+        await take(VERIFY, ours, l2)
+    accepted = await take(ACCEPT, ours, l2)
+    assert (accepted.status, accepted.said, accepted.proposer_id, accepted.notified) == (
+        "accepted", "好", b1, True)
+    assert [d for d, _choice in pushed] == [accepted]  # worded in B1's language choice
+    assert f"decided {number}: accepted" in await inbox(svc, "B1")
+    with pytest.raises(WrongState) as already:
+        await take(ACCEPT, ours, l2)
+    assert already.value.code == "already" and already.value.facts["status"] == "accepted"
+    await take(IMPLEMENT, ours, l2)
+    with pytest.raises(WrongState) as cannot:
+        await take(REJECT, ours, l2)
+    assert cannot.value.code == "cannot"
+    assert (cannot.value.facts["status"], cannot.value.facts["target"]) == ("implemented",
+                                                                           "rejected")
+    async with svc.db.transaction() as session:
+        record = await session.get(Suggestion, number)
+        assert record is not None
+        assert (record.status, record.reply, record.decided_by_id) == ("implemented", "好", l2)
+
+
+async def test_the_topic_rules_through_the_domain(svc: Service) -> None:
+    from domain import NotFound
+    from domain.topics import UnknownValue, create_topic, record_progress, set_status
+
+    l1, l2 = await member_id(svc, "L1"), await member_id(svc, "L2")
+    async with svc.db.transaction() as session:
+        ours = (await session.get(Member, l2)).studio_id  # type: ignore[union-attr]
+        theirs = (await session.get(Member, l1)).studio_id  # type: ignore[union-attr]
+        assert ours is not None and theirs is not None
+        created = await create_topic(session, studio_id=ours, title="领域规则课题", kind="research",
+                                     owner_id=l2, today=svc.clock.now.date(), now=svc.clock.now)
+        assert (created.kind, created.status) == ("research", "approved")
+        with pytest.raises(UnknownValue):
+            await create_topic(session, studio_id=ours, title="坏类型", kind="研究",
+                               owner_id=l2, today=svc.clock.now.date(), now=svc.clock.now)
+        with pytest.raises(NotFound):
+            await record_progress(session, created.id, studio_id=theirs, author_id=l1,
+                                  content="越界", percent=None, now=svc.clock.now)
+        first = await record_progress(session, created.id, studio_id=ours, author_id=l2,
+                                      content="开题", percent=5, now=svc.clock.now)
+        assert (first.status, first.percent) == ("in_progress", 5)
+        with pytest.raises(UnknownValue) as bad:
+            await set_status(session, created.id, studio_id=ours, author_id=l2, status="验收",
+                             note="状态改为验收", now=svc.clock.now)
+        assert bad.value.code == "unknown_status"
+        paused = await set_status(session, created.id, studio_id=ours, author_id=l2,
+                                  status="paused", note="状态改为暂停", now=svc.clock.now)
+        # A later update leaves a status other than approved alone.
+        again = await record_progress(session, created.id, studio_id=ours, author_id=l2,
+                                      content="恢复前的整理", percent=None, now=svc.clock.now)
+        assert paused.status == again.status == "paused"
+
+
+async def test_a_decision_reaches_the_proposer_in_their_own_language(svc: Service) -> None:
+    from storage.queries.members import set_member_language
+
+    m09 = await member_id(svc, "M09")
+    async with svc.db.transaction() as session:
+        await set_member_language(session, m09, "mn+zh-CN")
+    number = number_in(await svc.text("o-m09", "建议 工具柜加锁") or "")
+    # The leader reads Chinese (their own choice), whatever the proposer's.
+    [to_leader] = [t for t in await inbox(svc, "L1") if f"编号 {number}）" in t]
+    assert "\n\n" not in to_leader
+    decided = await svc.text("o-l1", f"采纳 {number} 本周落实") or ""
+    assert "标为“已采纳”，意见：本周落实" in decided and "\n\n" not in decided
+    # 蒙汉双语: one text per language, Mongolian first (Chinese where it has no words yet),
+    # Simplified Chinese last.
+    [back] = [t for t in await inbox(svc, "M09") if f"编号 {number}：" in t]
+    parts = back.split("\n\n")
+    assert len(parts) == 2
+    assert parts[1] == (f"您的合理化建议（编号 {number}：工具柜加锁）已被领衔人甲领衔标为“已采纳”，"
+                        "意见：本周落实。")

@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.simulator import message_xml, text_xml
+from domain.weekly_logs import save_log
 from ops import exports
 from storage.models import LogAttachment, WeeklyLog, WeeklyLogVersion
 from storage.queries.invites import member_by_employee_no
-from storage.queries.weekly_logs import save_log
 from tests.support import Service, roster_service, start_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
@@ -220,3 +220,55 @@ async def test_export_logs_by_week_and_month(svc: Service, capsys: pytest.Captur
     assert weeks == {"2026-W45", "2026-W46", "2026-W47"}
     assert await exports.export(svc.settings, "logs", "csv", None, svc.clock.now,
                               week="47") == 2
+
+
+# -- the declared dialog ------------------------------------------------------------------
+
+
+def test_the_log_dialog_is_declared_complete() -> None:
+    from handlers.weekly_logs import LOG
+
+    LOG.check_complete()
+    # The stored names are those of the release before the declaration (dialogs in flight).
+    assert [LOG.state(s) for s in LOG.states] == [
+        "weekly_logs.content", "weekly_logs.hours", "weekly_logs.confirm", "weekly_logs.existing"]
+
+
+def test_a_draft_stored_as_the_old_dict_still_loads() -> None:
+    from handlers.weekly_logs import LOG, LogDraft
+
+    # What the handler stored before the dialog was declared (a free dict).
+    old = {"week": "2026-W47", "late": True, "parts": ["上午调试", "下午交流"],
+           "pictures": [{"media_id": "MEDIA1", "pic_url": "http://mmbiz.qpic.cn/a.jpg"}],
+           "hours": 6.5}
+    draft = LOG.load(old)
+    assert draft == LogDraft(week="2026-W47", late=True, parts=["上午调试", "下午交流"],
+                             pictures=[{"media_id": "MEDIA1",
+                                        "pic_url": "http://mmbiz.qpic.cn/a.jpg"}],
+                             hours=6.5)
+    assert draft.content == "上午调试\n下午交流"
+    # And it is stored in the same shape again: the fields are the old keys.
+    import dataclasses
+
+    assert dataclasses.asdict(draft) == old
+    assert LOG.load({"week": "2026-W47", "unknown": 1}) is None
+
+
+async def test_a_dialog_stored_by_the_old_release_continues(svc: Service) -> None:
+    """A member mid-周报 when the new release starts: the stored dict carries on."""
+    from storage.queries.dialogs import save_dialog
+
+    # M3 has logged W47 by now; the dialog in flight is for the week before.
+    old = {"week": "2026-W46", "late": True, "parts": ["升级前写的内容"], "pictures": [],
+           "hours": None}
+    async with svc.db.transaction() as session:
+        await save_dialog(session, "o-m3", "weekly_logs.content", old, now=svc.clock.now,
+                          expires_at=svc.clock.now + timedelta(minutes=30))
+    assert "共 2 条" in (await svc.text("o-m3", "升级后补的一条") or "")
+    assert "多少小时" in (await svc.text("o-m3", "完成") or "")
+    assert "确认" in (await svc.text("o-m3", "跳过") or "")
+    saved = await svc.text("o-m3", "确认") or ""
+    assert "已提交2026-W46" in saved and "迟交" in saved
+    log = (await logs_of(svc, "M3"))[0]
+    assert (log.week, log.content, log.hours, log.late) == (
+        "2026-W46", "升级前写的内容\n升级后补的一条", None, True)

@@ -1,4 +1,5 @@
-"""What every job does around its own content: record the run, queue once per key."""
+"""What every job does around its own content: record the run, queue once per key, and
+write each push in its recipient's language."""
 
 from __future__ import annotations
 
@@ -7,12 +8,59 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import locales
+from locales import Words, words_for
 from scheduled.jobs.report import JobReport
 from storage.db import Database
 from storage.queries.jobs import finish_job_run, start_job_run
 from storage.queries.outbox import enqueue_many, recipients_already_queued
 
 Messages = dict[int, tuple[str, dict[str, str] | None]]
+
+# WeChat cuts each template value at 20 characters.
+THING_LIMIT = 20
+
+
+class Shared:
+    """A push many recipients get alike (a studio's digest to its leaders, the union's
+    month to every admin): written once per language and composed once per language
+    choice, however many recipients share it. `build` writes it in one language."""
+
+    def __init__(self, build: Callable[[Words], str]) -> None:
+        self._build = build
+        self._by_language: dict[str, str] = {}
+        self._by_choice: dict[str | None, str] = {}
+
+    def written(self, words: Words) -> str:
+        """The text in `words`' language (written the first time it is asked for)."""
+        text = self._by_language.get(words.language)
+        if text is None:
+            text = self._by_language[words.language] = self._build(words)
+        return text
+
+    def __call__(self, choice: str | None) -> str:
+        """The push for a recipient who chose `choice` (bilingual: both texts)."""
+        text = self._by_choice.get(choice)
+        if text is None:
+            text = self._by_choice[choice] = locales.compose(choice, self.written)
+        return text
+
+
+class Fields:
+    """Template fields in the recipient's (first) language, built once per choice."""
+
+    def __init__(self, build: Callable[[Words], dict[str, str]]) -> None:
+        self._build = build
+        self._by_choice: dict[str | None, dict[str, str]] = {}
+
+    def __call__(self, choice: str | None) -> dict[str, str]:
+        found = self._by_choice.get(choice)
+        if found is None:
+            built = self._build(words_for(choice))
+            found = self._by_choice[choice] = {
+                key: value[:THING_LIMIT] if key.startswith("thing") else value
+                for key, value in built.items()}
+        return found
 
 
 async def queue_run(

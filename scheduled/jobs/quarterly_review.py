@@ -12,21 +12,19 @@ from datetime import date, datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduled.jobs.common import Messages, queue_run
+from locales import Words, formats
+from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
-from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, describe_weights, stars
+from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, stars
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import admin_ids, reachable_members
 
 NAME = "quarterly-review"
-SHOWN = 20
-
-TEXT = ("【{quarter} 工作室季度评估】共 {n} 个工作室：三星 {s3}，二星 {s2}，一星 {s1}，"
-        "不达标 {s0}。\n{risk}\n得分最高：\n{best}\n（得分构成：{weights}）")
-RISK = "需要关注（低于 60 分）：\n{names}"
-NO_RISK = "没有低于 60 分的工作室。"
+SHOWN = 20  # studios at risk named
+BEST = 5  # studios named at the top
+STAR = "★"
 
 __all__ = ["quarter_of", "quarterly_review", "stars"]
 
@@ -39,27 +37,39 @@ def quarter_of(day: date) -> tuple[str, list[str]]:
     return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(first, first + 3)]
 
 
+def _review(words: Words, quarter: str, scored: list[tuple[float, str]],
+            weights: Mapping[str, float]) -> str:
+    counts = [sum(1 for p, _ in scored if stars(p) == n) for n in (3, 2, 1, 0)]
+    risky = [words("push.quarterly_review.risk_line", studio=name, score=p)
+             for p, name in reversed(scored) if p < AT_RISK][:SHOWN]
+    best = "\n".join(
+        words("push.quarterly_review.best_line", i=i, studio=name, score=p,
+              stars=STAR * stars(p) or words("push.quarterly_review.no_star"))
+        for i, (p, name) in enumerate(scored[:BEST], 1))
+    risk = (words("push.quarterly_review.risk", at_risk=AT_RISK, names="\n".join(risky))
+            if risky else words("push.quarterly_review.no_risk", at_risk=AT_RISK))
+    return words("push.quarterly_review.text", quarter=quarter, n=len(scored), s3=counts[0],
+                 s2=counts[1], s1=counts[2], s0=counts[3], risk=risk,
+                 best=best or words("push.quarterly_review.none"),
+                 weights=formats.describe_weights(words, weights))
+
+
 async def quarterly_review(db: Database, now: datetime, tz: tzinfo,
                            weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     quarter, months = quarter_of(now.astimezone(tz).date())
 
-    async def compose(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: AsyncSession, report: JobReport) -> Messages:
         weeks = [w for m in months for w in weeks_of_month(m)]
         start, end = month_bounds(months[0])[0], month_bounds(months[-1])[1]
         studios = [f for f in (await studio_figures(session, weeks, start, end, tz)).values()
                    if f.members]
         scored = sorted(((f.score(weights, len(weeks), months=3), f.studio) for f in studios),
                         key=lambda pair: (-pair[0], pair[1]))
-        counts = [sum(1 for p, _ in scored if stars(p) == n) for n in (3, 2, 1, 0)]
-        risky = [f"· {name} {p:g} 分" for p, name in reversed(scored) if p < AT_RISK][:SHOWN]
-        best = "\n".join(f"{i}. {name} {p:g} 分（{'★' * stars(p) or '—'}）"
-                         for i, (p, name) in enumerate(scored[:5], 1))
-        text = TEXT.format(quarter=quarter, n=len(scored), s3=counts[0], s2=counts[1],
-                           s1=counts[2], s0=counts[3],
-                           risk=RISK.format(names="\n".join(risky)) if risky else NO_RISK,
-                           best=best or "无", weights=describe_weights(weights))
         admins = await reachable_members(session, set(await admin_ids(session)))
-        fields = {"thing1": f"{quarter} 季度评估", "time2": start.isoformat()}
-        return dict.fromkeys(admins, (text, fields))
+        # Every admin gets the same review: written once per language.
+        review = Shared(lambda w: _review(w, quarter, scored, weights))
+        fields = Fields(lambda w: {"thing1": w("push.quarterly_review.thing1", quarter=quarter),
+                                   "time2": start.isoformat()})
+        return {mid: (review(choice), fields(choice)) for mid, choice in admins.items()}
 
-    return await queue_run(db, NAME, quarter, now, compose)
+    return await queue_run(db, NAME, quarter, now, messages)

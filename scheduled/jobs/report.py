@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the operator should know about a run, as a catalog key and its facts:
+    the operator tools word it in the union's language (``job.note.unbound``, n=3)."""
+
+    key: str
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -11,4 +21,4 @@ class JobReport:
     period: str
     queued: int = 0
     skipped: int = 0  # queued by an earlier run of the same period: not queued again
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)

@@ -4,34 +4,63 @@ progress."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduled.jobs.common import Messages, queue_run
+from locales import Words, formats
+from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
-from storage.calendar import iso_week, previous_week, week_label, week_monday
+from storage.calendar import iso_week, previous_week, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.indicators import period_instants
-from storage.queries.jobs import reachable_members, studio_weeks
+from storage.queries.jobs import StudioWeek, reachable_members, studio_weeks
 from storage.queries.topics import progress_between
 
 NAME = "weekly-leader-digest"
 MISSING_SHOWN = 20
-
-HEAD = "【上周工作室周报】{studio}\n{week}：周报已交 {done}/{expected} 人（{rate}）"
-ALL_IN = "全员已交。"
-MISSING = "未交：{names}"
-MORE = "等 {n} 人"
-CHECKINS = "师徒打卡：{n} 次"
-PROGRESS = "课题进展：{topics}"
-NO_PROGRESS = "课题进展：上周没有更新（发送“进展 课题 内容”记录）"
 TOPICS_SHOWN = 5
 
 
-def _rate(done: int, expected: int) -> str:
-    return f"{done * 100 // expected}%" if expected else "—"
+def _share(done: int, expected: int) -> float:
+    """The share handed in, rounded DOWN to a whole percent: 199 of 200 is 99%, not a
+    100% that would hide the one missing log."""
+    return (done * 100 // expected) / 100
+
+
+def _fields(words: Words, studio: StudioWeek, monday: date) -> dict[str, str]:
+    return {"thing1": words("push.weekly_leader_digest.thing1", done=studio.submitted,
+                            expected=studio.expected),
+            "time2": monday.isoformat()}
+
+
+def _digest(words: Words, studio: StudioWeek, week: str, updated: dict[str, int | None]) -> str:
+    done, expected = studio.submitted, studio.expected
+    rate = (formats.percent(words, _share(done, expected)) if expected
+            else words("push.weekly_leader_digest.no_rate"))
+    lines = [words("push.weekly_leader_digest.head", studio=studio.studio,
+                   week=formats.week_label(words, week), done=done, expected=expected, rate=rate)]
+    if studio.missing:
+        shown = formats.join(words, studio.missing[:MISSING_SHOWN])
+        if len(studio.missing) > MISSING_SHOWN:
+            shown += words("push.weekly_leader_digest.more", n=len(studio.missing))
+        lines.append(words("push.weekly_leader_digest.missing", names=shown))
+    else:
+        lines.append(words("push.weekly_leader_digest.all_in"))
+    lines.append(words("push.weekly_leader_digest.checkins", n=studio.checkins))
+    if updated:
+        named = [t if pct is None else words("push.weekly_leader_digest.topic_percent", topic=t,
+                                             percent=formats.percent(words, pct / 100))
+                 for t, pct in list(updated.items())[:TOPICS_SHOWN]]
+        topics = formats.join(words, named)
+        if len(updated) > TOPICS_SHOWN:
+            topics += words("push.weekly_leader_digest.more_topics", n=len(updated))
+        lines.append(words("push.weekly_leader_digest.progress", topics=topics))
+    else:
+        lines.append(words("push.weekly_leader_digest.no_progress"))
+    return "\n".join(lines)
 
 
 async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
@@ -39,7 +68,7 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
     week = previous_week(iso_week(now.astimezone(tz).date()))
     start = week_monday(week)
 
-    async def compose(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: AsyncSession, report: JobReport) -> Messages:
         studios = await studio_weeks(session, week, start, start + timedelta(days=7))
         since, until = period_instants(start, start + timedelta(days=7), tz)
         progress: dict[str, dict[str, int | None]] = {}
@@ -48,30 +77,17 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
             # The latest figure given for each topic, in the order they were first updated.
             topics[p.topic] = p.percent if p.percent is not None else topics.get(p.topic)
         reachable = await reachable_members(session, {lid for s in studios for lid in s.leaders})
-        messages: Messages = {}
+        out: Messages = {}
         for s in studios:
-            lines = [HEAD.format(studio=s.studio, week=week_label(week), done=s.submitted,
-                                 expected=s.expected, rate=_rate(s.submitted, s.expected))]
-            if s.missing:
-                shown = "、".join(s.missing[:MISSING_SHOWN])
-                extra = MORE.format(n=len(s.missing)) if len(s.missing) > MISSING_SHOWN else ""
-                lines.append(MISSING.format(names=shown + extra))
-            else:
-                lines.append(ALL_IN)
-            lines.append(CHECKINS.format(n=s.checkins))
-            updated = progress.get(s.studio, {})
-            if updated:
-                named = [f"{t}（{pct}%）" if pct is not None else t
-                         for t, pct in list(updated.items())[:TOPICS_SHOWN]]
-                more = MORE.format(n=len(updated)) if len(updated) > TOPICS_SHOWN else ""
-                lines.append(PROGRESS.format(topics="、".join(named) + more))
-            else:
-                lines.append(NO_PROGRESS)
-            fields = {"thing1": f"上周周报 {s.submitted}/{s.expected}"[:20],
-                      "time2": start.isoformat()}
-            for leader in s.leaders:
-                if leader in reachable:
-                    messages[leader] = ("\n".join(lines), fields)
-        return messages
+            leaders = [lid for lid in s.leaders if lid in reachable]
+            if not leaders:
+                continue
+            # A studio's leaders share its digest: written once per language.
+            digest = Shared(partial(_digest, studio=s, week=week,
+                                    updated=progress.get(s.studio, {})))
+            fields = Fields(partial(_fields, studio=s, monday=start))
+            for leader in leaders:
+                out[leader] = (digest(reachable[leader]), fields(reachable[leader]))
+        return out
 
-    return await queue_run(db, NAME, week, now, compose)
+    return await queue_run(db, NAME, week, now, messages)

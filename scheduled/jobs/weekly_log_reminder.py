@@ -4,35 +4,50 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduled.jobs.common import Messages, queue_run
-from scheduled.jobs.report import JobReport
-from storage.calendar import iso_week, week_label, week_monday
+from locales import Words, compose, formats
+from scheduled.jobs.common import Fields, Messages, queue_run
+from scheduled.jobs.report import JobReport, Note
+from storage.calendar import iso_week, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import missing_logs_for_week
 
 NAME = "weekly-log-reminder"
-
-TEXT = ("【周报提醒】{name}，您{week}的工作日志还没有提交，截止{deadline}。"
-        "发送“周报 内容”即可提交，或只发送“周报”按提示填写。")
-UNBOUND_NOTE = "{n} 人尚未绑定微信，无法提醒"
+# The deadline is the end of the week's Sunday (what time2 says to a template).
+DEADLINE_TIME = "24:00"
 
 
 async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
                               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     week = iso_week(now.astimezone(tz).date())
     sunday = week_monday(week) + timedelta(days=6)
-    deadline = f"{sunday.month}月{sunday.day}日（周日）24:00"
-    fields = {"thing1": "本周工作日志未提交", "time2": f"{sunday.isoformat()} 24:00"}
+    fields = Fields(lambda w: {"thing1": w("push.weekly_log_reminder.thing1"),
+                               "time2": f"{sunday.isoformat()} {DEADLINE_TIME}"})
+    # What every reminder of a language shares, put into words once per language: with
+    # 50,000 members only the name differs from one reminder to the next.
+    shared: dict[str, dict[str, str]] = {}
 
-    async def compose(session: AsyncSession, report: JobReport) -> Messages:
+    def parts(words: Words) -> dict[str, str]:
+        found = shared.get(words.language)
+        if found is None:
+            found = shared[words.language] = {
+                "week": formats.week_label(words, week),
+                "deadline": words("push.weekly_log_reminder.deadline",
+                                  day=formats.month_day(words, sunday), time=DEADLINE_TIME)}
+        return found
+
+    def text(words: Words, name: str) -> str:
+        return words("push.weekly_log_reminder.text", name=name, **parts(words))
+
+    async def messages(session: AsyncSession, report: JobReport) -> Messages:
         missing = await missing_logs_for_week(session, week)
         if missing.unbound:
-            report.notes.append(UNBOUND_NOTE.format(n=missing.unbound))
-        return {r.id: (TEXT.format(name=r.name, week=week_label(week), deadline=deadline), fields)
+            report.notes.append(Note("job.note.unbound", {"n": missing.unbound}))
+        return {r.id: (compose(r.language, partial(text, name=r.name)), fields(r.language))
                 for r in missing.reachable}
 
-    return await queue_run(db, NAME, week, now, compose)
+    return await queue_run(db, NAME, week, now, messages)

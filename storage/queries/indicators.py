@@ -11,6 +11,8 @@ from sqlalchemy.orm import aliased
 
 from storage.indicators import StudioFigures
 from storage.models import (
+    RESULT_VERIFIED,
+    TOPIC_PAUSED,
     Achievement,
     CheckIn,
     Member,
@@ -60,7 +62,7 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
             figures[sid].topics_by_status[status] = int(n)
     for sid, n in (await session.execute(
             select(Topic.studio_id, func.count(Topic.id))
-            .where(Topic.status != "暂停", Topic.created_at < until, *topic_filter)
+            .where(Topic.status != TOPIC_PAUSED, Topic.created_at < until, *topic_filter)
             .group_by(Topic.studio_id))).all():
         if sid in figures:
             figures[sid].topics_active = int(n)
@@ -68,7 +70,7 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
             select(Topic.studio_id, func.count(func.distinct(Topic.id)), func.count(TopicProgress.id))
             .join(TopicProgress, TopicProgress.topic_id == Topic.id)
             .where(TopicProgress.created_at >= since, TopicProgress.created_at < until,
-                   Topic.status != "暂停", *topic_filter)
+                   Topic.status != TOPIC_PAUSED, *topic_filter)
             .group_by(Topic.studio_id))).all():
         if sid in figures:
             figures[sid].topics_progressed = int(topics)
@@ -88,7 +90,7 @@ async def studio_figures(session: AsyncSession, weeks: list[str], start: date, e
         f.benefit_reported += float(benefit or 0.0)
         if promoted:
             f.results_promoted += int(n)
-        if status == "verified":
+        if status == RESULT_VERIFIED:
             f.results_verified += int(n)
             f.benefit_verified += float(benefit or 0.0)
 

@@ -20,6 +20,7 @@ from storage.models import (
     Studio,
     WeeklyLog,
 )
+from storage.queries.members import union_language
 from storage.queries.scope import in_studio
 from storage.queries.weekly_logs import LOG_WRITERS
 
@@ -28,6 +29,7 @@ from storage.queries.weekly_logs import LOG_WRITERS
 class Recipient:
     id: int
     name: str
+    language: str | None  # the member's choice, else the union's default (None: zh-CN)
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,16 @@ class MissingLogs:
 async def missing_logs_for_week(session: AsyncSession, week: str) -> MissingLogs:
     """Active members and leaders with no log for `week`, following the account or not bound."""
     logged = select(WeeklyLog.member_id).where(WeeklyLog.week == week)
-    base = select(Member.id, Member.name, Member.openid).where(
+    base = select(Member.id, Member.name, Member.openid, Member.language).where(
         Member.active.is_(True), Member.subscribed.is_(True), Member.role.in_(LOG_WRITERS),
         Member.id.not_in(logged),
     ).order_by(Member.id)
     rows = (await session.execute(base)).all()
+    default = await union_language(session)
     return MissingLogs(
-        reachable=[Recipient(mid, name) for mid, name, openid in rows if openid is not None],
-        unbound=sum(1 for _mid, _name, openid in rows if openid is None),
+        reachable=[Recipient(mid, name, language or default)
+                   for mid, name, openid, language in rows if openid is not None],
+        unbound=sum(1 for _mid, _name, openid, _language in rows if openid is None),
     )
 
 
@@ -107,15 +111,22 @@ async def stale_pairs(session: AsyncSession, before: date) -> list[StalePair]:
     return [StalePair(m, mn, a, an, lc, lc or start) for m, mn, a, an, lc, start in rows]
 
 
-async def reachable_members(session: AsyncSession, ids: set[int]) -> set[int]:
-    """Of `ids`, the active members who follow the account with a bound WeChat."""
+async def reachable_members(session: AsyncSession, ids: set[int]) -> dict[int, str | None]:
+    """Of `ids`, the active members who follow the account with a bound WeChat, each with
+    the language their pushes are written in (their own choice, else the union's default;
+    None: zh-CN)."""
     if not ids:
-        return set()
-    rows = await session.scalars(
-        select(Member.id).where(Member.id.in_(list(ids)), Member.active.is_(True),
-                                Member.subscribed.is_(True), Member.openid.is_not(None))
-    )
-    return set(rows)
+        return {}
+    default = await union_language(session)
+    found: dict[int, str | None] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 5000):  # IN lists stay within every driver's limits
+        rows = await session.execute(
+            select(Member.id, Member.language)
+            .where(Member.id.in_(wanted[start:start + 5000]), Member.active.is_(True),
+                   Member.subscribed.is_(True), Member.openid.is_not(None)))
+        found.update({mid: language or default for mid, language in rows.all()})
+    return found
 
 
 @dataclass

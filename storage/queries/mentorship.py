@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import CheckIn, Member, MentorshipPair, Studio
 from storage.queries.scope import in_studio
+
+# Outbox kinds of the pushes a check-in causes; their period is checkin_period(id), so each
+# check-in tells each person at most once (storage.queries.outbox drops a stale request).
+CHECKIN_NOTICE_KIND = "checkin-notice"  # to the partner of whoever wrote the check-in
+CHECKIN_CONFIRMED_KIND = "checkin-confirmed"  # to the apprentice, once the mentor confirms
+
+
+def checkin_period(checkin_id: int) -> str:
+    return f"checkin:{checkin_id}"
 
 
 @dataclass(frozen=True)
@@ -37,36 +46,80 @@ async def active_pairs_of(session: AsyncSession, member_id: int) -> list[PairVie
     return views
 
 
+@dataclass(frozen=True)
+class PairRow:
+    """One pair with both names, as the rules about it need them."""
+
+    pair_id: int
+    mentor_id: int
+    mentor_name: str
+    apprentice_id: int
+    apprentice_name: str
+    active: bool  # not ended
+
+
+async def pair_row(session: AsyncSession, pair_id: int) -> PairRow | None:
+    mentor = aliased(Member)
+    apprentice = aliased(Member)
+    row = (await session.execute(
+        select(MentorshipPair.id, mentor.id, mentor.name, apprentice.id, apprentice.name,
+               MentorshipPair.end_date)
+        .join(mentor, mentor.id == MentorshipPair.mentor_id)
+        .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+        .where(MentorshipPair.id == pair_id)
+    )).first()
+    if row is None:
+        return None
+    pid, mid, mname, aid, aname, ended = row
+    return PairRow(pid, mid, mname, aid, aname, ended is None)
+
+
 async def add_checkin(
     session: AsyncSession, *, pair_id: int, author_id: int, day: date, content: str,
     hours: float | None, now: datetime, confirmed: bool,
-) -> CheckIn:
+) -> int:
+    """Write a check-in; its id."""
     checkin = CheckIn(pair_id=pair_id, author_id=author_id, checkin_date=day, content=content,
                       hours=hours, created_at=now, confirmed_at=now if confirmed else None)
     session.add(checkin)
     await session.flush()
-    return checkin
+    return checkin.id
 
 
 @dataclass(frozen=True)
 class CheckInView:
-    checkin: CheckIn
+    checkin_id: int
     mentor_id: int
+    mentor_name: str
     apprentice_id: int
     apprentice_name: str
+    confirmed_at: datetime | None
+    comment: str | None
 
 
 async def checkin_view(session: AsyncSession, checkin_id: int) -> CheckInView | None:
+    mentor = aliased(Member)
     apprentice = aliased(Member)
     row = (await session.execute(
-        select(CheckIn, MentorshipPair.mentor_id, MentorshipPair.apprentice_id, apprentice.name)
+        select(CheckIn.id, mentor.id, mentor.name, apprentice.id, apprentice.name,
+               CheckIn.confirmed_at, CheckIn.comment)
         .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+        .join(mentor, mentor.id == MentorshipPair.mentor_id)
         .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
         .where(CheckIn.id == checkin_id)
     )).first()
-    if row is None:
-        return None
-    return CheckInView(row[0], row[1], row[2], row[3])
+    return None if row is None else CheckInView(*row)
+
+
+async def mark_confirmed(session: AsyncSession, checkin_id: int, *, now: datetime,
+                         comment: str | None) -> bool:
+    """Confirm a check-in not yet confirmed; False if it already was (or is gone). The
+    condition is in the UPDATE, so two confirmations racing cannot both count."""
+    result = await session.execute(
+        update(CheckIn).where(CheckIn.id == checkin_id, CheckIn.confirmed_at.is_(None))
+        .values(confirmed_at=now, comment=comment)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
 
 
 @dataclass(frozen=True)

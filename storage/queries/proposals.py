@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Achievement, Member, Studio, Suggestion
+from storage.models import RESULT_REPORTED, Achievement, Member, Studio, Suggestion
 from storage.queries.scope import in_period, in_studio
 
 
@@ -27,7 +27,7 @@ async def add_achievement(session: AsyncSession, *, studio_id: int, member_id: i
                           now: datetime) -> Achievement:
     achievement = Achievement(studio_id=studio_id, member_id=member_id, type=type, title=title,
                               economic_benefit=economic_benefit, promoted=promoted,
-                              status="reported", created_at=now)
+                              status=RESULT_REPORTED, created_at=now)
     session.add(achievement)
     await session.flush()
     return achievement
@@ -128,7 +128,7 @@ class AchievementRow:
     studio: str
     employee_no: str
     name: str
-    type: str
+    type: str  # codes, as stored (result.type.*, result.status.* in the catalogs)
     title: str
     status: str
     economic_benefit: float | None

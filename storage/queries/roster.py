@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -29,6 +29,17 @@ class RosterEntry:
     mentor_employee_no: str | None
     phone_masked: str | None
     union: str | None = None  # a sub-union of the root, when the file names one
+    language: str | None = None  # a language choice (zh-CN, en, mn+zh-CN …); None: unchanged
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """Why a roster line was refused, or only partly applied: a code and its facts, which
+    the operator tools put into words (``mentor_unknown``, employee_no="X9999")."""
+
+    line: int
+    code: str
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,8 +51,9 @@ class RosterOutcome:
     unions_created: int = 0
     pairs_created: int = 0
     pairs_ended: int = 0
-    # (line, reason): problems found only against the database, e.g. an unknown mentor.
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    # Problems found only against the database, e.g. an unknown mentor: the member was
+    # imported, their pairing left as it was.
+    problems: list[LineProblem] = field(default_factory=list)
     not_in_file: int = 0  # members in the database the file does not mention
 
 
@@ -99,10 +111,14 @@ async def apply_roster(
 
     # Members: one read of what exists, then one insert and one update batch.
     cols = (_MEMBER.c.id, _MEMBER.c.employee_no, _MEMBER.c.name, _MEMBER.c.role,
-            _MEMBER.c.studio_id, _MEMBER.c.union_id, _MEMBER.c.phone_masked, _MEMBER.c.active)
+            _MEMBER.c.studio_id, _MEMBER.c.union_id, _MEMBER.c.phone_masked, _MEMBER.c.active,
+            _MEMBER.c.language)
     existing = {row.employee_no: row for row in (await conn.execute(select(*cols))).all()}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    # A language column only ever sets a language: an empty cell keeps the member's own
+    # choice (made in the chat with 语言), so these go in a batch of their own.
+    languages: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, e in enumerate(entries):
         seen.add(e.employee_no)
@@ -116,12 +132,18 @@ async def apply_roster(
         }
         row = existing.get(e.employee_no)
         if row is None:
-            inserts.append({"employee_no": e.employee_no, "subscribed": True, "language": "zh-CN",
-                            "created_at": now, **values})
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            updates.append({"member_id": row.id, **values})
+            # No language given: None, so the union's default applies.
+            inserts.append({"employee_no": e.employee_no, "subscribed": True,
+                            "language": e.language, "created_at": now, **values})
         else:
-            out.members_unchanged += 1
+            changed = any(getattr(row, k) != v for k, v in values.items())
+            if changed:
+                updates.append({"member_id": row.id, **values})
+            if e.language and e.language != row.language:
+                languages.append({"member_id": row.id, "language": e.language})
+                changed = True
+            if not changed:
+                out.members_unchanged += 1
         if progress is not None and i % 1000 == 999:
             progress(1000)
     if inserts:
@@ -133,7 +155,15 @@ async def apply_roster(
             ),
             updates,
         )
-    out.members_created, out.members_updated = len(inserts), len(updates)
+    if languages:
+        await conn.execute(
+            update(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
+            .values(language=bindparam("language")),
+            languages,
+        )
+    out.members_created = len(inserts)
+    out.members_updated = len({u["member_id"] for u in updates}
+                              | {u["member_id"] for u in languages})
     out.not_in_file = len(set(existing) - seen)
 
     # Mentorship pairs: the file is the truth for every apprentice it lists.
@@ -155,12 +185,13 @@ async def apply_roster(
             mentor = ids.get(e.mentor_employee_no)
             problem = None
             if mentor is None:
-                problem = f"师傅工号“{e.mentor_employee_no}”在名册和系统中都找不到"
+                problem = "mentor_unknown"  # neither in the file nor in the database
             elif mentor[1] == ROLE_ADMIN:
-                problem = f"师傅工号“{e.mentor_employee_no}”是工会管理员，不能带徒弟"
+                problem = "mentor_is_admin"  # union admins take no apprentices
             if problem is not None:
                 # Keep whatever pairing the apprentice had; only this line's change is refused.
-                out.problems.append((e.line, problem + "；已导入该成员，师徒关系未改动"))
+                out.problems.append(LineProblem(e.line, problem,
+                                                {"employee_no": e.mentor_employee_no}))
                 continue
             assert mentor is not None
             mentor_id = mentor[0]

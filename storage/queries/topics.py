@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Studio, Topic, TopicProgress
+from storage.models import TOPIC_APPROVED, TOPIC_PAUSED, Member, Studio, Topic, TopicProgress
 from storage.queries.scope import in_studio
 
 
@@ -16,8 +16,8 @@ from storage.queries.scope import in_studio
 class TopicView:
     id: int
     title: str
-    kind: str
-    status: str
+    kind: str  # a code of TOPIC_KINDS
+    status: str  # a code of TOPIC_STATUSES
     percent: int | None
     owner: str | None
     due_date: date | None
@@ -43,14 +43,20 @@ async def topic_overview(session: AsyncSession, studio_id: int) -> list[TopicVie
         .outerjoin(latest, latest.c.topic_id == Topic.id)
         .outerjoin(TopicProgress, TopicProgress.id == latest.c.last_id)
         .where(Topic.studio_id == studio_id)
-        .order_by(Topic.status == "暂停", Topic.created_at, Topic.id)
+        .order_by(Topic.status == TOPIC_PAUSED, Topic.created_at, Topic.id)
     )).all()
     return [TopicView(*row) for row in rows]
 
 
+async def topic_in_studio(session: AsyncSession, topic_id: int, studio_id: int) -> Topic | None:
+    """The topic, if it is this studio's (another studio's is as good as missing)."""
+    return await session.scalar(
+        select(Topic).where(Topic.id == topic_id, Topic.studio_id == studio_id))
+
+
 async def add_topic(session: AsyncSession, *, studio_id: int, title: str, kind: str,
                     owner_id: int | None, today: date, now: datetime) -> Topic:
-    topic = Topic(studio_id=studio_id, title=title, kind=kind, owner_id=owner_id, status="立项",
+    topic = Topic(studio_id=studio_id, title=title, kind=kind, owner_id=owner_id, status=TOPIC_APPROVED,
                   start_date=today, created_at=now, updated_at=now)
     session.add(topic)
     await session.flush()
@@ -85,7 +91,7 @@ async def studio_member_named(session: AsyncSession, studio_id: int, name: str) 
 class ProgressRow:
     studio: str
     topic: str
-    kind: str
+    kind: str  # codes, as stored (topic.kind.*, topic.status.* in the catalogs)
     status: str
     author: str
     content: str
@@ -113,7 +119,7 @@ class TopicRow:
     studio: str
     id: int
     title: str
-    kind: str
+    kind: str  # codes, as stored (topic.kind.*, topic.status.* in the catalogs)
     status: str
     percent: int | None
     owner: str | None

@@ -1,4 +1,6 @@
-"""Weekly logs: one per member and ISO week, every change kept as a version."""
+"""Weekly logs: one per member and ISO week, every change kept as a version.
+
+The SQL only; what a save does (create, replace, append, the late mark) is domain.weekly_logs."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ from storage.models import (
     WeeklyLogVersion,
 )
 from storage.queries.scope import in_studio
-from storage.queries.sender import MemberView
 
 # Who is expected to write logs: members and leaders (admins submit none).
 LOG_WRITERS = (ROLE_MEMBER, ROLE_LEADER)
@@ -65,52 +66,41 @@ async def log_for_week(session: AsyncSession, member_id: int, week: str) -> LogV
     return LogView(*row) if row is not None else None
 
 
-async def save_log(
-    session: AsyncSession,
-    *,
-    member: MemberView,
-    week: str,
-    content: str,
-    hours: float | None,
-    late: bool,
-    action: str,
-    now: datetime,
-    pictures: Sequence[Picture] = (),
-    known_new: bool = False,
-) -> LogView:
-    """Create the week's log, or replace or append to it; each outcome becomes a version.
-
-    `action` is "create", "replace" or "append". Appending adds the new text after the
-    old and the hours together (a missing figure counts as none). `known_new` says the
-    caller has just seen that the week has no log, which saves a query.
-    """
+async def insert_log(session: AsyncSession, *, member_id: int, studio_id: int | None, week: str,
+                     content: str, hours: float | None, late: bool, now: datetime) -> LogView:
+    """A week's first log (version 1)."""
     conn = await session.connection()
-    old = None if known_new else await log_for_week(session, member.id, week)
-    if old is None:
-        log_id = (await conn.execute(_CREATE, {
-            "member_id": member.id, "studio_id": member.studio_id, "week": week,
-            "content": content, "hours": hours, "late": late, "version": 1,
-            "submitted_at": now, "updated_at": now,
-        })).scalar_one()
-        log = LogView(log_id, content, hours, late, 1, now)
-        action = "create"
-    else:
-        if action == "append":
-            content = old.content + "\n" + content
-            if hours is not None or old.hours is not None:
-                hours = (old.hours or 0.0) + (hours or 0.0)
-        log = LogView(old.id, content, hours, old.late or late, old.version + 1, old.submitted_at)
-        await conn.execute(_CHANGE, {"log_id": log.id, "content": log.content, "hours": log.hours,
-                                     "late": log.late, "version": log.version, "now": now})
+    log_id = (await conn.execute(_CREATE, {
+        "member_id": member_id, "studio_id": studio_id, "week": week, "content": content,
+        "hours": hours, "late": late, "version": 1, "submitted_at": now, "updated_at": now,
+    })).scalar_one()
+    return LogView(log_id, content, hours, late, 1, now)
+
+
+async def update_log(session: AsyncSession, log: LogView, *, now: datetime) -> None:
+    """Write `log`'s content, hours, late mark and version over the stored row."""
+    conn = await session.connection()
+    await conn.execute(_CHANGE, {"log_id": log.id, "content": log.content, "hours": log.hours,
+                                 "late": log.late, "version": log.version, "now": now})
+
+
+async def add_version(session: AsyncSession, log: LogView, *, action: str, now: datetime) -> None:
+    """Keep `log` as it now is in the trail, with the action that made it so."""
+    conn = await session.connection()
     await conn.execute(_ADD_VERSION, {"log_id": log.id, "version": log.version, "action": action,
                                       "content": log.content, "hours": log.hours,
                                       "changed_at": now})
-    if pictures:
-        await conn.execute(_ADD_ATTACHMENT, [
-            {"log_id": log.id, "media_id": p.media_id, "pic_url": p.pic_url, "created_at": now}
-            for p in pictures
-        ])
-    return log
+
+
+async def add_pictures(session: AsyncSession, log_id: int, pictures: Sequence[Picture], *,
+                       now: datetime) -> None:
+    if not pictures:
+        return
+    conn = await session.connection()
+    await conn.execute(_ADD_ATTACHMENT, [
+        {"log_id": log_id, "media_id": p.media_id, "pic_url": p.pic_url, "created_at": now}
+        for p in pictures
+    ])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,104 @@
+"""The leaders' decisions on what members put forward: 采纳 / 不采纳 / 实施 on a suggestion
+(合理化建议), 认定 / 退回 on a result (成果).
+
+A decision moves the record to its status only from the statuses listed in
+``Decision.allowed_from``; a record already in that status, or one of another studio
+(which looks exactly like a missing one), is refused. The proposer hears of it in their
+own language: the caller gives the words (``word_push``), this module decides whether
+and to whom, and queues the push in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import NotFound, WrongState
+from storage.models import RESULT_REPORTED, RESULT_VERIFIED, Achievement, Suggestion
+from storage.queries.members import languages_of
+from storage.queries.outbox import enqueue
+from storage.queries.proposals import achievement_by_id, suggestion_by_id
+
+SUGGESTION = "suggestion"
+RESULT = "result"
+# The leader's words with a decision (a reply, a reason): kept to this many characters.
+MAX_SAID = 500
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision a leader can take: its name (the command's key), what it decides on,
+    the status it sets and the statuses it may follow."""
+
+    name: str  # accept, reject, implemented, verify, return
+    subject: str  # SUGGESTION or RESULT
+    status: str
+    allowed_from: tuple[str, ...]
+
+
+ACCEPT = Decision("accept", SUGGESTION, "accepted", ("submitted", "rejected"))
+REJECT = Decision("reject", SUGGESTION, "rejected", ("submitted", "accepted"))
+IMPLEMENT = Decision("implemented", SUGGESTION, "implemented", ("submitted", "accepted"))
+VERIFY = Decision("verify", RESULT, RESULT_VERIFIED, (RESULT_REPORTED, "returned"))
+RETURN = Decision("return", RESULT, "returned", (RESULT_REPORTED, RESULT_VERIFIED))
+DECISIONS = (ACCEPT, REJECT, IMPLEMENT, VERIFY, RETURN)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A record after a decision: what the caller words in its reply and in the push."""
+
+    id: int
+    subject: str  # SUGGESTION or RESULT
+    status: str  # the status it now has
+    proposer_id: int
+    said: str | None  # the leader's words, if any
+    content: str  # a suggestion's text, a result's title
+    type: str | None  # a result's type code; None for a suggestion
+    notified: bool  # a push to the proposer was queued (they are not the leader)
+
+
+# Words the proposer's push: (the decision taken, the recipient's language choice) → text.
+WordPush = Callable[[Decided, str | None], str]
+
+
+async def decide(session: AsyncSession, decision: Decision, record_id: int, *, studio_id: int,
+                 leader_id: int, said: str | None, now: datetime,
+                 word_push: WordPush) -> Decided:
+    """Take `decision` on record `record_id` of the leader's studio.
+
+    Raises NotFound (no such record in this studio, facts: id), WrongState with code
+    "already" (facts: id, status) or "cannot" (facts: id, status, target).
+    """
+    record: Suggestion | Achievement | None = (
+        await suggestion_by_id(session, record_id) if decision.subject == SUGGESTION
+        else await achievement_by_id(session, record_id))
+    if record is None or record.studio_id != studio_id:
+        raise NotFound(id=record_id, subject=decision.subject)
+    if record.status == decision.status:
+        raise WrongState("already", id=record_id, subject=decision.subject, status=record.status)
+    if record.status not in decision.allowed_from:
+        raise WrongState("cannot", id=record_id, subject=decision.subject, status=record.status,
+                         target=decision.status)
+    said = (said or "").strip()[:MAX_SAID] or None
+    record.status = decision.status
+    if isinstance(record, Suggestion):
+        record.reply, record.decided_by_id, record.decided_at = said, leader_id, now
+        content, kind = record.content, None
+    else:
+        record.note, record.verified_by_id, record.verified_at = said, leader_id, now
+        content, kind = record.title, record.type
+    decided = Decided(id=record_id, subject=decision.subject, status=decision.status,
+                      proposer_id=record.member_id, said=said, content=content, type=kind,
+                      notified=record.member_id != leader_id)
+    if decided.notified:
+        languages = await languages_of(session, [record.member_id])
+        # One message per decision: a change of mind later is news again.
+        await enqueue(session, kind=f"{decision.subject}-decision",
+                      period=f"{record_id}:{decision.status}:{int(now.timestamp())}",
+                      recipient_id=record.member_id,
+                      text=word_push(decided, languages.get(record.member_id)), now=now)
+    return decided

@@ -1,0 +1,137 @@
+"""A studio's topics (课题 / 攻关项目): creating one, recording progress, setting its fields.
+
+Every function acts on a topic of the caller's studio only (another studio's is as good
+as missing: NotFound) and takes codes, never words: a kind of TOPIC_KINDS, a status of
+TOPIC_STATUSES. The first progress update on a topic just set up (approved) means the
+work has started: it moves to in_progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import DomainError, NotFound
+from storage.models import TOPIC_APPROVED, TOPIC_IN_PROGRESS, TOPIC_KINDS, TOPIC_STATUSES, Topic
+from storage.queries.topics import add_progress, add_topic, studio_member_named, topic_in_studio
+
+# The longest target text kept.
+MAX_TARGET = 1000
+TARGET_PERIODS = ("monthly", "quarterly")
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """A topic as a change left it."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    percent: int | None
+    owner_id: int | None
+    owner_name: str | None  # only when the change named the owner
+    due_date: date | None
+    monthly_target: str | None
+    quarterly_target: str | None
+
+    @classmethod
+    def of(cls, topic: Topic, owner_name: str | None = None) -> TopicState:
+        return cls(id=topic.id, title=topic.title, kind=topic.kind, status=topic.status,
+                   percent=topic.percent, owner_id=topic.owner_id, owner_name=owner_name,
+                   due_date=topic.due_date, monthly_target=topic.monthly_target,
+                   quarterly_target=topic.quarterly_target)
+
+
+class UnknownValue(DomainError):
+    """A value that is not one of the codes a field takes (code: unknown_kind, unknown_status)."""
+
+    code = "unknown_value"
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in TOPIC_KINDS:
+        raise UnknownValue("unknown_kind", kind=kind)
+
+
+async def _topic(session: AsyncSession, topic_id: int, studio_id: int) -> Topic:
+    topic = await topic_in_studio(session, topic_id, studio_id)
+    if topic is None:
+        raise NotFound(id=topic_id)
+    return topic
+
+
+async def create_topic(session: AsyncSession, *, studio_id: int, title: str, kind: str,
+                       owner_id: int | None, today: date, now: datetime) -> TopicState:
+    """A new topic of `kind`, set up (approved) today, owned by `owner_id`."""
+    _check_kind(kind)
+    topic = await add_topic(session, studio_id=studio_id, title=title, kind=kind,
+                            owner_id=owner_id, today=today, now=now)
+    return TopicState.of(topic)
+
+
+async def record_progress(session: AsyncSession, topic_id: int, *, studio_id: int,
+                          author_id: int, content: str, percent: int | None,
+                          now: datetime) -> TopicState:
+    """A progress update (with the figure reached, if given)."""
+    topic = await _topic(session, topic_id, studio_id)
+    # The first update on a topic just set up means the work has started.
+    status = TOPIC_IN_PROGRESS if topic.status == TOPIC_APPROVED else None
+    await add_progress(session, topic, author_id=author_id, content=content, percent=percent,
+                       status=status, now=now)
+    return TopicState.of(topic)
+
+
+async def set_status(session: AsyncSession, topic_id: int, *, studio_id: int, author_id: int,
+                     status: str, note: str, now: datetime) -> TopicState:
+    """Move the topic to `status`, recorded as a progress update reading `note` (the caller's
+    words for the change, in the author's language: the record keeps them)."""
+    if status not in TOPIC_STATUSES:
+        raise UnknownValue("unknown_status", status=status)
+    topic = await _topic(session, topic_id, studio_id)
+    await add_progress(session, topic, author_id=author_id, content=note, percent=None,
+                       status=status, now=now)
+    return TopicState.of(topic)
+
+
+async def set_kind(session: AsyncSession, topic_id: int, *, studio_id: int, kind: str,
+                   now: datetime) -> TopicState:
+    _check_kind(kind)
+    topic = await _topic(session, topic_id, studio_id)
+    topic.kind, topic.updated_at = kind, now
+    return TopicState.of(topic)
+
+
+async def set_owner(session: AsyncSession, topic_id: int, *, studio_id: int, owner: str,
+                    now: datetime) -> TopicState:
+    """Make the studio's active member named `owner` (a name or an employee number) the
+    topic's owner. Raises NotFound with code "unknown_owner" when there is none."""
+    topic = await _topic(session, topic_id, studio_id)
+    found = await studio_member_named(session, studio_id, owner)
+    if found is None:
+        raise NotFound("unknown_owner", name=owner)
+    topic.owner_id, topic.updated_at = found.id, now
+    return TopicState.of(topic, owner_name=found.name)
+
+
+async def set_due_date(session: AsyncSession, topic_id: int, *, studio_id: int, due: date,
+                       now: datetime) -> TopicState:
+    topic = await _topic(session, topic_id, studio_id)
+    topic.due_date, topic.updated_at = due, now
+    return TopicState.of(topic)
+
+
+async def set_target(session: AsyncSession, topic_id: int, *, studio_id: int, period: str,
+                     text: str, now: datetime) -> TopicState:
+    """The monthly or quarterly target (`period` one of TARGET_PERIODS), cut to MAX_TARGET."""
+    if period not in TARGET_PERIODS:
+        raise ValueError(f"no {period!r} target")
+    topic = await _topic(session, topic_id, studio_id)
+    if period == "monthly":
+        topic.monthly_target = text[:MAX_TARGET]
+    else:
+        topic.quarterly_target = text[:MAX_TARGET]
+    topic.updated_at = now
+    return TopicState.of(topic)

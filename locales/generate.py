@@ -1,0 +1,91 @@
+"""Generate the Traditional Chinese catalog from the Simplified one: ``python -m locales.generate``.
+
+OpenCC's ``s2tw`` (Taiwan standard characters: 為, 裡, 著, 啟 rather than OpenCC's own 爲,
+裏, 着, 啓) converts each message; the term review below then fixes what a character
+conversion gets wrong for this domain's readers — the union documents from Tianjin written
+in Traditional characters, and Hong Kong and Taiwan factories:
+
+- 臺 → 台 (台帳, 平台, 後台): s2tw writes the formal 臺 everywhere; business writing in
+  both Hong Kong and Taiwan uses 台, and 台帳 is how the ledger is named in the documents.
+- 賬 → 帳 (帳號, 台帳): the Taiwan standard form for accounts and ledgers.
+- 周 as a week is 週 (OpenCC's phrase table handles 周报/本周/周日; 周 alone, as in
+  「第49周」, is fixed here), but 周 the surname stays (no message uses it).
+
+A test regenerates the catalog and compares it with the committed one, so a change to the
+Simplified catalog cannot leave the Traditional one behind. Words a person should review
+rather than a table (idiom, tone) are reviewed in the committed file's diff.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+from locales import FOLDERS, catalog_path, messages
+
+TERM_FIXES: tuple[tuple[str, str], ...] = (
+    ("臺", "台"),
+    ("賬", "帳"),
+)
+_WEEK_NUMBER = re.compile(r"第(\{[a-z_]+\}|\d+)周")
+
+HEADER = (
+    "# Traditional Chinese (zh-TW): GENERATED from the Simplified catalog by\n"
+    "# `python -m locales.generate` (OpenCC s2tw and the term review in locales/generate.py).\n"
+    "# Edit the Simplified catalog, not this file.\n"
+)
+
+
+def to_traditional(text: str) -> str:
+    import opencc
+
+    converted = str(opencc.OpenCC("s2tw").convert(text))
+    for wrong, right in TERM_FIXES:
+        converted = converted.replace(wrong, right)
+    return _WEEK_NUMBER.sub(lambda m: f"第{m.group(1)}週", converted)
+
+
+def zh_tw_catalog() -> str:
+    """The zh-TW .po text for the current zh-CN catalog (keys, comments and order kept)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    with catalog_path("zh-CN").open("rb") as fh:
+        source = read_po(fh, locale=FOLDERS["zh-CN"])
+    # Fragments still being merged count as part of the source.
+    merged = dict(messages("zh-CN"))
+    target = Catalog(locale=FOLDERS["zh-TW"], project="workshop-bot", version="1", fuzzy=False)
+    comments = {str(m.id): m.auto_comments for m in source if m.id}
+    for key in _ordered_keys(source, merged):
+        target.add(key, string=to_traditional(merged[key]),
+                   auto_comments=comments.get(key, []), flags=("python-brace-format",)
+                   if "{" in merged[key] else ())
+    out = io.BytesIO()
+    write_po(out, target, width=0, omit_header=False, sort_output=False)
+    body = out.getvalue().decode("utf-8")
+    # Babel's header carries a creation date; the file must be reproducible.
+    body = re.sub(r'"POT-Creation-Date: [^"]*\\n"\n', "", body)
+    body = re.sub(r'"PO-Revision-Date: [^"]*\\n"\n', "", body)
+    for field in ("Generated-By", "Report-Msgid-Bugs-To", "Last-Translator", "Language-Team"):
+        body = re.sub(rf'"{field}: [^"]*\\n"\n', "", body)
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("# ")
+                     and line != "#") + "\n"
+    return HEADER + body.lstrip("\n")
+
+
+def _ordered_keys(source: object, merged: dict[str, str]) -> list[str]:
+    order = [str(m.id) for m in source if m.id]  # type: ignore[attr-defined]
+    return [k for k in order if k in merged] + sorted(k for k in merged if k not in order)
+
+
+def main() -> int:
+    path = catalog_path("zh-TW")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(zh_tw_catalog(), encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

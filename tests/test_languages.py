@@ -1,0 +1,85 @@
+"""Languages through the endpoint: a member chooses theirs, an admin sets the union's,
+Traditional input routes like Simplified."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Member, TradeUnion
+from tests.support import Service, roster_service
+
+ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
+甲工作室,甲领衔,L1,leader,,
+甲工作室,甲成员,M1,member,,
+甲工作室,甲二,M2,member,,
+甲工作室,甲三,M3,member,,
+,管理员,A1,admin,,
+"""
+OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "A1": "o-a1"}
+FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def svc(database_url: str, var_dir: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
+                                   ROSTER, OPENIDS, FRIDAY)
+    yield service
+    await service.client.close()
+
+
+async def language_of(svc: Service, employee_no: str) -> str | None:
+    async with svc.db.transaction() as session:
+        return await session.scalar(select(Member.language)
+                                    .where(Member.employee_no == employee_no))
+
+
+async def test_language_alone_lists_the_choices(svc: Service) -> None:
+    reply = await svc.text("o-m1", "语言") or ""
+    for name in ("简体中文", "繁體中文", "English", "ᠮᠣᠩᠭᠣᠯ", "mn+zh-CN"):
+        assert name in reply
+    assert "当前语言：简体中文（工会默认）" in reply
+
+
+async def test_traditional_choice_then_everything_in_traditional(svc: Service) -> None:
+    set_reply = await svc.text("o-m1", "語言 繁體中文") or ""
+    assert "以後用繁體中文和您交流" in set_reply  # said in the new language already
+    assert await language_of(svc, "M1") == "zh-TW"
+    help_reply = await svc.text("o-m1", "幫助") or ""  # Traditional input routes too
+    assert "您可以發送" in help_reply and "您可以发送" not in help_reply
+    assert "您可以发送" in (await svc.text("o-m2", "帮助") or "")  # others unchanged
+
+
+@pytest.mark.parametrize(("typed", "code"), [("en", "en"), ("ZH-tw", "zh-TW"),
+                                             ("蒙汉双语", "mn+zh-CN"), ("ᠮᠣᠩᠭᠣᠯ", "mn"),
+                                             ("简体中文", "zh-CN")])
+async def test_codes_and_names_choose(svc: Service, typed: str, code: str) -> None:
+    await svc.text("o-m3", f"语言 {typed}")
+    assert await language_of(svc, "M3") == code
+
+
+async def test_an_unknown_language_is_refused_and_nothing_changes(svc: Service) -> None:
+    before = await language_of(svc, "M2")
+    reply = await svc.text("o-m2", "语言 克林贡语") or ""
+    assert "没有找到“克林贡语”这种语言" in reply and "English" in reply
+    assert await language_of(svc, "M2") == before
+
+
+async def test_only_an_admin_sets_the_union_default(svc: Service) -> None:
+    refused = await svc.text("o-l1", "语言 默认 繁體中文") or ""
+    assert "只有工会管理员" in refused
+    done = await svc.text("o-a1", "语言 默认 繁體中文") or ""
+    assert "默认语言设为繁體中文" in done
+    async with svc.db.transaction() as session:
+        root = await session.scalar(select(TradeUnion).where(TradeUnion.parent_id.is_(None)))
+    assert root is not None and root.language == "zh-TW"
+    # A member who chose nothing now reads the union's default; one who chose keeps theirs.
+    assert "您可以發送" in (await svc.text("o-m2", "帮助") or "")
+    assert await language_of(svc, "M2") is None
+    await svc.text("o-a1", "语言 默认 简体中文")
+    assert "您可以发送" in (await svc.text("o-m2", "帮助") or "")
