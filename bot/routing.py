@@ -77,8 +77,8 @@ class Command:
     aliases: tuple[str, ...] = ()
     takes_args: bool = False
     roles: frozenset[str] | None = None  # None: anyone, bound or not
-    summary: str = ""  # one line for 帮助, in Chinese
-    usage: str = ""  # how to type it, e.g. "周报 <内容>"
+    summary: str = ""  # catalog key of its one line in 帮助 ("" : not listed)
+    usage: str = ""  # catalog key of how to type it (cmd.log.usage: 周报 [内容])
 
     @property
     def name(self) -> str:

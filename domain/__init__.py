@@ -1,6 +1,6 @@
 """The rules: who may do what to a record, and the state it moves to.
 
-Chat handlers, the web console and the jobs call these same functions, so a rule is
+Chat handlers, the jobs and (later) the web console call these same functions, so a rule is
 written once. Each takes the session first and never commits (the caller owns the
 transaction), returns frozen views, and raises a :class:`DomainError` subclass whose
 ``code`` the caller words in the reader's language.

@@ -102,7 +102,16 @@ def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
 
     # A template field holds one language: the first of a bilingual choice.
     thing = words_for(choice)("push.notice.thing1", studio=leader.studio_name or "")
-    return compose(choice, build), {"thing1": thing[:THING_LIMIT], "time2": day}
+    fields = {"thing1": thing[:THING_LIMIT], "time2": day}
+    languages = words_for(choice).each()
+    if len(languages) == 1:
+        return compose(choice, build), fields
+    # Bilingual: the heading in each language, the leader's own words once (they are in
+    # whatever language the leader wrote; twice would halve what fits).
+    headings = [w("push.notice.heading", leader=leader.name,
+                  studio=leader.studio_name or w("push.notice.studio_fallback"))
+                for w in languages]
+    return "\n".join([*headings, notice.content]), fields
 
 
 async def _status(ctx: Ctx) -> Reply:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -29,7 +29,7 @@ from domain.proposals import (
     Decision,
     decide,
 )
-from locales import DEFAULT_LANGUAGE, Words, compose, t, vocabulary
+from locales import Words, compose, vocabulary
 from locales.formats import join, month_day
 from storage.models import (
     RESULT_REPORTED,
@@ -64,28 +64,6 @@ TYPED_KIND_SHOWN = 20  # characters of an unknown result type repeated back
 SUBMITTED = "submitted"
 
 
-class _CatalogWords(Mapping[str, str]):
-    """code → its Simplified Chinese word, read from the catalog when first asked."""
-
-    def __init__(self, prefix: str, codes: tuple[str, ...]) -> None:
-        self.prefix, self.codes = prefix, codes
-
-    def __getitem__(self, code: str) -> str:
-        if code not in self.codes:
-            raise KeyError(code)
-        return t(DEFAULT_LANGUAGE, f"{self.prefix}.{code}")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.codes)
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-
-# DEPRECATED: ops/exports.py and ops/ledger.py still import these two; they go when ops
-# words statuses through the catalog (suggestion.status.<code>, result.status.<code>).
-SUGGESTION_STATUS: Mapping[str, str] = _CatalogWords("suggestion.status", SUGGESTION_STATUSES)
-RESULT_STATUS: Mapping[str, str] = _CatalogWords("result.status", RESULT_STATUSES)
 
 # Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
 _ID_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)

@@ -9,7 +9,7 @@ from datetime import date
 from bot.context import Ctx, Incoming
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, fit_lines
 from bot.routing import Router, normalise
-from locales import Words, words_for
+from locales import Words
 from locales.formats import describe_weights, hours, join, month_label, percent
 from storage.calendar import month_bounds, weeks_of_month
 from storage.indicators import FULL_MARKS, StudioFigures, combined, stars
@@ -78,10 +78,8 @@ def _joined(words: Words, counts: dict[str, int], prefix: str, order: tuple[str,
         words("stats.count", label=label(code), n=counts[code]) for code in known)
 
 
-def figure_lines(f: StudioFigures, weeks: int, words: Words | None = None) -> list[str]:
-    """The month in a few lines; the same facts as the ledger's, for a phone screen.
-    (ops/ledger.py calls it with the figures and the weeks: Simplified Chinese.)"""
-    words = words or words_for(None)
+def figure_lines(f: StudioFigures, weeks: int, words: Words) -> list[str]:
+    """The month in a few lines; the same facts as the ledger's, for a phone screen."""
     lines = [
         words("stats.logs", logs=f.logs, expected=f.expected_logs(weeks),
               rate=percent(words, f.log_rate(weeks)), hours=hours(words, round(f.log_hours, 1))),

@@ -10,6 +10,10 @@ in Traditional characters, and Hong Kong and Taiwan factories:
 - 賬 → 帳 (帳號, 台帳): the Taiwan standard form for accounts and ledgers.
 - 周 as a week is 週 (OpenCC's phrase table handles 周报/本周/周日; 周 alone, as in
   「第49周」, is fixed here), but 周 the surname stays (no message uses it).
+- 回复 "reply" is 回覆: s2tw writes 回復 (recover) or, in 「回复数字」, reads 复数 "plural"
+  and writes 回複數字 — a term error no character table can see.
+- 默认 is 預設 and 消息 is 訊息 (message): the Traditional-script terms both Taiwan's and
+  Hong Kong's software use; 默認 and 消息 read as mainland terms in Traditional dress.
 
 A test regenerates the catalog and compares it with the committed one, so a change to the
 Simplified catalog cannot leave the Traditional one behind. Words a person should review
@@ -18,15 +22,21 @@ rather than a table (idiom, tone) are reviewed in the committed file's diff.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
+from collections.abc import Callable
 
 from locales import FOLDERS, catalog_path, messages
 
 TERM_FIXES: tuple[tuple[str, str], ...] = (
     ("臺", "台"),
     ("賬", "帳"),
+    ("回複", "回覆"),
+    ("回復", "回覆"),
+    ("默認", "預設"),
+    ("消息", "訊息"),
 )
 _WEEK_NUMBER = re.compile(r"第(\{[a-z_]+\}|\d+)周")
 
@@ -37,10 +47,15 @@ HEADER = (
 )
 
 
-def to_traditional(text: str) -> str:
+@functools.cache
+def _converter() -> Callable[[str], str]:
     import opencc
 
-    converted = str(opencc.OpenCC("s2tw").convert(text))
+    return opencc.OpenCC("s2tw").convert
+
+
+def to_traditional(text: str) -> str:
+    converted = str(_converter()(text))
     for wrong, right in TERM_FIXES:
         converted = converted.replace(wrong, right)
     return _WEEK_NUMBER.sub(lambda m: f"第{m.group(1)}週", converted)

@@ -12,6 +12,7 @@ Dependencies point one way (docs/architecture.md):
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,36 @@ def test_every_declared_dialog_has_a_step_for_each_state() -> None:
     assert ALL_DIALOGS
     for spec in ALL_DIALOGS:
         spec.check_complete()
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# A setting's default value is data, not words: the union's name until configured.
+_DATA = {("bot/config.py", "总工会")}
+
+
+def _cjk_literals(path: Path) -> list[str]:
+    """Chinese string literals that are not docstrings nor command words."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            skip.add(id(body[0].value))
+        # Command words are routing identifiers: @router.command("周报", aliases=(...)).
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "command":
+            skip.update(id(sub) for sub in ast.walk(node))
+    rel = str(path.relative_to(ROOT))
+    return [f"{rel}:{node.lineno} {node.value[:30]!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and _CJK.search(node.value) and id(node) not in skip
+            and (rel, node.value) not in _DATA]
+
+
+@pytest.mark.parametrize("package", ["storage", "scheduled", "domain", "handlers", "bot"])
+def test_no_words_outside_the_catalogs(package: str) -> None:
+    """Codes in the code and the database; every word a person reads is in locales/."""
+    found = [line for path in sorted((ROOT / package).rglob("*.py"))
+             if "migrations" not in path.parts for line in _cjk_literals(path)]
+    assert found == []
