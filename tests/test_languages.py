@@ -83,3 +83,25 @@ async def test_only_an_admin_sets_the_union_default(svc: Service) -> None:
     assert await language_of(svc, "M2") is None
     await svc.text("o-a1", "语言 默认 简体中文")
     assert "您可以发送" in (await svc.text("o-m2", "帮助") or "")
+
+
+async def test_english_then_help_answers_in_english(svc: Service) -> None:
+    assert "English" in (await svc.text("o-l1", "语言 English") or "")
+    reply = await svc.text("o-l1", "帮助") or ""
+    assert "you can send" in reply.lower() and "您可以" not in reply
+    # English aliases keep working, and the leader's commands are listed in English.
+    assert reply == (await svc.text("o-l1", "help") or "")
+    await svc.text("o-l1", "language zh-CN")
+    assert await language_of(svc, "L1") == "zh-CN"
+
+
+async def test_traditional_log_is_recorded_and_answered_in_traditional(svc: Service) -> None:
+    from storage.models import WeeklyLog
+
+    await svc.text("o-m2", "語言 繁體中文")
+    reply = await svc.text("o-m2", "週報 本週完成了焊接機器人的調試") or ""
+    assert "已提交" in reply and "週報" in reply and "周报" not in reply
+    async with svc.db.transaction() as session:
+        log = await session.scalar(select(WeeklyLog).join(Member, Member.id == WeeklyLog.member_id)
+                                   .where(Member.employee_no == "M2"))
+    assert log is not None and log.content == "本週完成了焊接機器人的調試"  # kept as typed
