@@ -3,6 +3,7 @@ Traditional input routes like Simplified."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from locales import t
 from storage.models import Member, TradeUnion
 from tests.support import Service, roster_service
 
@@ -105,3 +107,42 @@ async def test_traditional_log_is_recorded_and_answered_in_traditional(svc: Serv
         log = await session.scalar(select(WeeklyLog).join(Member, Member.id == WeeklyLog.member_id)
                                    .where(Member.employee_no == "M2"))
     assert log is not None and log.content == "本週完成了焊接機器人的調試"  # kept as typed
+
+
+MONGOLIAN = re.compile(r"[\u1800-\u18af]")
+
+
+async def test_mongolian_command_words_route_and_answer_in_mongolian(svc: Service) -> None:
+    await svc.text("o-m3", "语言 ᠮᠣᠩᠭᠣᠯ")
+    help_word = t("mn", "cmd.help.words").split("|")[0]
+    reply = await svc.text("o-m3", help_word) or ""
+    assert MONGOLIAN.search(reply) and "甲三" in reply
+    # The Chinese command still works for the same member, in Mongolian too.
+    assert reply == (await svc.text("o-m3", "帮助") or "")
+
+
+async def test_a_bilingual_members_weekly_reminder_carries_both_scripts(svc: Service) -> None:
+    from scheduled.scheduler import run_job
+    from storage.models import OutboxMessage
+
+    await svc.text("o-m3", "语言 蒙汉双语")
+    assert await language_of(svc, "M3") == "mn+zh-CN"
+    await run_job(svc.db, "weekly-log-reminder", FRIDAY, svc.settings.tz)
+    async with svc.db.transaction() as session:
+        m3 = await session.scalar(select(Member.id).where(Member.employee_no == "M3"))
+        text = await session.scalar(select(OutboxMessage.text).where(
+            OutboxMessage.recipient_id == m3, OutboxMessage.kind == "weekly-log-reminder"))
+    assert text is not None and len(text.encode("utf-8")) <= 2048
+    mongolian, _, chinese = text.partition("\n\n")
+    assert MONGOLIAN.search(mongolian) and not MONGOLIAN.search(chinese)
+    assert chinese.startswith("【周报提醒】甲三")
+
+
+async def test_a_bilingual_notice_carries_both_headings_and_the_text_once(svc: Service) -> None:
+    from tests.support import inbox
+
+    await svc.text("o-l1", "通知 周五下午三点在二号车间开安全会")
+    await svc.text("o-l1", "确认")
+    [notice] = [m for m in await inbox(svc, "M3") if "安全会" in m]
+    assert notice.count("周五下午三点在二号车间开安全会") == 1
+    assert MONGOLIAN.search(notice.splitlines()[0]) and "甲工作室通知" in notice.splitlines()[1]
