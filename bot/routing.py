@@ -79,6 +79,8 @@ class Command:
     roles: frozenset[str] | None = None  # None: anyone, bound or not
     summary: str = ""  # catalog key of its one line in 帮助 ("" : not listed)
     usage: str = ""  # catalog key of how to type it (cmd.log.usage: 周报 [内容])
+    # Values the summary's placeholders take, from the constants they describe.
+    facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -213,6 +215,7 @@ class Router:
         summary: str = "",
         usage: str = "",
         always: bool = False,
+        facts: dict[str, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         cmd = Command(
             words=tuple(words),
@@ -221,6 +224,7 @@ class Router:
             roles=frozenset(roles) if roles is not None else None,
             summary=summary,
             usage=usage or words[0],
+            facts=tuple((facts or {}).items()),
         )
         return self._add(command=cmd, always=always)
 

@@ -32,7 +32,8 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
         return ctx.reply("common.help_unbound")
     # Commands open to everyone (帮助, 取消, 绑定) are not listed: they are not the
     # member's tools, and the footer mentions 取消.
-    lines = [ctx.t("common.help_line", usage=ctx.t(c.usage), summary=ctx.t(c.summary))
+    lines = [ctx.t("common.help_line", usage=ctx.t(c.usage),
+                   summary=ctx.t(c.summary, **dict(c.facts)))
              for c in ctx.commands if c.summary and c.roles]
     header = ctx.t("common.help_header", name=ctx.member.name,
                    studio=ctx.member.studio_name or ctx.t("common.union_seat"),

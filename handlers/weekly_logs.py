@@ -14,6 +14,7 @@ from bot.dialogs import Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
 from domain.weekly_logs import (
+    LAST_WEEK_DEADLINE,
     Action,
     LastWeekClosed,
     SavedLog,
@@ -143,7 +144,8 @@ async def on_log(msg: Incoming, ctx: Ctx) -> Reply:
 
 @router.command("上周周报", aliases=("lastweek",), takes_args=True,
                 roles=(ROLE_MEMBER, ROLE_LEADER), summary="cmd.lastweek.summary",
-                usage="cmd.lastweek.usage")
+                usage="cmd.lastweek.usage",
+                facts={"deadline": LAST_WEEK_DEADLINE.strftime("%H:%M")})
 async def on_last_week(msg: Incoming, ctx: Ctx) -> Reply:
     try:
         week = last_week(_local(ctx))
