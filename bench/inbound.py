@@ -1,12 +1,15 @@
 """Inbound load: WeChat's side against `workshop-bot serve` (SQLite) and the echo yardstick.
 
     python -m bench.inbound [--requests 5000] [--concurrency 50] [--openids 1000]
-                            [--baseline GIT-REV]
+                            [--baseline GIT-REV] [--postgres URL]
 
 Starts both servers on loopback, sends fresh signed requests (plain and safe mode) from
 ~1,000 openids with distinct MsgIds, and prints req/s and latency percentiles.
 `--baseline REV` also serves that revision of the code (checked out into a temporary git
 worktree) in the same rounds, so a change is measured against what it changed.
+`--postgres URL` (a server and a database to connect to, e.g.
+postgresql://postgres@127.0.0.1:5432/test) also serves workshop-bot on a fresh database
+created there, in the same rounds: SQLite and PostgreSQL side by side.
 """
 
 from __future__ import annotations
@@ -127,6 +130,32 @@ async def run_load(url: str, batch: list[Delivery], concurrency: int, side: WeCh
     return errors, seconds, latencies
 
 
+async def fresh_postgres(url: str) -> tuple[str, str]:
+    """A new, empty database on the server at `url`: (its name, its asyncpg URL)."""
+    import uuid
+
+    import asyncpg
+
+    name = "wb_bench_" + uuid.uuid4().hex[:10]
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, f"{base}/{name}"
+
+
+async def drop_postgres(url: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 def git_worktree(*args: str) -> None:
     """A moment's work before the load starts (or after it ends)."""
     subprocess.run(["git", "worktree", *args], check=True, capture_output=True)
@@ -147,6 +176,8 @@ async def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds per app; the median is shown")
     ap.add_argument("--baseline", metavar="GIT-REV",
                     help="also measure this revision of workshop-bot in the same rounds")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="also measure workshop-bot on a fresh database on this PostgreSQL server")
     args = ap.parse_args()
 
     levels = [int(x) for x in args.concurrency.split(",")]
@@ -173,6 +204,20 @@ async def main() -> int:
             work / "base-var", {**env, "PYTHONPATH": str(tree)}, "ready")
         procs.append(base)
         targets = (*targets[:1], (f"baseline {args.baseline}", base_port, "绑定"), *targets[1:])
+    pg_name = None
+    if args.postgres:
+        pg_name, pg_url = await fresh_postgres(args.postgres)
+        pg_env = {**env, "DATABASE_URL": pg_url}
+        (work / "pg-var").mkdir()
+        await (await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "db", "upgrade", cwd=work / "pg-var", env=pg_env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)).wait()
+        pg_port = free_port()
+        pg_proc, _ = await start(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(pg_port)],
+            work / "pg-var", pg_env, "ready")
+        procs.append(pg_proc)
+        targets = (*targets[:1], ("workshop-bot PostgreSQL", pg_port, "绑定"), *targets[1:])
     results: list[Result] = []
     try:
         # The two apps take turns, round after round, so that a machine that slows down
@@ -202,9 +247,11 @@ async def main() -> int:
             await proc.wait()
         if args.baseline:
             git_worktree("remove", "--force", str(work / "baseline"))
+        if pg_name:
+            await drop_postgres(args.postgres, pg_name)
     headers = ["target", "mode", "conc.", "requests", "errors", "req/s", "p50 ms", "p99 ms",
                "max ms"]
-    print(f"\ninbound load: {args.openids} openids, fresh signed requests, SQLite, one process each;"
+    print(f"\ninbound load: {args.openids} openids, fresh signed requests, one process each;"
           f" median of {args.rounds} rounds (errors: all rounds)")
     print(table(headers, [r.row() for r in results]))
     by = {(r.target, r.mode, r.concurrency): r for r in results}

@@ -27,7 +27,7 @@ from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
-from storage.queries.sender import sender_of
+from storage.queries.sender import sender_of, sender_outside_transaction
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,10 @@ class Dispatcher:
             return Outcome(from_record(recent["reply"]), replayed=True,
                            deferred=recent["status"] == "deferred")
         now = self.clock()
+        if not self.db.sqlite:
+            quick = await self._apply_reading(msg, now)
+            if quick is not None:
+                return quick
         async with self.db.unit() as session:
             await lock_openid_for_transaction(session, msg.openid)
             sender = await sender_of(session, msg.openid, msg.dedupe_key)
@@ -189,6 +193,46 @@ class Dispatcher:
                 await record_inbound(session, row)
         if not wrote:
             self.writer.add(row)
+        if member is not None and msg.event != "unsubscribe":
+            self.writer.touch(member.id, now)
+        return Outcome(reply)
+
+    async def _apply_reading(self, msg: Incoming, now: datetime) -> Outcome | None:
+        """PostgreSQL's fast path for a message that only reads (帮助, 我的, 统计, an unknown
+        text) from a sender with no dialog: no per-user lock and no transaction, one
+        prepared statement before the handler. None: take the locked path instead — the
+        route writes, a dialog is open, or the handler turned out to write (its work is
+        rolled back and done again under the lock, so nothing is applied twice)."""
+        sender = await sender_outside_transaction(self.db, msg.openid, msg.dedupe_key)
+        if sender.seen is not None:
+            return Outcome(from_record(sender.seen.reply), replayed=True,
+                           deferred=sender.seen.status == "deferred")
+        if sender.dialog is not None:
+            return None
+        member = sender.member
+        role = member.role if member is not None else ROLE_UNBOUND
+        resolution = self.routes.resolve(msg, None, role)
+        if resolution is not None and resolution.route.writes:
+            return None
+        reply: Reply = Silence()
+        async with self.db.reader() as session:
+            if resolution is not None:
+                ctx = Ctx(session=session, member=member, dialog=Dialog(), now=now,
+                          settings=self.settings, commands=self.routes.commands_for(role),
+                          words=words_for(sender.language), args=resolution.args,
+                          command=resolution.route.command)
+                started = time.perf_counter()
+                reply = await resolution.route.handler(msg, ctx)
+                self.metrics.handler_seconds.observe(time.perf_counter() - started)
+                if ctx.dialog.changed or (session.in_transaction()
+                                          and await transaction_wrote(session)):
+                    log.warning("a read-only route wrote: %s; running it again locked",
+                                resolution.route.handler.__name__)
+                    return None
+        self.writer.add(inbound_row(
+            dedupe_key=msg.dedupe_key, openid=msg.openid, msg_type=msg.msg_type,
+            event=msg.event, content=msg.text, received_at=now, status="done",
+            reply=to_record(reply)))
         if member is not None and msg.event != "unsubscribe":
             self.writer.touch(member.id, now)
         return Outcome(reply)

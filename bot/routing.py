@@ -155,6 +155,10 @@ class Route:
     msg_types: frozenset[str] = frozenset()
     always: bool = False
     fallback: bool = False
+    # False: the handler only reads (帮助, 我的, 统计 …). Outside a dialog such a message
+    # needs neither the per-user lock nor a transaction (bot.dispatcher's fast path); should
+    # it write after all, the dispatcher notices, rolls back and runs it again locked.
+    writes: bool = True
 
     @property
     def tier(self) -> int:
@@ -216,6 +220,7 @@ class Router:
         usage: str = "",
         always: bool = False,
         facts: dict[str, str] | None = None,
+        writes: bool = True,
     ) -> Callable[[Handler], Handler]:
         cmd = Command(
             words=tuple(words),
@@ -226,7 +231,7 @@ class Router:
             usage=usage or words[0],
             facts=tuple((facts or {}).items()),
         )
-        return self._add(command=cmd, always=always)
+        return self._add(command=cmd, always=always, writes=writes)
 
     def event(self, *events: str) -> Callable[[Handler], Handler]:
         return self._add(events=frozenset(e.lower() for e in events))
@@ -234,11 +239,11 @@ class Router:
     def dialog(self, *states: str) -> Callable[[Handler], Handler]:
         return self._add(states=frozenset(states))
 
-    def message(self, *msg_types: str) -> Callable[[Handler], Handler]:
-        return self._add(msg_types=frozenset(msg_types))
+    def message(self, *msg_types: str, writes: bool = True) -> Callable[[Handler], Handler]:
+        return self._add(msg_types=frozenset(msg_types), writes=writes)
 
-    def fallback(self) -> Callable[[Handler], Handler]:
-        return self._add(fallback=True)
+    def fallback(self, *, writes: bool = True) -> Callable[[Handler], Handler]:
+        return self._add(fallback=True, writes=writes)
 
     def _add(self, **kwargs: object) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -295,8 +300,8 @@ class RouteTable:
                     if args is None:
                         continue
                 if not route.command.allows(role):
-                    return Resolution(Route(handler=self.on_refused, command=route.command),
-                                      refused=True)
+                    return Resolution(Route(handler=self.on_refused, command=route.command,
+                                            writes=False), refused=True)
                 return Resolution(route, args=args or "")
             if route.states:
                 if dialog_state in route.states and not click and msg.msg_type != "event":

@@ -17,7 +17,8 @@ def role_name(ctx: Ctx, role: str) -> str:
     return ctx.t(f"role.{role}") if role in ROLES else role
 
 
-@router.command("取消", aliases=("cancel", "退出"), always=True, summary="cmd.cancel.summary")
+@router.command("取消", aliases=("cancel", "退出"), always=True, summary="cmd.cancel.summary",
+                writes=False)
 async def on_cancel(msg: Incoming, ctx: Ctx) -> Reply:
     if not ctx.dialog.active and not ctx.dialog.expired:
         return ctx.reply("common.nothing_to_cancel")
@@ -26,7 +27,7 @@ async def on_cancel(msg: Incoming, ctx: Ctx) -> Reply:
 
 
 @router.command("帮助", aliases=("help", "?", "？", "菜单", "menu"), always=True,
-                summary="cmd.help.summary")
+                summary="cmd.help.summary", writes=False)
 async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     if ctx.member is None:
         return ctx.reply("common.help_unbound")
@@ -54,17 +55,17 @@ async def on_refused(msg: Incoming, ctx: Ctx) -> Reply:
                      roles=allowed or ctx.t("common.some_roles"))
 
 
-@router.message("voice")
+@router.message("voice", writes=False)
 async def on_voice_without_text(msg: Incoming, ctx: Ctx) -> Reply:
     return ctx.reply("common.voice_unrecognised")
 
 
-@router.message("image", "video", "shortvideo", "location", "link", "file")
+@router.message("image", "video", "shortvideo", "location", "link", "file", writes=False)
 async def on_non_text(msg: Incoming, ctx: Ctx) -> Reply:
     return ctx.reply("common.not_text")
 
 
-@router.fallback()
+@router.fallback(writes=False)
 async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
     if msg.event == "click":
         return ctx.reply("common.unknown_click")

@@ -20,7 +20,7 @@ router = Router("me")
 
 
 @router.command("我的", aliases=("me",), roles=(ROLE_MEMBER, ROLE_LEADER, ROLE_ADMIN),
-                summary="cmd.me.summary", usage="cmd.me.usage")
+                summary="cmd.me.summary", usage="cmd.me.usage", writes=False)
 async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None  # the router lets only bound users through

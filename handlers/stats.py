@@ -117,7 +117,7 @@ async def _figures(ctx: Ctx, month: str, studio_id: int | None) -> tuple[dict[in
 
 
 @router.command("统计", aliases=("stats",), takes_args=True, roles=(ROLE_LEADER, ROLE_ADMIN),
-                summary="cmd.stats.summary", usage="cmd.stats.usage")
+                summary="cmd.stats.summary", usage="cmd.stats.usage", writes=False)
 async def on_stats(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
@@ -155,7 +155,7 @@ async def on_stats(msg: Incoming, ctx: Ctx) -> Reply:
 
 
 @router.command("排名", aliases=("rank",), roles=(ROLE_LEADER, ROLE_ADMIN),
-                summary="cmd.rank.summary", usage="cmd.rank.usage")
+                summary="cmd.rank.summary", usage="cmd.rank.usage", writes=False)
 async def on_rank(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None

@@ -214,7 +214,7 @@ async def on_existing(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
 
 
 @router.command("本周", aliases=("week",), roles=(ROLE_LEADER,), summary="cmd.week.summary",
-                usage="cmd.week.usage")
+                usage="cmd.week.usage", writes=False)
 async def on_week(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None

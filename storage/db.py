@@ -109,6 +109,10 @@ class Database:
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer: Connection | None = None
         self._session: InlineSession | None = None
+        # PostgreSQL: a plain asyncpg pool for the few statements every message runs
+        # outside a transaction (storage.queries.sender); made on first use.
+        self._raw_pool: Any = None
+        self._raw_pool_lock = asyncio.Lock() if not self.sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -203,7 +207,38 @@ class Database:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
 
+    async def raw_fetchrow(self, sql: str, *args: Any) -> Any:
+        """One row of a statement run straight on asyncpg, outside any transaction
+        (PostgreSQL only): no session, no BEGIN/COMMIT, a prepared statement per connection.
+        The few statements that use it are tested against their Core form."""
+        if self._raw_pool is None:
+            import asyncpg
+
+            assert self._raw_pool_lock is not None, "raw statements are for PostgreSQL"
+            async with self._raw_pool_lock:
+                if self._raw_pool is None:
+                    dsn = make_url(self.url).set(drivername="postgresql")
+                    self._raw_pool = await asyncpg.create_pool(
+                        dsn.render_as_string(hide_password=False), min_size=1, max_size=10)
+        async with self._raw_pool.acquire() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    @contextlib.asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for work that is expected to write nothing: it begins a transaction only
+        if something reads through it, and whatever it did is rolled back at the end (the
+        caller checks, with transaction_wrote, that nothing was meant to be kept)."""
+        async with self.sessions() as session:
+            try:
+                yield session
+            finally:
+                if session.in_transaction():
+                    await session.rollback()
+
     async def dispose(self) -> None:
+        if self._raw_pool is not None:
+            await self._raw_pool.close()
+            self._raw_pool = None
         self._session = None
         if self._writer is not None:
             self._writer.close()

@@ -109,3 +109,46 @@ async def test_stored_words_become_codes_and_read_the_same(database_url: str) ->
             assert await _stored(conn) == after
     finally:
         await db.dispose()
+
+
+async def test_0008_upgrades_and_downgrades_a_database_with_rows(database_url: str) -> None:
+    """Members referenced by other rows (logs, outbox) survive 0008 both ways: SQLite cannot
+    rebuild a table that foreign keys point at, so the migration must not try."""
+    db = Database(database_url)
+    try:
+        await downgrade(db.engine, "0007")
+        async with db.engine.begin() as conn:
+            await conn.execute(_sql("INSERT INTO studio (id, name, stars, status, created_at) "
+                                    "VALUES (50, '乙工作室', 0, 'active', :at)", at=AT))
+            await conn.execute(_sql(
+                "INSERT INTO member (id, employee_no, name, role, studio_id, language, subscribed, "
+                "active, created_at) VALUES (50, 'M50', '乙成员', 'member', 50, 'zh-CN', true, "
+                "true, :at), (51, 'M51', '乙二', 'member', 50, 'en', true, true, :at)", at=AT))
+            await conn.execute(_sql(
+                "INSERT INTO weekly_log (member_id, studio_id, week, content, late, version, "
+                "submitted_at, updated_at) VALUES (50, 50, '2026-W47', '周报', false, 1, :at, :at)",
+                at=AT))
+            await conn.execute(_sql(
+                "INSERT INTO outbox_message (kind, period, recipient_id, text, status, attempts, "
+                "result, created_at) VALUES ('notice', 'notice:1', 50, '甲', 'undeliverable', 1, "
+                "'收件人已取消关注公众号', :at), ('notice', 'notice:1', 51, '乙', 'failed', 5, "
+                "'-1: 微信繁忙，稍后重试', :at)", at=AT))
+        await upgrade(db.engine)
+        async with db.engine.begin() as conn:
+            languages = (await conn.execute(sa.text(
+                "SELECT id, language FROM member WHERE id >= 50 ORDER BY id"))).all()
+            reasons = (await conn.execute(sa.text(
+                "SELECT result FROM outbox_message ORDER BY recipient_id"))).scalars().all()
+            logs = (await conn.execute(sa.text("SELECT count(*) FROM weekly_log"))).scalar()
+            assert await conn.run_sync(_diff) == []
+        # zh-CN was everyone's default, not a choice: it now follows the union's default.
+        assert [tuple(r) for r in languages] == [(50, None), (51, "en")]
+        assert list(reasons) == ["unsubscribed", "busy:-1"] and logs == 1
+        await downgrade(db.engine, "0007")
+        async with db.engine.begin() as conn:
+            back = (await conn.execute(sa.text(
+                "SELECT language FROM member WHERE id >= 50 ORDER BY id"))).scalars().all()
+        assert list(back) == ["zh-CN", "en"]
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Database
 from storage.inline import raw_sqlite
 from storage.models import DialogState, InboundMessage, Member, Studio, TradeUnion
 
@@ -89,6 +90,14 @@ def _sender_query() -> Select[Any]:
 
 
 @functools.cache
+def _postgres_sql() -> tuple[str, tuple[str, ...]]:
+    from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
+
+    compiled = _sender_query().compile(dialect=pg_asyncpg.dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+@functools.cache
 def _sqlite_sql() -> str:
     compiled = _sender_query().compile(dialect=sqlite_dialect.dialect())
     assert list(compiled.positiontup or []) == ["openid", "key"], compiled.positiontup
@@ -110,6 +119,24 @@ def _from_sqlite(values: tuple[Any, ...]) -> Any:
     )
 
 
+async def sender_outside_transaction(db: Database, openid: str, dedupe_key: str) -> Sender:
+    """sender_of, read on PostgreSQL without a session or transaction: the first step of
+    every message, before the dispatcher knows whether the message will write anything.
+    One prepared statement on asyncpg; the same SQL as the Core statement (a test compares
+    the two)."""
+    sql, order = _postgres_sql()
+    values = {"openid": openid, "key": dedupe_key}
+    row = await db.raw_fetchrow(sql, *(values[name] for name in order))
+    assert row is not None  # the query selects from a one-row subquery
+    return _sender(SimpleNamespace(
+        **{k: row[k] for k in ("id", "employee_no", "name", "role", "studio_id",
+                               "studio_name", "union_id", "language", "union_language",
+                               "state", "expires_at", "status")},
+        data=json.loads(row["data"]) if isinstance(row["data"], str) else row["data"],
+        reply=json.loads(row["reply"]) if isinstance(row["reply"], str) else row["reply"],
+    ))
+
+
 async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Sender:
     """The member bound to `openid`, their stored dialog, and whether this delivery was seen.
 
@@ -126,6 +153,10 @@ async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Send
     else:
         conn = await session.connection()
         row = (await conn.execute(_sender_query(), {"openid": openid, "key": dedupe_key})).one()
+    return _sender(row)
+
+
+def _sender(row: Any) -> Sender:
     dialog = None
     if row.state is not None:
         dialog = StoredDialog(row.state, dict(row.data or {}), row.expires_at)

@@ -48,13 +48,35 @@ def reason_code(sentence: str) -> str:
     return sentence
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def _replace_member_language(nullable: bool) -> None:
+    """SQLite cannot change a column's NULL-ness in place, and Alembic's batch mode would
+    recreate the member table, which the foreign keys pointing at it forbid (PRAGMA
+    foreign_keys is on and cannot be turned off inside the transaction). A new column,
+    filled from the old one, takes its place (DROP COLUMN: SQLite 3.35 or later)."""
+    op.execute('ALTER TABLE member RENAME COLUMN language TO _language_old')
+    if nullable:
+        op.execute('ALTER TABLE member ADD COLUMN language VARCHAR(16)')
+        op.execute("UPDATE member SET language = NULLIF(_language_old, 'zh-CN')")
+    else:
+        op.execute("ALTER TABLE member ADD COLUMN language VARCHAR(16) NOT NULL "
+                   "DEFAULT 'zh-CN'")
+        op.execute("UPDATE member SET language = COALESCE(_language_old, 'zh-CN')")
+    op.execute('ALTER TABLE member DROP COLUMN _language_old')
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.alter_column('language', existing_type=sa.String(length=16), nullable=True,
-                              server_default=None)
-    op.execute("UPDATE member SET language = NULL WHERE language = 'zh-CN'")
-    with op.batch_alter_table('trade_union', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sa.String(length=16), nullable=True))
+    if _sqlite():
+        _replace_member_language(nullable=True)
+        op.execute('ALTER TABLE trade_union ADD COLUMN language VARCHAR(16)')
+    else:
+        op.alter_column('member', 'language', existing_type=sa.String(length=16),
+                        nullable=True, server_default=None)
+        op.execute("UPDATE member SET language = NULL WHERE language = 'zh-CN'")
+        op.add_column('trade_union', sa.Column('language', sa.String(length=16), nullable=True))
     conn = op.get_bind()
     outbox = sa.table('outbox_message', sa.column('result', sa.Text()))
     found = conn.execute(sa.select(outbox.c.result).distinct()
@@ -66,9 +88,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trade_union', schema=None) as batch_op:
-        batch_op.drop_column('language')
+    if _sqlite():
+        op.execute('ALTER TABLE trade_union DROP COLUMN language')
+        _replace_member_language(nullable=False)
+        return
+    op.drop_column('trade_union', 'language')
     op.execute("UPDATE member SET language = 'zh-CN' WHERE language IS NULL")
-    with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.alter_column('language', existing_type=sa.String(length=16), nullable=False,
-                              server_default='zh-CN')
+    op.alter_column('member', 'language', existing_type=sa.String(length=16), nullable=False,
+                    server_default='zh-CN')
