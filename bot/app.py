@@ -46,6 +46,7 @@ def create_app(
     reply_budget: float | None = None,
     deliver: bool = False,
     run_jobs: bool = False,
+    budget_class: type[ReplyBudget] = ReplyBudget,
 ) -> web.Application:
     """Build the service around `router` (the handlers' root router, built by the caller:
     the runtime never imports the handlers). Nothing connects until the app starts.
@@ -79,7 +80,7 @@ def create_app(
         clock=clock,
         metrics=metrics,
     )
-    budget = ReplyBudget(dispatcher.process,
+    budget = budget_class(dispatcher.process,
                          seconds=reply_budget or settings.workshop_bot_reply_budget_seconds,
                          follow_up=wechat_api, metrics=metrics, writer=dispatcher.writer)
     endpoint = WeChatEndpoint(

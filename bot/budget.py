@@ -80,16 +80,12 @@ class ReplyBudget:
         self.metrics = metrics
         self.writer = writer
         self._inflight: dict[str, _Inflight] = {}
-        # Called whenever a delivery starts or gains a waiting retry: lets a caller await
-        # such a moment instead of sleeping (the tests do; nothing in production listens).
-        self.listeners: list[Callable[[], None]] = []
         # Strong references: a task nobody holds may be garbage-collected mid-flight.
         self.background: set[asyncio.Task[None]] = set()
 
-    def waiting_retries(self, key: str) -> int | None:
-        """Retries waiting on delivery `key`, or None if it is not being handled now."""
-        entry = self._inflight.get(key)
-        return None if entry is None else entry.waiters
+    def _changed(self) -> None:
+        """A delivery started or gained a waiting retry. Nothing to do here; a subclass that
+        watches the budget (the tests' does, to await such a moment) overrides it."""
 
     async def handle(self, msg: Incoming) -> Outcome:
         """Answer within the budget, applying each WeChat retry exactly once."""
@@ -103,8 +99,7 @@ class ReplyBudget:
         else:
             self.metrics.duplicates.inc()
             entry.waiters += 1
-        for listener in self.listeners:
-            listener()
+        self._changed()
         if not await _finished_within(entry.task, self.seconds):
             if first:
                 entry.deferred = True

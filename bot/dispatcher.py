@@ -81,10 +81,6 @@ class Dispatcher:
         self._locks = KeyedLocks()
         self.writer = WriteBehind(db)
 
-    async def flush(self) -> None:
-        """Write what is buffered now (tests call this before counting rows)."""
-        await self.writer.flush()
-
     # -- one message, once ------------------------------------------------------------
 
     async def process(self, msg: Incoming) -> Outcome:

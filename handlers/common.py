@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from bot.context import ROLE_UNBOUND, Ctx, Incoming
 from bot.dialogs import DIALOG_TTL
-from bot.replies import SILENCE, Reply, Text
+from bot.replies import MAX_TEXT_BYTES, SILENCE, Reply, Text, fit_lines
 from bot.routing import Router
 from storage.models import ROLES
 
 router = Router("common")
 
 _ECHO_LIMIT = 20  # characters of an unknown text repeated back
+
+
+def _typed_word(msg: Incoming, ctx: Ctx) -> str:
+    """The command word as the sender typed it ("week", 本周, 週報), so a refusal names it in
+    their own words; a menu click names the command."""
+    assert ctx.command is not None
+    typed = (msg.text or "").strip()
+    if not typed:
+        return ctx.command.name
+    word = typed[: len(typed) - len(ctx.args)] if ctx.args else typed
+    return word.rstrip(" \t:：,，")[:_ECHO_LIMIT] or ctx.command.name
 
 
 def role_name(ctx: Ctx, role: str) -> str:
@@ -39,14 +50,19 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     header = ctx.t("common.help_header", name=ctx.member.name,
                    studio=ctx.member.studio_name or ctx.t("common.union_seat"),
                    role=role_name(ctx, ctx.member.role))
-    return Text("\n".join([header, *lines, ctx.t("common.help_footer")]))
+    footer = ctx.t("common.help_footer")
+    # A long help (Mongolian script takes three bytes a letter) keeps its footer: the
+    # command lines give way, ending on a whole line with a pointer to the rest.
+    room = MAX_TEXT_BYTES - len(footer.encode("utf-8")) - 1
+    return Text(fit_lines([header, *lines], ctx.t("common.help_more"), limit=room)
+                + "\n" + footer)
 
 
 @router.refused()
 async def on_refused(msg: Incoming, ctx: Ctx) -> Reply:
     """A known command outside the sender's role: say who may use it."""
     assert ctx.command is not None
-    name = ctx.command.name
+    name = _typed_word(msg, ctx)
     if ctx.role == ROLE_UNBOUND:
         return ctx.reply("common.refused_unbound", command=name)
     roles = ctx.command.roles or frozenset()

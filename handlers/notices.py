@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
-from bot.replies import Reply, Text, fit_lines
+from bot.replies import Reply, Text, clip_text, fit_lines
 from bot.routing import Router
 from domain.notices import MAX_CHARS, NoAudience, PostedNotice, TooLong, post_notice
 from handlers.parsing import is_yes
-from locales import Words, compose, formats, words_for
+from locales import PUSH_LIMIT, Words, compose, formats, words_for
 from storage.models import ROLE_LEADER
 from storage.queries.notices import recent_notices, studio_audience
 from storage.queries.sender import MemberView
@@ -111,7 +111,11 @@ def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
     headings = [w("push.notice.heading", leader=leader.name,
                   studio=leader.studio_name or w("push.notice.studio_fallback"))
                 for w in languages]
-    return "\n".join([*headings, notice.content]), fields
+    heading = "\n".join(headings)
+    # The leader's text gets what room the headings leave (it can reach MAX_CHARS characters
+    # of three bytes each): cut on a character, marked, never over the push limit.
+    room = PUSH_LIMIT - len(heading.encode("utf-8")) - 1
+    return heading + "\n" + clip_text(notice.content, room), fields
 
 
 async def _status(ctx: Ctx) -> Reply:

@@ -1,8 +1,9 @@
 """Generate the Traditional Chinese catalog from the Simplified one: ``python -m locales.generate``.
 
-OpenCC's ``s2tw`` (Taiwan standard characters: 為, 裡, 著, 啟 rather than OpenCC's own 爲,
-裏, 着, 啓) converts each message; the term review below then fixes what a character
-conversion gets wrong for this domain's readers — the union documents from Tianjin written
+OpenCC's ``s2twp`` (Taiwan standard characters — 為, 裡, 著, 啟 rather than OpenCC's own 爲,
+裏, 着, 啓 — and Taiwan's words for mainland terms: 設置 → 設定, 數據 → 資料, 導入/導出 →
+匯入/匯出, 網絡 → 網路, 軟件 → 軟體) converts each message; the term review below then
+fixes what the conversion gets wrong for this domain's readers — the union documents from Tianjin written
 in Traditional characters, and Hong Kong and Taiwan factories:
 
 - 臺 → 台 (台帳, 平台, 後台): s2tw writes the formal 臺 everywhere; business writing in
@@ -14,6 +15,10 @@ in Traditional characters, and Hong Kong and Taiwan factories:
   and writes 回複數字 — a term error no character table can see.
 - 默认 is 預設 and 消息 is 訊息 (message): the Traditional-script terms both Taiwan's and
   Hong Kong's software use; 默認 and 消息 read as mainland terms in Traditional dress.
+- 联系 is 聯絡 (get in touch), 二维码 is QR碼, and quotation marks are 「」, as Traditional
+  text in Taiwan and Hong Kong writes them.
+- 绑定 stays 綁定, not s2twp's 繫結: it is a command word the reply tells people to type,
+  and 繫結 would not fold back to 绑定 (every command word in the text must route).
 
 A test regenerates the catalog and compares it with the committed one, so a change to the
 Simplified catalog cannot leave the Traditional one behind. Words a person should review
@@ -37,6 +42,11 @@ TERM_FIXES: tuple[tuple[str, str], ...] = (
     ("回復", "回覆"),
     ("默認", "預設"),
     ("消息", "訊息"),
+    ("聯繫", "聯絡"),
+    ("繫結", "綁定"),
+    ("二維碼", "QR碼"),
+    ("“", "「"),
+    ("”", "」"),
 )
 _WEEK_NUMBER = re.compile(r"第(\{[a-z_]+\}|\d+)周")
 
@@ -51,7 +61,7 @@ HEADER = (
 def _converter() -> Callable[[str], str]:
     import opencc
 
-    return opencc.OpenCC("s2tw").convert
+    return opencc.OpenCC("s2twp").convert
 
 
 def to_traditional(text: str) -> str:

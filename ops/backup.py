@@ -75,8 +75,12 @@ def _pg_dump(settings: Settings, target: Path) -> int:
         err.print(words("ops.backup.no_pg_dump"))
         err.print(words("ops.backup.pg_recipe", file=target, url=shown))
         return 1
-    proc = subprocess.run(["pg_dump", "--format=custom", f"--file={target}", url],
-                          capture_output=True, text=True, check=False)
+    # The password goes in the environment, not the argument list that `ps` shows.
+    parsed = make_url(url)
+    env = {**os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {})}
+    bare = parsed.set(password=None).render_as_string(hide_password=False)
+    proc = subprocess.run(["pg_dump", "--format=custom", f"--file={target}", bare],
+                          capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         target.unlink(missing_ok=True)
         first = (proc.stderr.strip().splitlines() or ["pg_dump failed"])[0]

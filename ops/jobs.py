@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
@@ -12,6 +12,10 @@ from ops.terminal import err, office_words
 from storage.db import Database
 
 PREVIEW = 60  # characters of each sent push shown
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
@@ -54,12 +58,14 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
             # Neither this command nor serve sends anything without the credentials.
             print(words("ops.jobs.cannot_push", queued=report.queued))
             return 0
+        # The job ran "as if" at --now; sending happens now, on the real clock (the 48-hour
+        # window, sent_at and the token's expiry are facts of the present).
         api = WeChatAPI(settings.wechat_api_base, settings.wechat_app_id,
-                        settings.wechat_app_secret, clock=lambda: now,
+                        settings.wechat_app_secret, clock=real_clock,
                         calls_per_second=settings.wechat_api_calls_per_second)
         try:
             deliverer = Deliverer(db, api, templates=settings.templates, tz=settings.tz,
-                                  clock=lambda: now)
+                                  clock=real_clock)
             sent = await deliverer.run()
         finally:
             await api.close()

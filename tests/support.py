@@ -14,6 +14,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BUDGET_KEY, DB_KEY, DISPATCHER_KEY, create_app
+from bot.budget import ReplyBudget
 from bot.config import Settings
 from bot.routing import Router
 from bot.simulator import Delivery, WeChatSide, event_xml, text_xml
@@ -24,6 +25,26 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APP_ID = "wx2c2769f8efd9abc2"
 # A Friday afternoon in Shanghai: what the clock says unless a test moves it.
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+class ObservedBudget(ReplyBudget):
+    """The reply budget with a way to await "delivery K is in flight with N retries waiting",
+    so tests never sleep and hope."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._moved = asyncio.Event()
+
+    def _changed(self) -> None:
+        self._moved.set()
+
+    async def wait_for(self, key: str, retries: int) -> None:
+        while True:
+            entry = self._inflight.get(key)
+            if entry is not None and entry.waiters >= retries:
+                return
+            self._moved.clear()
+            await self._moved.wait()
 
 
 @dataclass
@@ -71,17 +92,7 @@ class Service:
 
     async def wait_for_inflight(self, key: str, *, retries: int = 0) -> None:
         """Resolve once delivery `key` is being handled with `retries` copies waiting on it."""
-        changed = asyncio.Event()
-        self.budget.listeners.append(changed.set)
-        try:
-            while True:
-                waiting = self.budget.waiting_retries(key)
-                if waiting is not None and waiting >= retries:
-                    return
-                changed.clear()
-                await changed.wait()
-        finally:
-            self.budget.listeners.remove(changed.set)
+        await self.budget.wait_for(key, retries)
 
     async def post(self, delivery: Delivery) -> ClientResponse:
         return await self.client.post(delivery.path, data=delivery.body)
@@ -165,7 +176,7 @@ async def start_service(
     from handlers import build_router
 
     app = create_app(settings, build_router(*extra_routers), clock=clock, reply_budget=reply_budget,
-                     deliver=deliver, run_jobs=run_jobs)
+                     deliver=deliver, run_jobs=run_jobs, budget_class=ObservedBudget)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     side = WeChatSide(settings.token, aes_key=settings.wechat_encoding_aes_key,

@@ -37,7 +37,7 @@ async def test_notices_and_caught_up_reminders_go_out(
     await import_roster_text(setup, tmp_path / "roster.csv", ROSTER)
     await bind_members(setup, {"T1": "o-t1", "A1": "o-a1"})
     await setup.text("o-t1", "我的")  # the mentor opens a 48-hour window
-    await setup.dispatcher.flush()
+    await setup.dispatcher.writer.flush()
     await setup.client.close()
 
     svc = await start_service(settings, clock=FakeClock(LATE_FRIDAY), deliver=True,

@@ -127,3 +127,24 @@ def test_every_key_the_code_names_is_in_the_catalog() -> None:
                 if found.group(1) not in known:
                     missing.append(f"{path.relative_to(ROOT)}: {found.group(1)}")
     assert missing == []
+
+
+def test_command_words_in_traditional_text_still_route() -> None:
+    """A reply tells people what to type (「綁定 邀請碼」): in Traditional it must fold back to
+    the same command, or the instruction would not work."""
+    import handlers
+    from bot.routing import RouteTable, normalise
+
+    commands = {normalise(w) for c in RouteTable(handlers.build_router()).commands
+                for w in (*c.words, *c.aliases)}
+    simplified, traditional = messages(DEFAULT_LANGUAGE), messages("zh-TW")
+    broken = []
+    for key, text in simplified.items():
+        ours = re.findall(r"“([^”]+)”", text)
+        theirs = re.findall(r"「([^」]+)」", traditional[key])
+        for said, written in zip(ours, theirs, strict=False):
+            word = said.split()[0] if said.split() else ""
+            if normalise(word) in commands and \
+                    normalise(written.split()[0]) != normalise(word):
+                broken.append((key, said, written))
+    assert broken == []

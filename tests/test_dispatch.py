@@ -94,14 +94,14 @@ def fresh_probe(probe: Probe) -> None:
 
 
 async def rows_for(svc: Service, key: str) -> int:
-    await svc.dispatcher.flush()
+    await svc.dispatcher.writer.flush()
     async with svc.db.transaction() as session:
         q = select(func.count(InboundMessage.id)).where(InboundMessage.dedupe_key == key)
         return int((await session.execute(q)).scalar_one())
 
 
 async def event_rows(svc: Service, openid: str, event: str) -> int:
-    await svc.dispatcher.flush()
+    await svc.dispatcher.writer.flush()
     async with svc.db.transaction() as session:
         q = select(func.count(InboundMessage.id)).where(
             InboundMessage.openid == openid, InboundMessage.event == event)

@@ -35,7 +35,7 @@ async def svc(database_url: str, var_dir: Path, fake_api: FakeWeChatAPI) -> Asyn
 
 
 async def inbound_count(svc: Service) -> int:
-    await svc.dispatcher.flush()
+    await svc.dispatcher.writer.flush()
     async with svc.db.transaction() as session:
         return int((await session.execute(select(func.count(InboundMessage.id)))).scalar_one())
 

@@ -53,7 +53,7 @@ async def test_traditional_choice_then_everything_in_traditional(svc: Service) -
     assert "以後用繁體中文和您交流" in set_reply  # said in the new language already
     assert await language_of(svc, "M1") == "zh-TW"
     help_reply = await svc.text("o-m1", "幫助") or ""  # Traditional input routes too
-    assert "您可以發送" in help_reply and "您可以发送" not in help_reply
+    assert "您可以傳送" in help_reply and "您可以发送" not in help_reply
     assert "您可以发送" in (await svc.text("o-m2", "帮助") or "")  # others unchanged
 
 
@@ -81,7 +81,7 @@ async def test_only_an_admin_sets_the_union_default(svc: Service) -> None:
         root = await session.scalar(select(TradeUnion).where(TradeUnion.parent_id.is_(None)))
     assert root is not None and root.language == "zh-TW"
     # A member who chose nothing now reads the union's default; one who chose keeps theirs.
-    assert "您可以發送" in (await svc.text("o-m2", "帮助") or "")
+    assert "您可以傳送" in (await svc.text("o-m2", "帮助") or "")
     assert await language_of(svc, "M2") is None
     await svc.text("o-a1", "语言 默认 简体中文")
     assert "您可以发送" in (await svc.text("o-m2", "帮助") or "")

@@ -139,7 +139,9 @@ async def apply_roster(
             changed = any(getattr(row, k) != v for k, v in values.items())
             if changed:
                 updates.append({"member_id": row.id, **values})
-            if e.language and e.language != row.language:
+            # A language the member already has (chosen in the chat with 语言, or from an
+            # earlier roster) is theirs: a re-import only fills one in where none is set.
+            if e.language and row.language is None:
                 languages.append({"member_id": row.id, "language": e.language})
                 changed = True
             if not changed:
