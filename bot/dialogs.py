@@ -21,11 +21,13 @@ from typing import Any, Generic, TypeVar
 
 from bot.context import Ctx, Incoming
 from bot.replies import Reply
-from bot.routing import Router
+from bot.routing import Router, RouteTable
 
 log = logging.getLogger(__name__)
 
 DIALOG_TTL = timedelta(minutes=30)  # silence after which a dialog is dropped unsaved
+# Commands that work in any state of any dialog (routes marked ``always``): leave, or ask.
+FALLBACKS = ("cancel", "help")
 
 D = TypeVar("D")
 
@@ -58,6 +60,7 @@ class DialogSpec(Generic[D]):
     """One dialog: ``LOG = DialogSpec(router, "weekly_logs", LogDraft, states=(...))``."""
 
     def __init__(self, router: Router, name: str, data: type[D], *, states: tuple[str, ...],
+                 entry: tuple[str, ...], fallbacks: tuple[str, ...] = FALLBACKS,
                  timeout: timedelta = DIALOG_TTL) -> None:
         if not dataclasses.is_dataclass(data):
             raise TypeError(f"dialog {name!r}: its data must be a dataclass")
@@ -65,6 +68,8 @@ class DialogSpec(Generic[D]):
         self.name = name
         self.data_type = data
         self.states = states
+        self.entry = entry  # the commands (by key) that start it
+        self.fallbacks = fallbacks  # the commands that work in any of its states
         self.timeout = timeout
         self._declared: set[str] = set()
 
@@ -115,19 +120,30 @@ class DialogSpec(Generic[D]):
 
         return register
 
-    def check_complete(self) -> None:
-        """Every declared state has a step (called by a test for every dialog)."""
+    def check_complete(self, routes: RouteTable) -> None:
+        """Every state has a step, the entry commands exist, and the fallbacks beat any
+        dialog state (called by a test for every dialog)."""
         missing = [s for s in self.states if f"{self.name}.{s}" not in self._declared]
         if missing:
             raise AssertionError(f"dialog {self.name!r}: no step for {missing}")
+        keys = {r.command.key: r for r in routes.routes if r.command is not None}
+        for key in self.entry:
+            if key not in keys:
+                raise AssertionError(f"dialog {self.name!r}: no entry command {key!r}")
+        for key in self.fallbacks:
+            if key not in keys or not keys[key].always:
+                raise AssertionError(f"dialog {self.name!r}: fallback {key!r} does not "
+                                     "beat a dialog state")
 
 
 ALL_DIALOGS: list[DialogSpec[Any]] = []
 
 
 def dialog(router: Router, name: str, data: type[D], *, states: tuple[str, ...],
+           entry: tuple[str, ...], fallbacks: tuple[str, ...] = FALLBACKS,
            timeout: timedelta = DIALOG_TTL) -> DialogSpec[D]:
     """Declare a dialog (and list it, so a test can check each one is complete)."""
-    spec = DialogSpec(router, name, data, states=states, timeout=timeout)
+    spec = DialogSpec(router, name, data, states=states, entry=entry, fallbacks=fallbacks,
+                      timeout=timeout)
     ALL_DIALOGS.append(spec)
     return spec

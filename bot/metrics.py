@@ -7,6 +7,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from storage.codes import OUTBOX_STATES
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -50,7 +52,7 @@ class Metrics:
         self._outcomes: dict[str, Any] = {}
 
     def set_outbox(self, states: dict[str, int], oldest: datetime | None, now: datetime) -> None:
-        for state in ("pending", "in_flight", "sent", "failed", "undeliverable", "dropped"):
+        for state in OUTBOX_STATES:
             self.outbox_rows.labels(state=state).set(states.get(state, 0))
         self.outbox_oldest_pending.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0)
 

@@ -20,7 +20,13 @@ from domain import NotFound, WrongState
 from storage.models import RESULT_REPORTED, RESULT_VERIFIED, Achievement, Suggestion
 from storage.queries.members import languages_of
 from storage.queries.outbox import enqueue
-from storage.queries.proposals import achievement_by_id, suggestion_by_id
+from storage.queries.proposals import (
+    achievement_by_id,
+    add_achievement,
+    add_suggestion,
+    suggestion_by_id,
+)
+from storage.queries.studios import leaders_of
 
 SUGGESTION = "suggestion"
 RESULT = "result"
@@ -102,3 +108,53 @@ async def decide(session: AsyncSession, decision: Decision, record_id: int, *, s
                       recipient_id=record.member_id,
                       text=word_push(decided, languages.get(record.member_id)), now=now)
     return decided
+
+
+# -- putting something forward --------------------------------------------------------
+
+# Words the leaders' push about a new record: the recipient's language choice → text.
+WordNew = Callable[[str | None], str]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A suggestion or result just put forward, and whether any leader will hear of it."""
+
+    id: int
+    leaders_told: int  # the studio's other leaders, each with a push queued
+    has_leader: bool  # False: the studio has no leader at all (the member is told so)
+
+
+async def _tell_leaders(session: AsyncSession, subject: str, record_id: int, *, studio_id: int,
+                        author_id: int, now: datetime, word: WordNew) -> Submitted:
+    """The rule: every leader of the studio but the author hears of it, in their language."""
+    leaders = await leaders_of(session, studio_id)
+    others = [leader for leader in leaders if leader != author_id]
+    languages = await languages_of(session, others)
+    for leader in others:
+        await enqueue(session, kind=subject, period=f"{subject}:{record_id}", recipient_id=leader,
+                      text=word(languages.get(leader)), now=now)
+    return Submitted(id=record_id, leaders_told=len(others), has_leader=bool(leaders))
+
+
+async def submit_suggestion(session: AsyncSession, *, studio_id: int, member_id: int,
+                            content: str, now: datetime,
+                            word: Callable[[int, str | None], str]) -> Submitted:
+    """Record a suggestion and tell the studio's leaders (`word(id, language)` words it)."""
+    suggestion = await add_suggestion(session, studio_id=studio_id, member_id=member_id,
+                                      content=content, now=now)
+    return await _tell_leaders(session, SUGGESTION, suggestion.id, studio_id=studio_id,
+                               author_id=member_id, now=now,
+                               word=lambda language: word(suggestion.id, language))
+
+
+async def submit_result(session: AsyncSession, *, studio_id: int, member_id: int, type: str,
+                        title: str, economic_benefit: float | None, promoted: bool,
+                        now: datetime, word: Callable[[int, str | None], str]) -> Submitted:
+    """Record a result for the leaders to verify and tell them (`word(id, language)`)."""
+    result = await add_achievement(session, studio_id=studio_id, member_id=member_id, type=type,
+                                   title=title, economic_benefit=economic_benefit,
+                                   promoted=promoted, now=now)
+    return await _tell_leaders(session, RESULT, result.id, studio_id=studio_id,
+                               author_id=member_id, now=now,
+                               word=lambda language: word(result.id, language))

@@ -24,6 +24,13 @@ def _typed_word(msg: Incoming, ctx: Ctx) -> str:
     return word.rstrip(" \t:：,，")[:_ECHO_LIMIT] or ctx.command.name
 
 
+def push_state(ctx: Ctx) -> str:
+    """The catalog's two wordings of a reply that mentions a push: whether anything can be
+    pushed at all (WECHAT_APP_ID/SECRET). A reply must not claim someone was told when
+    nothing will tell them."""
+    return "can_push" if ctx.settings.can_push else "cannot_push"
+
+
 def role_name(ctx: Ctx, role: str) -> str:
     return ctx.t(f"role.{role}") if role in ROLES else role
 

@@ -7,7 +7,6 @@ The rules (who may record or confirm, who is told) are domain.mentorship's.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
@@ -24,7 +23,8 @@ from domain.mentorship import (
     confirm_checkin,
     record_checkin,
 )
-from handlers.parsing import SKIPPED, find_hours, hours_reply
+from handlers.common import push_state
+from handlers.parsing import RECORD_ARGS, SKIPPED, find_hours, hours_reply
 from locales import Words, compose, formats
 from storage.models import ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import PairView, active_pairs_of
@@ -34,8 +34,6 @@ router = Router("mentorship")
 # How much of a check-in's content its notice repeats (the partner can ask for the rest).
 NOTICE_SNIPPET = 200
 
-# Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
-_CONFIRM_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
 
 
 @dataclass
@@ -52,17 +50,12 @@ class CheckInDraft:
     hours_skipped: bool = False  # the sender answered 跳过: record without hours
 
 
-CHECKIN = dialog(router, "mentorship", CheckInDraft, states=("pick", "content", "hours"))
+CHECKIN = dialog(router, "mentorship", CheckInDraft, states=("pick", "content", "hours"),
+                 entry=("checkin",))
 
 
 def _pairs(data: CheckInDraft) -> list[PairView]:
     return [PairView(int(p[0]), str(p[1]), int(p[2]), str(p[3])) for p in data.pairs]
-
-
-def _push_state(ctx: Ctx) -> str:
-    # Whether anything can be pushed at all (WECHAT_APP_ID/SECRET): a reply must not claim
-    # someone was told when nothing will tell them.
-    return "can_push" if ctx.settings.can_push else "cannot_push"
 
 
 async def _advance(ctx: Ctx, data: CheckInDraft) -> Step:
@@ -93,7 +86,7 @@ async def _record(ctx: Ctx, pair: PairView, data: CheckInDraft) -> Reply:
     except TooLong as refused:
         return ctx.reply("mentorship.too_long", **refused.facts)
     side = "mentor" if recorded.by_mentor else "apprentice"
-    return ctx.reply(f"mentorship.saved_by_{side}.{_push_state(ctx)}", id=recorded.checkin_id,
+    return ctx.reply(f"mentorship.saved_by_{side}.{push_state(ctx)}", id=recorded.checkin_id,
                      partner=recorded.partner_name, hours=formats.hours(ctx.words, recorded.hours))
 
 
@@ -186,7 +179,7 @@ async def on_hours(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
 async def on_confirm(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
-    found = _CONFIRM_ARGS.match(ctx.args.strip())
+    found = RECORD_ARGS.match(ctx.args.strip())
     if found is None:
         return ctx.reply("mentorship.confirm_usage")
     checkin_id = int(found.group(1))

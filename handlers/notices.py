@@ -10,8 +10,9 @@ from bot.dialogs import Step, dialog, end, stay
 from bot.replies import Reply, Text, clip_text, fit_lines
 from bot.routing import Router
 from domain.notices import MAX_CHARS, NoAudience, PostedNotice, TooLong, post_notice
+from handlers.common import push_state
 from handlers.parsing import is_yes
-from locales import PUSH_LIMIT, Words, compose, formats, words_for
+from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
 from storage.models import ROLE_LEADER
 from storage.queries.notices import recent_notices, studio_audience
 from storage.queries.sender import MemberView
@@ -21,7 +22,6 @@ router = Router("notices")
 # How much of a notice the status list repeats.
 SNIPPET = 20
 # A template message's thing field holds 20 characters.
-THING_LIMIT = 20
 
 
 @dataclass
@@ -31,12 +31,7 @@ class NoticeDraft:
     content: str
 
 
-NOTICE = dialog(router, "notices", NoticeDraft, states=("confirm",))
-
-
-def _push_state(ctx: Ctx) -> str:
-    # Nothing sends pushes without WECHAT_APP_ID/SECRET: say so instead of "sending".
-    return "can_push" if ctx.settings.can_push else "cannot_push"
+NOTICE = dialog(router, "notices", NoticeDraft, states=("confirm",), entry=("notice",))
 
 
 def _nobody(ctx: Ctx, unbound: int, unfollowed: int) -> Reply:
@@ -87,7 +82,7 @@ async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
         return end(_nobody(ctx, nobody.unbound, nobody.unfollowed))
     except TooLong as refused:
         return end(ctx.reply("notices.too_long", **refused.facts))
-    return end(ctx.reply(f"notices.queued.{_push_state(ctx)}", id=posted.notice_id,
+    return end(ctx.reply(f"notices.queued.{push_state(ctx)}", id=posted.notice_id,
                          n=posted.recipients))
 
 
@@ -102,7 +97,7 @@ def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
 
     # A template field holds one language: the first of a bilingual choice.
     thing = words_for(choice)("push.notice.thing1", studio=leader.studio_name or "")
-    fields = {"thing1": thing[:THING_LIMIT], "time2": day}
+    fields = {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": day}
     languages = words_for(choice).each()
     if len(languages) == 1:
         return compose(choice, build), fields
@@ -125,7 +120,7 @@ async def _status(ctx: Ctx) -> Reply:
     if not notices:
         return ctx.reply("notices.none")
     lines = [ctx.t("notices.status_header")]
-    line = f"notices.status_line.{_push_state(ctx)}"
+    line = f"notices.status_line.{push_state(ctx)}"
     for n in notices:
         day = n.created_at.astimezone(ctx.settings.tz).date()
         snippet = n.content if len(n.content) <= SNIPPET else \

@@ -38,7 +38,7 @@ class AskCode:
     """绑定 without a code: nothing to remember but that we asked."""
 
 
-BIND = dialog(router, "onboarding", AskCode, states=("ask_code",))
+BIND = dialog(router, "onboarding", AskCode, states=("ask_code",), entry=("bind",))
 
 
 def _describe(ctx: Ctx, member: MemberView) -> dict[str, str]:

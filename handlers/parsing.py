@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from bot.routing import normalise
 from locales import Words, vocabulary, words_for
@@ -37,7 +38,7 @@ def says(text: str, key: str) -> bool:
     return normalise(text).strip() in words_of(key)
 
 
-def _alternation(words: frozenset[str]) -> str:
+def alternation(words: Iterable[str]) -> str:
     """A regex alternation of `words`, longest first; a word of several non-ASCII
     characters may have spaces between them ("半 个 小时")."""
     parts = []
@@ -53,8 +54,8 @@ def _alternation(words: frozenset[str]) -> str:
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(hours in a sentence, a bare number of hours, half an hour), from the catalogs;
     built on first use, not at import (the catalogs are read then)."""
-    units = _alternation(words_of(_HOURS_UNIT))
-    half = _alternation(words_of(_HALF_HOUR))
+    units = alternation(words_of(_HOURS_UNIT))
+    half = alternation(words_of(_HALF_HOUR))
     in_text = re.compile(rf"(\d+(?:\.\d+)?)\s*(?:{units})(?![a-z])")
     number_only = re.compile(rf"^(\d+(?:\.\d+)?)\s*(?:{units})?$")
     return in_text, number_only, re.compile(rf"(?:{half})")
@@ -109,3 +110,20 @@ def format_hours(hours: float | None, words: Words | None = None) -> str:
 
     TRANSITION: callers pass their reader's Words; the default serves those not yet moved."""
     return hours_in_words(words or words_for(None), hours)
+
+
+# "编号 [说明]": a record number, then what follows it. Nine digits at most: a longer
+# "number" is a typo, and would overflow an INTEGER column.
+RECORD_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
+
+
+@functools.cache
+def _typed(prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """Every word the catalogs give for each code (``<prefix>.<code>``), normalised → code."""
+    return {normalise(word): code for code in codes for word in vocabulary(f"{prefix}.{code}")}
+
+
+def code_of(prefix: str, codes: tuple[str, ...], text: str) -> str | None:
+    """The code a person named in any language (``input.topics.status.acceptance`` lists
+    验收, acceptance …), or None."""
+    return _typed(prefix, codes).get(" ".join(normalise(text).split()))

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text, fit_lines
-from bot.routing import Router, normalise
+from bot.routing import Router
 from domain import NotFound, WrongState
 from domain.proposals import (
     ACCEPT,
@@ -28,7 +27,10 @@ from domain.proposals import (
     Decided,
     Decision,
     decide,
+    submit_result,
+    submit_suggestion,
 )
+from handlers.parsing import RECORD_ARGS, alternation, code_of
 from locales import Words, compose, vocabulary
 from locales.formats import join, month_day
 from storage.models import (
@@ -41,17 +43,12 @@ from storage.models import (
     Achievement,
     Suggestion,
 )
-from storage.queries.members import languages_of
-from storage.queries.outbox import enqueue
 from storage.queries.proposals import (
     achievement_counts,
     achievements_listed,
-    add_achievement,
-    add_suggestion,
     suggestion_counts,
     suggestions_listed,
 )
-from storage.queries.studios import leaders_of
 
 router = Router("proposals")
 
@@ -65,41 +62,17 @@ SUBMITTED = "submitted"
 
 
 
-# Nine digits at most: a longer "number" is a typo, and would overflow an INTEGER column.
-_ID_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
-
-
-def _alternation(words: Iterable[str]) -> str:
-    # Longest first, so that 已推广应用 is not read as 已推广 and a rest.
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
 @functools.cache
 def _benefit_pattern() -> re.Pattern[str]:
     """The economic benefit in a result's text: "效益12万元", "经济效益：3.5万"."""
-    prefixes = _alternation(vocabulary("input.proposals.benefit_prefix"))
-    units = _alternation(vocabulary("input.proposals.benefit_unit"))
+    prefixes = alternation(vocabulary("input.proposals.benefit_prefix"))
+    units = alternation(vocabulary("input.proposals.benefit_unit"))
     return re.compile(rf"(?:{prefixes})?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*(?:{units})", re.IGNORECASE)
 
 
 @functools.cache
 def _promoted_pattern() -> re.Pattern[str]:
-    return re.compile(_alternation(vocabulary("input.proposals.promoted")), re.IGNORECASE)
-
-
-@functools.cache
-def _typed_types() -> dict[str, str]:
-    """Every word the catalogs give for a result type, normalised → its code."""
-    return {normalise(word): code for code in RESULT_TYPES
-            for word in vocabulary(f"input.proposals.type.{code}")}
-
-
-def _named(words: Words, prefix: str, code: str) -> str:
-    """The reader's word for a stored code; a value no catalog knows is shown as stored."""
-    try:
-        return words(f"{prefix}.{code}")
-    except KeyError:
-        return code
+    return re.compile(alternation(vocabulary("input.proposals.promoted")), re.IGNORECASE)
 
 
 def _cut(words: Words, text: str, n: int = SNIPPET) -> str:
@@ -120,21 +93,6 @@ def _types(words: Words) -> str:
     return join(words, [words(f"result.type.{code}") for code in RESULT_TYPES])
 
 
-async def _tell_leaders(ctx: Ctx, kind: str, record_id: int,
-                        build: Callable[[Words], str]) -> bool:
-    """Queue `build` (worded per leader) to the studio's other leaders; False if the
-    studio has no leader at all."""
-    member = ctx.member
-    assert member is not None and member.studio_id is not None
-    leaders = await leaders_of(ctx.session, member.studio_id)
-    others = [leader for leader in leaders if leader != member.id]
-    languages = await languages_of(ctx.session, others)
-    for leader in others:
-        await enqueue(ctx.session, kind=kind, period=f"{kind}:{record_id}", recipient_id=leader,
-                      text=compose(languages.get(leader), build), now=ctx.now)
-    return bool(leaders)
-
-
 # -- 建议 ------------------------------------------------------------------------------
 
 
@@ -153,10 +111,11 @@ async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
         return await _suggestions_overview(ctx)
     if len(content) > MAX_CHARS:
         return ctx.reply("proposals.too_long", limit=MAX_CHARS, chars=len(content))
-    suggestion = await add_suggestion(ctx.session, studio_id=member.studio_id,
-                                      member_id=member.id, content=content, now=ctx.now)
-    has_leader = await _tell_leaders(ctx, "suggestion", suggestion.id,
-                                     partial(_suggestion_push, member.name, suggestion.id, content))
+    suggestion = await submit_suggestion(
+        ctx.session, studio_id=member.studio_id, member_id=member.id, content=content,
+        now=ctx.now, word=lambda record_id, language: compose(
+            language, partial(_suggestion_push, member.name, record_id, content)))
+    has_leader = suggestion.has_leader
     # Only promise a push when one can be sent (WECHAT_APP_ID/SECRET configured).
     then = ctx.t("proposals.suggested_then.push" if ctx.settings.can_push
                  else "proposals.suggested_then.no_push")
@@ -175,7 +134,7 @@ async def _suggestions_overview(ctx: Ctx) -> Reply:
             return Text(ctx.t("proposals.no_my_suggestions") + "\n" + ctx.t("proposals.suggest_usage"))
         lines = [ctx.t("proposals.my_suggestions", n=len(mine))]
         lines += [ctx.t("proposals.suggestion_line", id=s.id, name="", day=_day(ctx, s),
-                        status=_named(ctx.words, "suggestion.status", s.status),
+                        status=ctx.words.named("suggestion.status", s.status),
                         snippet=_cut(ctx.words, s.content)) for s, _ in mine]
         return Text(fit_lines(lines, more))
     counts = await suggestion_counts(ctx.session, studio_id=member.studio_id)
@@ -201,7 +160,7 @@ def _result_parts(ctx: Ctx, args: str) -> tuple[str, str, float | None, bool] | 
     parts = args.split(maxsplit=1)
     if len(parts) < 2:
         return ctx.reply("proposals.result_usage", types=_types(ctx.words))
-    kind = _typed_types().get(normalise(parts[0]))
+    kind = code_of("input.proposals.type", RESULT_TYPES, parts[0])
     if kind is None:
         return ctx.reply("proposals.unknown_type", kind=parts[0][:TYPED_KIND_SHOWN],
                          types=_types(ctx.words))
@@ -233,7 +192,7 @@ class _NewResult:
     name: str  # who reported it
 
     def facts(self, words: Words) -> dict[str, object]:
-        return {"id": self.id, "type": _named(words, "result.type", self.kind),
+        return {"id": self.id, "type": words.named("result.type", self.kind),
                 "title": self.title, "name": self.name,
                 "benefit": "" if self.benefit is None
                 else words("proposals.benefit", benefit=f"{self.benefit:g}"),
@@ -255,15 +214,18 @@ async def on_result(msg: Incoming, ctx: Ctx) -> Reply:
     if not isinstance(parts, tuple):
         return parts
     kind, title, benefit, promoted = parts
-    result = await add_achievement(ctx.session, studio_id=member.studio_id, member_id=member.id,
-                                   type=kind, title=title, economic_benefit=benefit,
-                                   promoted=promoted, now=ctx.now)
-    new = _NewResult(id=result.id, kind=kind, title=title, benefit=benefit, promoted=promoted,
-                     name=member.name)
-    has_leader = await _tell_leaders(ctx, "result", result.id, new.push)
+    def new(record_id: int) -> _NewResult:
+        return _NewResult(id=record_id, kind=kind, title=title, benefit=benefit,
+                          promoted=promoted, name=member.name)
+
+    result = await submit_result(
+        ctx.session, studio_id=member.studio_id, member_id=member.id, type=kind, title=title,
+        economic_benefit=benefit, promoted=promoted, now=ctx.now,
+        word=lambda record_id, language: compose(language, new(record_id).push))
+    has_leader = result.has_leader
     then = ctx.t("proposals.result_then.leader" if member.role == ROLE_LEADER
                  else "proposals.result_then.member", id=result.id)
-    saved = ctx.t("proposals.result_saved", then=then, **new.facts(ctx.words))
+    saved = ctx.t("proposals.result_saved", then=then, **new(result.id).facts(ctx.words))
     return Text(saved + ("" if has_leader else ctx.t("proposals.no_leader")))
 
 
@@ -278,8 +240,8 @@ async def _results_overview(ctx: Ctx) -> Reply:
                         + ctx.t("proposals.result_usage", types=_types(ctx.words)))
         lines = [ctx.t("proposals.my_results", n=len(mine))]
         lines += [ctx.t("proposals.result_line", id=a.id, name="", day=_day(ctx, a),
-                        status=_named(ctx.words, "result.status", a.status),
-                        type=_named(ctx.words, "result.type", a.type),
+                        status=ctx.words.named("result.status", a.status),
+                        type=ctx.words.named("result.type", a.type),
                         title=_cut(ctx.words, a.title)) for a, _ in mine]
         return Text(fit_lines(lines, more))
     counts = await achievement_counts(ctx.session, studio_id=member.studio_id)
@@ -290,7 +252,7 @@ async def _results_overview(ctx: Ctx) -> Reply:
     if pending:
         lines.append(ctx.t("proposals.pending_results"))
         lines += [ctx.t("proposals.result_line", id=a.id, name=name, day=_day(ctx, a), status="",
-                        type=_named(ctx.words, "result.type", a.type),
+                        type=ctx.words.named("result.type", a.type),
                         title=_cut(ctx.words, a.title)) for a, name in pending]
         lines.append(ctx.t("proposals.verify_hint"))
     else:
@@ -303,7 +265,7 @@ async def _results_overview(ctx: Ctx) -> Reply:
 
 def _status(words: Words, subject: str, code: str) -> str:
     # suggestion.status.<code>, result.status.<code>
-    return _named(words, f"{subject}.status", code)
+    return words.named(f"{subject}.status", code)
 
 
 def _said(words: Words, decision: Decision, said: str | None) -> str:
@@ -316,7 +278,7 @@ def _decision_push(decision: Decision, leader: str, decided: Decided, choice: st
 
     def build(words: Words) -> str:
         subject = decided.content if decided.subject == SUGGESTION else words(
-            "proposals.result_subject", type=_named(words, "result.type", decided.type or ""),
+            "proposals.result_subject", type=words.named("result.type", decided.type or ""),
             title=decided.content)
         return words(f"push.{decided.subject}_decision.text", id=decided.id,
                      snippet=_cut(words, subject), leader=leader,
@@ -329,7 +291,7 @@ def _decision_push(decision: Decision, leader: str, decided: Decided, choice: st
 async def _decide(ctx: Ctx, decision: Decision) -> Reply:
     member = ctx.member
     assert member is not None and member.studio_id is not None
-    found = _ID_ARGS.match(ctx.args.strip())
+    found = RECORD_ARGS.match(ctx.args.strip())
     if found is None:
         return ctx.reply(f"proposals.usage.{decision.name}")
     record_id = int(found.group(1))

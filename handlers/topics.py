@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,7 +28,7 @@ from domain.topics import (
     set_status,
     set_target,
 )
-from handlers.parsing import is_yes
+from handlers.parsing import alternation, code_of, is_yes
 from locales import vocabulary
 from locales.formats import join, month_day, percent
 from storage.models import ROLE_LEADER, TOPIC_KIND_DEFAULT, TOPIC_KINDS, TOPIC_STATUSES, Topic
@@ -59,37 +58,14 @@ class NewTopic:
     alike: list[list[int | str]] = field(default_factory=list)  # [[topic id, title], …]
 
 
-CREATE = dialog(router, "topics", NewTopic, states=("create",))
-
-
-def _alternation(words: Iterable[str]) -> str:
-    # Longest first, so that 已推广应用 is not read as 已推广 and a rest.
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-@functools.cache
-def _typed(prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
-    """Every word the catalogs give for each code (``<prefix>.<code>``), normalised → code."""
-    return {normalise(word): code for code in codes for word in vocabulary(f"{prefix}.{code}")}
-
-
-def _code_of(prefix: str, codes: tuple[str, ...], text: str) -> str | None:
-    return _typed(prefix, codes).get(" ".join(normalise(text).split()))
+CREATE = dialog(router, "topics", NewTopic, states=("create",), entry=("progress",))
 
 
 @functools.cache
 def _percent_pattern() -> re.Pattern[str]:
     """A percentage ending a progress text ("完成第三轮调试 60%", "进度 60%")."""
-    prefixes = _alternation(vocabulary("input.topics.percent_prefix"))
+    prefixes = alternation(vocabulary("input.topics.percent_prefix"))
     return re.compile(rf"(?:{prefixes})?\s*(?<!\d)(\d{{1,4}})\s*[%％]\s*$", re.IGNORECASE)
-
-
-def _named(ctx: Ctx, prefix: str, code: str) -> str:
-    """The reader's word for a stored code; a value no catalog knows is shown as stored."""
-    try:
-        return ctx.t(f"{prefix}.{code}")
-    except KeyError:
-        return code
 
 
 def _kinds(ctx: Ctx) -> str:
@@ -203,7 +179,7 @@ async def on_create_answer(msg: Incoming, ctx: Ctx, data: NewTopic) -> Step:
         if picked:
             return end(Text(await _apply(ctx, picked[0].id, data.content, data.percent)))
         return end(ctx.reply("topics.usage"))
-    kind = TOPIC_KIND_DEFAULT if is_yes(answer) else _code_of("input.topics.kind", TOPIC_KINDS,
+    kind = TOPIC_KIND_DEFAULT if is_yes(answer) else code_of("input.topics.kind", TOPIC_KINDS,
                                                               answer)
     if kind is None:
         return stay(ctx.reply("topics.bad_create", title=data.title, kinds=_kinds(ctx)))
@@ -226,7 +202,7 @@ async def _apply(ctx: Ctx, topic_id: int, content: str, figure: int | None) -> s
     member = ctx.member
     assert member is not None and member.studio_id is not None
     word, value = _first_word(content)
-    field_name = _code_of("input.topics.field", FIELDS, word)
+    field_name = code_of("input.topics.field", FIELDS, word)
     if field_name is not None and value:
         return await _set_field(ctx, topic_id, field_name, value)
     state = await record_progress(ctx.session, topic_id, studio_id=member.studio_id,
@@ -235,7 +211,7 @@ async def _apply(ctx: Ctx, topic_id: int, content: str, figure: int | None) -> s
     shown = ctx.t("topics.saved_percent", percent=percent(ctx.words, figure / 100)) \
         if figure is not None else ""
     return ctx.t("topics.saved", title=state.title, percent=shown,
-                 status=_named(ctx, "topic.status", state.status))
+                 status=ctx.words.named("topic.status", state.status))
 
 
 async def _set_field(ctx: Ctx, topic_id: int, field_name: str, value: str) -> str:
@@ -244,7 +220,7 @@ async def _set_field(ctx: Ctx, topic_id: int, field_name: str, value: str) -> st
     studio_id, now = member.studio_id, ctx.now
     state: TopicState
     if field_name == "status":
-        status = _code_of("input.topics.status", TOPIC_STATUSES, value)
+        status = code_of("input.topics.status", TOPIC_STATUSES, value)
         if status is None:
             return ctx.t("topics.bad_status", choices=join(
                 ctx.words, [ctx.t(f"topic.status.{s}") for s in TOPIC_STATUSES]))
@@ -253,7 +229,7 @@ async def _set_field(ctx: Ctx, topic_id: int, field_name: str, value: str) -> st
                                  status=status, note=ctx.t("topics.status_changed", status=shown),
                                  now=now)
     elif field_name == "kind":
-        kind = _code_of("input.topics.kind", TOPIC_KINDS, value)
+        kind = code_of("input.topics.kind", TOPIC_KINDS, value)
         if kind is None:
             return ctx.t("topics.bad_kind", choices=_kinds(ctx))
         state = await set_kind(ctx.session, topic_id, studio_id=studio_id, kind=kind, now=now)
@@ -282,8 +258,8 @@ async def _set_field(ctx: Ctx, topic_id: int, field_name: str, value: str) -> st
 
 
 def _headline(ctx: Ctx, v: TopicView) -> dict[str, str]:
-    return {"title": v.title, "kind": _named(ctx, "topic.kind", v.kind),
-            "status": _named(ctx, "topic.status", v.status), "percent": _line_percent(ctx, v.percent)}
+    return {"title": v.title, "kind": ctx.words.named("topic.kind", v.kind),
+            "status": ctx.words.named("topic.status", v.status), "percent": _line_percent(ctx, v.percent)}
 
 
 async def _overview(ctx: Ctx) -> Reply:

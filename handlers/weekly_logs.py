@@ -62,7 +62,8 @@ class LogDraft:
 
 
 # Stored states weekly_logs.content, .hours, .confirm and .existing, as before the declaration.
-LOG = dialog(router, "weekly_logs", LogDraft, states=("content", "hours", "confirm", "existing"))
+LOG = dialog(router, "weekly_logs", LogDraft, states=("content", "hours", "confirm", "existing"),
+             entry=("log", "lastweek"))
 
 
 def submitted_at(words: Words, at: datetime) -> str:

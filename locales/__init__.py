@@ -40,6 +40,8 @@ FOLDERS = {"zh-CN": "zh_CN", "zh-TW": "zh_TW", "en": "en", "mn": "mn"}
 BILINGUAL_SEPARATOR = "\n\n"
 # A customer-service text message, like a passive reply, holds 2,048 bytes.
 PUSH_LIMIT = 2048
+# WeChat cuts each "thing" value of a template message at 20 characters.
+TEMPLATE_FIELD_LIMIT = 20
 
 
 def catalog_path(language: str) -> Path:
@@ -140,6 +142,14 @@ class Words:
 
     def __call__(self, key: str, /, **values: object) -> str:
         return t(self.language, key, **values)
+
+    def named(self, area: str, code: str) -> str:
+        """A stored code in words (``named("topic.status", "in_progress")`` → 攻关中); a
+        value no catalog knows (written before values became codes) reads as itself."""
+        try:
+            return self(f"{area}.{code}")
+        except KeyError:
+            return code
 
     def each(self) -> list[Words]:
         """One translator per language of the choice, in order (Mongolian first)."""

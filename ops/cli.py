@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Heavy imports (aiohttp, SQLAlchemy, wechatpy) stay inside the commands so that
 # `workshop-bot --help` answers at once.
 
+from storage.codes import OUTBOX_STATES
+
 log = logging.getLogger("workshop_bot")
 
 
@@ -49,8 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", help="pushes waiting, sent and failed: counts, list, retry, drop")
     out_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
     listing = out_sub.add_parser("list", help="the rows, newest first")
-    listing.add_argument("--state", choices=["pending", "in_flight", "sent", "failed",
-                                             "undeliverable", "dropped"])
+    listing.add_argument("--state", choices=OUTBOX_STATES)
     listing.add_argument("--kind", metavar="KIND", help="e.g. weekly-log-reminder, notice")
     listing.add_argument("--limit", type=int, default=50, metavar="N")
     retry = out_sub.add_parser("retry", help="send a failed or undeliverable row again")

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from locales import Words, formats
-from ops.tables import Cell, chinese_words, code_label, headers_in, write_table
+from ops.tables import Cell, chinese_words, headers_in, write_table
 from ops.terminal import err, office_words
 from storage.calendar import iso_week, month_bounds, week_monday, weeks_of_month
 from storage.db import Database
@@ -102,16 +102,16 @@ def _checkin_row(c: CheckInRow) -> list[Cell]:
 
 def _suggestion_row(r: SuggestionRow, settings: Settings, words: Words) -> list[Cell]:
     return [_iso(r.submitted_at, settings), r.studio, r.employee_no, r.content, r.status, r.name,
-            code_label(words, "suggestion.status", r.status), r.reply or "",
+            words.named("suggestion.status", r.status), r.reply or "",
             _iso(r.decided_at, settings) if r.decided_at else ""]
 
 
 def _result_row(r: AchievementRow, settings: Settings, words: Words) -> list[Cell]:
     return [_iso(r.reported_at, settings), r.studio, r.employee_no, r.type, r.title, r.status,
-            r.economic_benefit, r.name, code_label(words, "result.status", r.status),
+            r.economic_benefit, r.name, words.named("result.status", r.status),
             _flag(r.promoted), r.note or "",
             _iso(r.verified_at, settings) if r.verified_at else "",
-            code_label(words, "result.type", r.type)]
+            words.named("result.type", r.type)]
 
 
 def _flag(value: bool) -> str:

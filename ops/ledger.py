@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from bot.config import Settings
 from locales import Words, formats, words_for
-from ops.tables import Cell, code_label, headers_in, write_workbook
+from ops.tables import Cell, headers_in, write_workbook
 from ops.terminal import err, office_words, progress_bar
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
@@ -118,7 +118,7 @@ def _counts(words: Words, counts: Mapping[str, int], area: str, order: Iterable[
     known = list(dict.fromkeys(order))
     keys = known + sorted(k for k in counts if k not in known)
     return words("ledger.overview.separator").join(
-        words("ledger.overview.count", label=code_label(words, area, key), n=counts[key])
+        words("ledger.overview.count", label=words.named(area, key), n=counts[key])
         for key in keys if counts.get(key))
 
 
@@ -183,8 +183,8 @@ def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Se
                 updates.setdefault(p.topic, []).append(p)
             topic_sheet: list[list[Cell]] = []
             for t in ledger.topics.get(name, []):
-                head: list[Cell] = [t.title, code_label(words, "topic.kind", t.kind),
-                                    code_label(words, "topic.status", t.status), t.percent,
+                head: list[Cell] = [t.title, words.named("topic.kind", t.kind),
+                                    words.named("topic.status", t.status), t.percent,
                                     t.owner or "", t.monthly_target or "",
                                     t.quarterly_target or "",
                                     t.start_date.isoformat() if t.start_date else "",
@@ -202,12 +202,12 @@ def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Se
                                     flag(c.confirmed)] for c in ledger.checkins.get(name, [])]),
                 sheet("topics", topic_sheet),
                 sheet("suggestions", [[when(s.submitted_at), s.employee_no, s.name, s.content,
-                                       code_label(words, "suggestion.status", s.status),
+                                       words.named("suggestion.status", s.status),
                                        s.reply or "", when(s.decided_at)]
                                       for s in ledger.suggestions.get(name, [])]),
                 sheet("results", [[when(a.reported_at), a.employee_no, a.name,
-                                   code_label(words, "result.type", a.type), a.title,
-                                   code_label(words, "result.status", a.status),
+                                   words.named("result.type", a.type), a.title,
+                                   words.named("result.status", a.status),
                                    a.economic_benefit, flag(a.promoted), a.note or "",
                                    when(a.verified_at)] for a in ledger.results.get(name, [])]),
             ])

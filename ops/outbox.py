@@ -11,9 +11,9 @@ from bot.config import Settings
 from locales import Words
 from ops.terminal import err, office_words, out, print_table
 from scheduled import delivery
+from storage.codes import OUTBOX_STATES
 from storage.db import Database
 from storage.queries.outbox import (
-    OUTBOX_STATES,
     RETRYABLE_STATES,
     drop_outbox,
     outbox_counts,
@@ -21,13 +21,6 @@ from storage.queries.outbox import (
     outbox_status,
     retry_outbox,
 )
-
-
-def state_words(words: Words, state: str) -> str:
-    try:
-        return words(f"outbox.state.{state}")
-    except KeyError:
-        return state
 
 
 def reason_words(words: Words, result: str | None) -> str:
@@ -61,7 +54,7 @@ async def outbox_summary(settings: Settings) -> int:
     totals = [sum(n for (_k, st), n in counts.items() if st == s) for s in states]
     lines.append([words("outbox.total"), *map(str, totals), str(sum(totals))])
     print_table([words("outbox.header.kind"),
-                 *(words("outbox.header.state", words=state_words(words, s), state=s)
+                 *(words("outbox.header.state", words=words.named("outbox.state", s), state=s)
                    for s in states),
                  words("outbox.total")], lines)
     if not settings.can_push and any(st == "pending" for _k, st in counts):
@@ -87,7 +80,7 @@ async def outbox_list(settings: Settings, *, state: str | None, kind: str | None
     print_table([words(f"outbox.column.{c}") for c in
                  ("id", "recipient", "kind", "period", "state", "attempts", "reason", "queued_at")],
                 ([str(r.id), words("outbox.recipient", name=r.recipient, employee_no=r.employee_no),
-                  r.kind, r.period, state_words(words, r.status), str(r.attempts),
+                  r.kind, r.period, words.named("outbox.state", r.status), str(r.attempts),
                   reason_words(words, r.result), _when(r.created_at, settings)] for r in rows))
     return 0
 
@@ -111,7 +104,7 @@ async def outbox_retry(settings: Settings, outbox_id: int | None, *, all_failed:
                     return 1
                 if status not in RETRYABLE_STATES:
                     err.print(words("outbox.not_retryable", id=outbox_id,
-                                    state=state_words(words, status)))
+                                    state=words.named("outbox.state", status)))
                     return 1
             changed = await retry_outbox(session, outbox_id=outbox_id)
     finally:
@@ -132,7 +125,7 @@ async def outbox_drop(settings: Settings, outbox_id: int) -> int:
                 return 1
             if not await drop_outbox(session, outbox_id, delivery.DROPPED):
                 err.print(words("outbox.not_droppable", id=outbox_id,
-                                state=state_words(words, status)))
+                                state=words.named("outbox.state", status)))
                 return 1
     finally:
         await db.dispose()

@@ -40,16 +40,6 @@ def chinese_words(words: Words) -> Words:
     return words if words.language in CHINESE else words_for("zh-CN")
 
 
-def code_label(words: Words, area: str, code: str) -> str:
-    """A stored code in words: ``code_label(words, "suggestion.status", "accepted")`` →
-    「已采纳」. A value the catalog has no entry for (written before values became codes)
-    reads as itself."""
-    try:
-        return words(f"{area}.{code}")
-    except KeyError:
-        return code
-
-
 def write_table(
     headers: Sequence[str],
     rows: Iterable[Sequence[Cell]],

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from locales import Words, words_for
 
@@ -63,7 +64,8 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     if out.is_terminal:
         table = Table(*headers, show_edge=False)
         for row in rows:
-            table.add_row(*row)
+            # Names and texts are data: "[b]" in one is not rich's markup.
+            table.add_row(*(Text(cell) for cell in row))
         out.print(table)
         return
     print("\t".join(headers))

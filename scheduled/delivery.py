@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
+from locales import TEMPLATE_FIELD_LIMIT
 from storage.db import Database
 from storage.queries.members import set_subscribed
 from storage.queries.outbox import (
@@ -46,7 +47,6 @@ WINDOW = timedelta(hours=48)
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 200
-TEMPLATE_FIELD_LIMIT = 20  # WeChat cuts each template value at 20 characters
 
 # What `result` may hold (before an optional ":<errcode>").
 SENT = "ok"

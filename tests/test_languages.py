@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from locales import t
 from storage.models import Member, TradeUnion
@@ -146,3 +147,19 @@ async def test_a_bilingual_notice_carries_both_headings_and_the_text_once(svc: S
     [notice] = [m for m in await inbox(svc, "M3") if "安全会" in m]
     assert notice.count("周五下午三点在二号车间开安全会") == 1
     assert MONGOLIAN.search(notice.splitlines()[0]) and "甲工作室通知" in notice.splitlines()[1]
+
+
+@pytest.mark.parametrize("choice", ["zh-CN", "zh-TW", "en", "mn", "mn+zh-CN"])
+async def test_help_fits_one_reply_in_every_language_and_role(svc: Service, choice: str) -> None:
+    """Help is assembled from many lines: in every language and for the role with the most
+    commands it stays within 2,048 bytes and keeps its footer (取消 …)."""
+    for openid, employee_no in (("o-l1", "L1"), ("o-a1", "A1"), ("o-m1", "M1")):
+        async with svc.db.transaction() as session:
+            await session.execute(sa_update(Member).where(Member.employee_no == employee_no)
+                                  .values(language=choice))
+        reply = await svc.text(openid, "帮助") or ""
+        first = choice.split("+")[0]
+        assert len(reply.encode("utf-8")) <= 2048
+        assert reply.endswith(t(first, "common.help_footer"))
+    async with svc.db.transaction() as session:
+        await session.execute(sa_update(Member).values(language=None))

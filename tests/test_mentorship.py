@@ -136,11 +136,13 @@ async def test_export_checkins_by_month(svc: Service, capsys: pytest.CaptureFixt
 
 
 def test_the_dialogs_are_declared_completely() -> None:
+    from bot.routing import RouteTable
+    from handlers import build_router
     from handlers.mentorship import CHECKIN, CheckInDraft
     from handlers.notices import NOTICE, NoticeDraft
 
     for spec in (CHECKIN, NOTICE):
-        spec.check_complete()
+        spec.check_complete(RouteTable(build_router()))
     # The stored state names of earlier releases: a dialog in flight survives the upgrade.
     assert [CHECKIN.state(s) for s in CHECKIN.states] == [
         "mentorship.pick", "mentorship.content", "mentorship.hours"]

@@ -226,9 +226,11 @@ async def test_export_logs_by_week_and_month(svc: Service, capsys: pytest.Captur
 
 
 def test_the_log_dialog_is_declared_complete() -> None:
+    from bot.routing import RouteTable
+    from handlers import build_router
     from handlers.weekly_logs import LOG
 
-    LOG.check_complete()
+    LOG.check_complete(RouteTable(build_router()))
     # The stored names are those of the release before the declaration (dialogs in flight).
     assert [LOG.state(s) for s in LOG.states] == [
         "weekly_logs.content", "weekly_logs.hours", "weekly_logs.confirm", "weekly_logs.existing"]

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
-from locales import Words, words_for
+from locales import TEMPLATE_FIELD_LIMIT, Words, words_for
 from scheduled.jobs.report import JobReport
 from storage.db import Database
 from storage.queries.jobs import finish_job_run, start_job_run
@@ -18,7 +18,6 @@ from storage.queries.outbox import enqueue_many, recipients_already_queued
 Messages = dict[int, tuple[str, dict[str, str] | None]]
 
 # WeChat cuts each template value at 20 characters.
-THING_LIMIT = 20
 
 
 class Shared:
@@ -58,7 +57,7 @@ class Fields:
         if found is None:
             built = self._build(words_for(choice))
             found = self._by_choice[choice] = {
-                key: value[:THING_LIMIT] if key.startswith("thing") else value
+                key: value[:TEMPLATE_FIELD_LIMIT] if key.startswith("thing") else value
                 for key, value in built.items()}
         return found
 

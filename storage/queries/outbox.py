@@ -209,7 +209,6 @@ async def stale_outbox_ids(session: AsyncSession, claims: Sequence[Claim]) -> se
 
 # -- what the operator sees and does (workshop-bot outbox, /metrics) --------------------
 
-OUTBOX_STATES = ("pending", "in_flight", "sent", "failed", "undeliverable", "dropped")
 RETRYABLE_STATES = ("failed", "undeliverable", "dropped")
 DROPPABLE_STATES = ("pending", "failed", "undeliverable")
 
@@ -276,7 +275,8 @@ async def retry_outbox(session: AsyncSession, *, outbox_id: int | None = None) -
     if outbox_id is not None:
         query = query.where(OutboxMessage.id == outbox_id)
     result = await session.execute(
-        query.values(status="pending", attempts=0, next_attempt_at=None, in_flight_at=None)
+        query.values(status="pending", attempts=0, next_attempt_at=None, in_flight_at=None,
+                     result=None)
         .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
 
