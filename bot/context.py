@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.replies import Text
 from locales import Words
 from storage.queries.sender import MemberView
+from storage.session import Session
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -85,7 +84,7 @@ class Dialog:
 class Ctx:
     """What a handler gets besides the message. It neither commits nor reads the clock."""
 
-    session: AsyncSession
+    session: Session
     member: MemberView | None
     dialog: Dialog
     now: datetime

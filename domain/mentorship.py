@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain import DomainError, NotFound, WrongState
 from storage.queries.members import languages_of
 from storage.queries.mentorship import (
@@ -31,6 +29,7 @@ from storage.queries.mentorship import (
     pair_row,
 )
 from storage.queries.outbox import enqueue
+from storage.session import Session
 
 MAX_CHARS = 1000  # what a check-in may say
 MAX_COMMENT = 500  # a mentor's comment on confirming; longer is cut, not refused
@@ -75,7 +74,7 @@ ConfirmedWording = Callable[[str | None, CheckInConfirmed], str]
 
 
 async def record_checkin(
-    session: AsyncSession, *, pair_id: int, author_id: int, day: date, content: str,
+    session: Session, *, pair_id: int, author_id: int, day: date, content: str,
     hours: float | None, now: datetime, word: RecordedWording,
 ) -> CheckInRecorded:
     """Record a check-in of `author_id` in the pair and queue the partner's notice.
@@ -102,7 +101,7 @@ async def record_checkin(
 
 
 async def confirm_checkin(
-    session: AsyncSession, *, checkin_id: int, mentor_id: int, comment: str, now: datetime,
+    session: Session, *, checkin_id: int, mentor_id: int, comment: str, now: datetime,
     word: ConfirmedWording,
 ) -> CheckInConfirmed:
     """The mentor confirms a check-in of their pair, with an optional comment, and the
@@ -128,7 +127,7 @@ async def confirm_checkin(
     return confirmed
 
 
-async def _tell(session: AsyncSession, kind: str, period: str, recipient_id: int,
+async def _tell(session: Session, kind: str, period: str, recipient_id: int,
                 word: Callable[[str | None], str], now: datetime) -> None:
     """Queue one push, written in the recipient's language choice."""
     choice = (await languages_of(session, [recipient_id])).get(recipient_id)

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain import DomainError
 from storage.queries.members import languages_of
 from storage.queries.notices import NOTICE_KIND, add_notice, notice_period, studio_audience
 from storage.queries.outbox import enqueue_many
+from storage.session import Session
 
 # A customer-service text message holds 2,048 bytes; keep room for the heading and name.
 MAX_CHARS = 600
@@ -56,7 +55,7 @@ NoticeWording = Callable[[str | None, PostedNotice], tuple[str, dict[str, str] |
 
 
 async def post_notice(
-    session: AsyncSession, *, studio_id: int, author_id: int, content: str, now: datetime,
+    session: Session, *, studio_id: int, author_id: int, content: str, now: datetime,
     word: NoticeWording,
 ) -> PostedNotice:
     """Record the notice and queue one push per member who can receive it now.

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain import NotFound, WrongState
 from storage.models import RESULT_REPORTED, RESULT_VERIFIED, Achievement, Suggestion
 from storage.queries.members import languages_of
@@ -27,6 +25,7 @@ from storage.queries.proposals import (
     suggestion_by_id,
 )
 from storage.queries.studios import leaders_of
+from storage.session import Session
 
 SUGGESTION = "suggestion"
 RESULT = "result"
@@ -71,7 +70,7 @@ class Decided:
 WordPush = Callable[[Decided, str | None], str]
 
 
-async def decide(session: AsyncSession, decision: Decision, record_id: int, *, studio_id: int,
+async def decide(session: Session, decision: Decision, record_id: int, *, studio_id: int,
                  leader_id: int, said: str | None, now: datetime,
                  word_push: WordPush) -> Decided:
     """Take `decision` on record `record_id` of the leader's studio.
@@ -125,7 +124,7 @@ class Submitted:
     has_leader: bool  # False: the studio has no leader at all (the member is told so)
 
 
-async def _tell_leaders(session: AsyncSession, subject: str, record_id: int, *, studio_id: int,
+async def _tell_leaders(session: Session, subject: str, record_id: int, *, studio_id: int,
                         author_id: int, now: datetime, word: WordNew) -> Submitted:
     """The rule: every leader of the studio but the author hears of it, in their language."""
     leaders = await leaders_of(session, studio_id)
@@ -137,7 +136,7 @@ async def _tell_leaders(session: AsyncSession, subject: str, record_id: int, *, 
     return Submitted(id=record_id, leaders_told=len(others), has_leader=bool(leaders))
 
 
-async def submit_suggestion(session: AsyncSession, *, studio_id: int, member_id: int,
+async def submit_suggestion(session: Session, *, studio_id: int, member_id: int,
                             content: str, now: datetime,
                             word: Callable[[int, str | None], str]) -> Submitted:
     """Record a suggestion and tell the studio's leaders (`word(id, language)` words it)."""
@@ -148,7 +147,7 @@ async def submit_suggestion(session: AsyncSession, *, studio_id: int, member_id:
                                word=lambda language: word(suggestion.id, language))
 
 
-async def submit_result(session: AsyncSession, *, studio_id: int, member_id: int, type: str,
+async def submit_result(session: Session, *, studio_id: int, member_id: int, type: str,
                         title: str, economic_benefit: float | None, promoted: bool,
                         now: datetime, word: Callable[[int, str | None], str]) -> Submitted:
     """Record a result for the leaders to verify and tell them (`word(id, language)`)."""

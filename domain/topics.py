@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain import DomainError, NotFound
 from storage.models import TOPIC_APPROVED, TOPIC_IN_PROGRESS, TOPIC_KINDS, TOPIC_STATUSES, Topic
 from storage.queries.topics import add_progress, add_topic, studio_member_named, topic_in_studio
+from storage.session import Session
 
 # The longest target text kept.
 MAX_TARGET = 1000
@@ -56,14 +55,14 @@ def _check_kind(kind: str) -> None:
         raise UnknownValue("unknown_kind", kind=kind)
 
 
-async def _topic(session: AsyncSession, topic_id: int, studio_id: int) -> Topic:
+async def _topic(session: Session, topic_id: int, studio_id: int) -> Topic:
     topic = await topic_in_studio(session, topic_id, studio_id)
     if topic is None:
         raise NotFound(id=topic_id)
     return topic
 
 
-async def create_topic(session: AsyncSession, *, studio_id: int, title: str, kind: str,
+async def create_topic(session: Session, *, studio_id: int, title: str, kind: str,
                        owner_id: int | None, today: date, now: datetime) -> TopicState:
     """A new topic of `kind`, set up (approved) today, owned by `owner_id`."""
     _check_kind(kind)
@@ -72,7 +71,7 @@ async def create_topic(session: AsyncSession, *, studio_id: int, title: str, kin
     return TopicState.of(topic)
 
 
-async def record_progress(session: AsyncSession, topic_id: int, *, studio_id: int,
+async def record_progress(session: Session, topic_id: int, *, studio_id: int,
                           author_id: int, content: str, percent: int | None,
                           now: datetime) -> TopicState:
     """A progress update (with the figure reached, if given)."""
@@ -84,7 +83,7 @@ async def record_progress(session: AsyncSession, topic_id: int, *, studio_id: in
     return TopicState.of(topic)
 
 
-async def set_status(session: AsyncSession, topic_id: int, *, studio_id: int, author_id: int,
+async def set_status(session: Session, topic_id: int, *, studio_id: int, author_id: int,
                      status: str, note: str, now: datetime) -> TopicState:
     """Move the topic to `status`, recorded as a progress update reading `note` (the caller's
     words for the change, in the author's language: the record keeps them)."""
@@ -96,7 +95,7 @@ async def set_status(session: AsyncSession, topic_id: int, *, studio_id: int, au
     return TopicState.of(topic)
 
 
-async def set_kind(session: AsyncSession, topic_id: int, *, studio_id: int, kind: str,
+async def set_kind(session: Session, topic_id: int, *, studio_id: int, kind: str,
                    now: datetime) -> TopicState:
     _check_kind(kind)
     topic = await _topic(session, topic_id, studio_id)
@@ -104,7 +103,7 @@ async def set_kind(session: AsyncSession, topic_id: int, *, studio_id: int, kind
     return TopicState.of(topic)
 
 
-async def set_owner(session: AsyncSession, topic_id: int, *, studio_id: int, owner: str,
+async def set_owner(session: Session, topic_id: int, *, studio_id: int, owner: str,
                     now: datetime) -> TopicState:
     """Make the studio's active member named `owner` (a name or an employee number) the
     topic's owner. Raises NotFound with code "unknown_owner" when there is none."""
@@ -116,14 +115,14 @@ async def set_owner(session: AsyncSession, topic_id: int, *, studio_id: int, own
     return TopicState.of(topic, owner_name=found.name)
 
 
-async def set_due_date(session: AsyncSession, topic_id: int, *, studio_id: int, due: date,
+async def set_due_date(session: Session, topic_id: int, *, studio_id: int, due: date,
                        now: datetime) -> TopicState:
     topic = await _topic(session, topic_id, studio_id)
     topic.due_date, topic.updated_at = due, now
     return TopicState.of(topic)
 
 
-async def set_target(session: AsyncSession, topic_id: int, *, studio_id: int, period: str,
+async def set_target(session: Session, topic_id: int, *, studio_id: int, period: str,
                      text: str, now: datetime) -> TopicState:
     """The monthly or quarterly target (`period` one of TARGET_PERIODS), cut to MAX_TARGET."""
     if period not in TARGET_PERIODS:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain import DomainError
 from storage.calendar import iso_week, previous_week, week_monday
 from storage.queries import weekly_logs as queries
 from storage.queries.sender import MemberView
 from storage.queries.weekly_logs import LogView, Picture
+from storage.session import Session
 
 MAX_CHARS = 2000  # the most characters a log may have
 LAST_WEEK_DEADLINE = time(12, 0)  # last week's log is accepted until this time on Monday
@@ -102,13 +101,13 @@ def check_part(parts: Sequence[str], part: str) -> None:
         raise PartTooLong(limit=MAX_CHARS, chars=chars)
 
 
-async def log_for_week(session: AsyncSession, member_id: int, week: str) -> LogView | None:
+async def log_for_week(session: Session, member_id: int, week: str) -> LogView | None:
     """The member's log of `week`, if any (what a new text would replace or append to)."""
     return await queries.log_for_week(session, member_id, week)
 
 
 async def save_log(
-    session: AsyncSession,
+    session: Session,
     *,
     member: MemberView,
     week: str,
@@ -162,7 +161,7 @@ def weeks_back(this_week: str, n: int) -> str:
     return iso_week(week_monday(this_week) - timedelta(weeks=n))
 
 
-async def current_streak(session: AsyncSession, member_id: int, this_week: str) -> int:
+async def current_streak(session: Session, member_id: int, this_week: str) -> int:
     """The member's streak of weekly logs (looking back STREAK_WEEKS weeks at most)."""
     logged = await queries.weeks_logged(session, member_id, weeks_back(this_week, STREAK_WEEKS))
     return streak(logged, this_week)

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -24,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from storage.inline import InlineSession
+from storage.session import Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -119,7 +119,7 @@ class Database:
         return self.engine.dialect.name
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
         if not self.sqlite:
             async with self.sessions() as session, session.begin():
@@ -145,7 +145,7 @@ class Database:
                 inline.sync_session.close()
 
     @contextlib.asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
+    async def unit(self) -> AsyncIterator[Session]:
         """Like transaction(), but on SQLite the transaction starts only when the work first
         touches the database through the session — a message that only reads with the
         raw sender query, or needs nothing at all (帮助), costs no BEGIN and no COMMIT.
@@ -228,7 +228,7 @@ class Database:
             return await conn.fetchrow(sql, *args)
 
     @contextlib.asynccontextmanager
-    async def reader(self) -> AsyncIterator[AsyncSession]:
+    async def reader(self) -> AsyncIterator[Session]:
         """A session for work that is expected to write nothing: it begins a transaction only
         if something reads through it, and whatever it did is rolled back at the end (the
         caller checks, with transaction_wrote, that nothing was meant to be kept)."""
@@ -277,7 +277,7 @@ def _track_writes(engine: Engine) -> None:
             conn.info[WROTE] = True
 
 
-async def transaction_wrote(session: AsyncSession) -> bool:
+async def transaction_wrote(session: Session) -> bool:
     """Whether this unit of work has changed anything so far (pending ORM changes included)."""
     await session.flush()
     if isinstance(session, InlineSession):

@@ -1,27 +1,32 @@
-"""AsyncSession's interface over a synchronous Session, for the embedded SQLite database.
+"""storage.session.Session over a synchronous Session, for the embedded SQLite database.
 
 On SQLite every transaction of the process is serialised and each statement takes
 microseconds, so there is nothing to wait for: SQLAlchemy's asyncio layer (a greenlet
 switch around every driver call) would cost more than the database work itself —
 measured at 154 µs against 66 µs for the same statement run synchronously. These
-classes keep the exact API that storage functions use (``await session.execute(...)``,
-``await session.connection()`` …) and run each call in place. PostgreSQL keeps the real
-AsyncSession: there, concurrency is the point.
+classes implement the interface storage functions use (storage.session: ``await
+session.execute(...)``, ``await session.connection()`` …) and run each call in place, with
+SQLAlchemy's public synchronous API only. PostgreSQL keeps the real AsyncSession: there,
+concurrency is the point.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, overload
 
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.engine import Connection, Dialect, ScalarResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+_T = TypeVar("_T")
 
 
 class InlineConnection:
-    """The part of AsyncConnection that storage functions use, run in place."""
+    """storage.session.Connection over a synchronous Connection, run in place."""
 
     def __init__(self, sync_connection: Connection) -> None:
         self.sync_connection = sync_connection
@@ -38,30 +43,51 @@ class InlineConnection:
         return self.sync_connection.execute(statement, parameters, **kw)
 
 
-class InlineSession(AsyncSession):
-    """An AsyncSession whose calls run the synchronous Session directly."""
+class InlineSession:
+    """storage.session.Session whose calls run a synchronous Session directly."""
 
     def __init__(self, sync_connection: Connection) -> None:
-        # Not calling AsyncSession.__init__: it would insist on an asyncio engine.
-        self._async_bind = None
-        self._async_binds = {}
-        self.sync_session = self._proxied = self._assign_proxied(
-            Session(bind=sync_connection, expire_on_commit=False)
-        )
+        self.sync_session = Session(bind=sync_connection, expire_on_commit=False)
         self.bound_connection = sync_connection
         self._inline_connection = InlineConnection(sync_connection)
+
+    def add(self, instance: object) -> None:
+        self.sync_session.add(instance)
+
+    def add_all(self, instances: Iterable[object]) -> None:
+        self.sync_session.add_all(instances)
+
+    def get_bind(self) -> Connection:
+        return self.bound_connection
+
+    def in_transaction(self) -> bool:
+        return self.sync_session.in_transaction()
 
     async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         return self.sync_session.execute(statement, params, **kw)
 
-    async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
-        return self.sync_session.scalar(statement, params, **kw)
+    @overload
+    async def scalar(self, statement: TypedReturnsRows[_T],
+                     params: Any = None) -> _T | None: ...
 
-    async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
-        return self.sync_session.scalars(statement, params, **kw)
+    @overload
+    async def scalar(self, statement: Executable, params: Any = None) -> Any: ...
 
-    async def get(self, entity: Any, ident: Any, **kw: Any) -> Any:
-        return self.sync_session.get(entity, ident, **kw)
+    async def scalar(self, statement: Any, params: Any = None) -> Any:
+        return self.sync_session.scalar(statement, params)
+
+    @overload
+    async def scalars(self, statement: TypedReturnsRows[_T],
+                      params: Any = None) -> ScalarResult[_T]: ...
+
+    @overload
+    async def scalars(self, statement: Executable, params: Any = None) -> Any: ...
+
+    async def scalars(self, statement: Any, params: Any = None) -> Any:
+        return self.sync_session.scalars(statement, params)
+
+    async def get(self, entity: type[_T], ident: Any) -> _T | None:
+        return self.sync_session.get(entity, ident)
 
     async def flush(self, objects: Any = None) -> None:
         self.sync_session.flush(objects)
@@ -72,10 +98,10 @@ class InlineSession(AsyncSession):
     async def refresh(self, instance: object, *args: Any, **kw: Any) -> None:
         self.sync_session.refresh(instance, *args, **kw)
 
-    async def connection(self, *args: Any, **kw: Any) -> AsyncConnection:
+    async def connection(self) -> InlineConnection:
         # Through the Session, so that it begins (or joins) the transaction it will commit.
         self.sync_session.connection()
-        return cast(AsyncConnection, self._inline_connection)
+        return self._inline_connection
 
     async def commit(self) -> None:
         self.sync_session.commit()

@@ -137,3 +137,49 @@ async def test_a_message_waits_for_another_process_then_is_recorded(
         assert n == 1
     finally:
         await svc.client.close()
+
+
+async def test_the_hot_sender_statements_read_what_the_core_one_reads(database_url: str) -> None:
+    """The per-message sender query runs straight on the driver (sqlite3 on SQLite, a
+    prepared asyncpg statement on PostgreSQL); it must read what the Core statement reads."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.inline import InlineSession
+    from storage.models import Member, Studio, TradeUnion
+    from storage.queries.dialogs import save_dialog
+    from storage.queries.inbound import inbound_row, record_inbound
+    from storage.queries.sender import sender_of, sender_outside_transaction
+
+    # Our SQLite session follows SQLAlchemy's public API: it is no AsyncSession in disguise.
+    assert not issubclass(InlineSession, AsyncSession)
+    now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            union = TradeUnion(name="测试工会 hot", language="mn+zh-CN", created_at=now)
+            studio = Studio(name="热路径工作室", created_at=now)
+            session.add_all([union, studio])
+            await session.flush()
+            session.add(Member(employee_no="HOT1", name="热一", role="leader", studio_id=studio.id,
+                               openid="o-hot1", language="en", created_at=now))
+            await save_dialog(session, "o-hot1", "weekly_logs.hours", {"week": "2026-W47"},
+                              now=now, expires_at=now + timedelta(minutes=30))
+            await record_inbound(session, inbound_row(
+                dedupe_key="m:o-hot1:1", openid="o-hot1", msg_type="text", event=None,
+                content="帮助", received_at=now, status="done",
+                reply={"type": "text", "content": "好"}))
+        cases = [("o-hot1", "m:o-hot1:1"), ("o-hot1", "m:o-hot1:2"), ("o-nobody", "m:x:1")]
+        for openid, key in cases:
+            async with db.sessions() as core:  # the Core statement, through SQLAlchemy
+                expected = await sender_of(core, openid, key)
+            if db.sqlite:
+                async with db.unit() as inline:  # sqlite3 straight
+                    hot = await sender_of(inline, openid, key)
+            else:
+                hot = await sender_outside_transaction(db, openid, key)
+            assert hot == expected
+        assert expected.member is None and expected.union_language is not None
+    finally:
+        await db.dispose()

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 import locales
 from locales import TEMPLATE_FIELD_LIMIT, Words, words_for
 from scheduled.jobs.report import JobReport
 from storage.db import Database
 from storage.queries.jobs import finish_job_run, start_job_run
 from storage.queries.outbox import enqueue_many, recipients_already_queued
+from storage.session import Session
 
 Messages = dict[int, tuple[str, dict[str, str] | None]]
 
@@ -67,7 +66,7 @@ async def queue_run(
     name: str,
     period: str,
     now: datetime,
-    compose: Callable[[AsyncSession, JobReport], Awaitable[Messages]],
+    compose: Callable[[Session, JobReport], Awaitable[Messages]],
 ) -> JobReport:
     """Record a run of `name` for `period` and queue what `compose` writes, skipping anyone
     an earlier run of the same period already queued (the outbox key would refuse them)."""

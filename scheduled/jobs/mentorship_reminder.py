@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from locales import Words, compose, formats
 from scheduled.jobs.common import Fields, Messages, queue_run
 from scheduled.jobs.report import JobReport
@@ -18,6 +16,7 @@ from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import reachable_members, stale_pairs
 from storage.queries.outbox import PAIR_QUIET
+from storage.session import Session
 
 NAME = "mentorship-reminder"
 QUIET_DAYS = PAIR_QUIET.days
@@ -49,7 +48,7 @@ async def mentorship_reminder(db: Database, now: datetime, tz: tzinfo,
     fields = Fields(lambda w: {"thing1": w("push.mentorship_reminder.thing1", days=QUIET_DAYS),
                                "time2": today.isoformat()})
 
-    async def messages(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: Session, report: JobReport) -> Messages:
         pairs = await stale_pairs(session, today - timedelta(days=QUIET_DAYS))
         quiet: dict[int, list[_Quiet]] = defaultdict(list)
         names: dict[int, str] = {}

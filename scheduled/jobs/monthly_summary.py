@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from locales import Words, formats
 from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
@@ -16,6 +14,7 @@ from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS, StudioFigures, combined
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import StudioMonth, admin_ids, reachable_members, studio_months
+from storage.session import Session
 
 NAME = "monthly-summary"
 RANKED = 10  # studios named at the top and at the bottom of the admin's list
@@ -50,7 +49,7 @@ async def monthly_summary(db: Database, now: datetime, tz: tzinfo,
     month = previous_month(f"{today.year}-{today.month:02d}")
     before = previous_month(month)
 
-    async def messages(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: Session, report: JobReport) -> Messages:
         weeks, weeks_before = weeks_of_month(month), weeks_of_month(before)
         start, end = month_bounds(month)
         this = await studio_months(session, weeks, start, end)

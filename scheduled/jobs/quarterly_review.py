@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from locales import Words, formats
 from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
@@ -20,6 +18,7 @@ from storage.db import Database
 from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, stars
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import admin_ids, reachable_members
+from storage.session import Session
 
 NAME = "quarterly-review"
 SHOWN = 20  # studios at risk named
@@ -58,7 +57,7 @@ async def quarterly_review(db: Database, now: datetime, tz: tzinfo,
                            weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
     quarter, months = quarter_of(now.astimezone(tz).date())
 
-    async def messages(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: Session, report: JobReport) -> Messages:
         weeks = [w for m in months for w in weeks_of_month(m)]
         start, end = month_bounds(months[0])[0], month_bounds(months[-1])[1]
         studios = [f for f in (await studio_figures(session, weeks, start, end, tz)).values()

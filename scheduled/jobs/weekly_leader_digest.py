@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from locales import Words, formats
 from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
@@ -18,6 +16,7 @@ from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.indicators import period_instants
 from storage.queries.jobs import StudioWeek, reachable_members, studio_weeks
 from storage.queries.topics import progress_between
+from storage.session import Session
 
 NAME = "weekly-leader-digest"
 MISSING_SHOWN = 20
@@ -68,7 +67,7 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
     week = previous_week(iso_week(now.astimezone(tz).date()))
     start = week_monday(week)
 
-    async def messages(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: Session, report: JobReport) -> Messages:
         studios = await studio_weeks(session, week, start, start + timedelta(days=7))
         since, until = period_instants(start, start + timedelta(days=7), tz)
         progress: dict[str, dict[str, int | None]] = {}

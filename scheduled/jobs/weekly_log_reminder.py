@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from locales import Words, compose, formats
 from scheduled.jobs.common import Fields, Messages, queue_run
 from scheduled.jobs.report import JobReport, Note
@@ -15,6 +13,7 @@ from storage.calendar import iso_week, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.jobs import missing_logs_for_week
+from storage.session import Session
 
 NAME = "weekly-log-reminder"
 # The deadline is the end of the week's Sunday (what time2 says to a template).
@@ -43,7 +42,7 @@ async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
     def text(words: Words, name: str) -> str:
         return words("push.weekly_log_reminder.text", name=name, **parts(words))
 
-    async def messages(session: AsyncSession, report: JobReport) -> Messages:
+    async def messages(session: Session, report: JobReport) -> Messages:
         missing = await missing_logs_for_week(session, week)
         if missing.unbound:
             report.notes.append(Note("job.note.unbound", {"n": missing.unbound}))

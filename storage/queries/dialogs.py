@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogState
+from storage.session import Session
 
 
 async def save_dialog(
-    session: AsyncSession,
+    session: Session,
     openid: str,
     state: str,
     data: dict[str, Any],
@@ -33,5 +33,5 @@ async def save_dialog(
     await session.flush()
 
 
-async def clear_dialog(session: AsyncSession, openid: str) -> None:
+async def clear_dialog(session: Session, openid: str) -> None:
     await session.execute(delete(DialogState).where(DialogState.openid == openid))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.session import Session
 
 
-async def database_answers(session: AsyncSession) -> bool:
+async def database_answers(session: Session) -> bool:
     return bool((await session.execute(text("SELECT 1"))).scalar_one() == 1)

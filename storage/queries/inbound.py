@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from storage.db import WROTE, insert_ignoring_duplicates
 from storage.inline import raw_sqlite, sqlite_datetime
 from storage.models import InboundMessage
+from storage.session import Session
 
 _TABLE = cast(Table, InboundMessage.__table__)
 # One statement object for every message: building it anew each time costs more than running it.
@@ -45,14 +45,12 @@ def inbound_row(
     }
 
 
-async def inbound_by_key(session: AsyncSession, dedupe_key: str) -> InboundMessage | None:
-    result = await session.execute(
-        select(InboundMessage).where(InboundMessage.dedupe_key == dedupe_key)
-    )
-    return result.scalar_one_or_none()
+async def inbound_by_key(session: Session, dedupe_key: str) -> InboundMessage | None:
+    return await session.scalar(
+        select(InboundMessage).where(InboundMessage.dedupe_key == dedupe_key))
 
 
-async def record_inbound(session: AsyncSession, row: dict[str, Any]) -> None:
+async def record_inbound(session: Session, row: dict[str, Any]) -> None:
     """Record one delivery in the caller's transaction.
 
     Raises IntegrityError if it was recorded already (by another process), which rolls
@@ -79,7 +77,7 @@ _COLUMNS = ["dedupe_key", "openid", "msg_type", "event", "content", "received_at
             "reply"]
 
 
-async def record_inbound_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def record_inbound_batch(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Record deliveries that changed nothing; one already recorded elsewhere is skipped.
 
     On the embedded SQLite the batch goes straight to sqlite3's executemany (it runs
@@ -104,7 +102,7 @@ async def record_inbound_batch(session: AsyncSession, rows: Sequence[dict[str, A
     await conn.execute(_insert_new(conn.dialect.name), list(rows))
 
 
-async def mark_inbound_deferred(session: AsyncSession, dedupe_key: str) -> None:
+async def mark_inbound_deferred(session: Session, dedupe_key: str) -> None:
     await session.execute(
         update(InboundMessage)
         .where(InboundMessage.dedupe_key == dedupe_key)

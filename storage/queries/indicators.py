@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, tzinfo
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.indicators import StudioFigures
@@ -23,6 +22,7 @@ from storage.models import (
 )
 from storage.queries.jobs import studio_months
 from storage.queries.scope import in_studio
+from storage.session import Session
 
 
 def period_instants(start: date, end: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -30,7 +30,7 @@ def period_instants(start: date, end: date, tz: tzinfo) -> tuple[datetime, datet
     return datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
 
 
-async def studio_figures(session: AsyncSession, weeks: list[str], start: date, end: date,
+async def studio_figures(session: Session, weeks: list[str], start: date, end: date,
                          tz: tzinfo, studio_id: int | None = None) -> dict[int, StudioFigures]:
     """Figures per studio for the ISO weeks `weeks` (logs) and the days [start, end)
     (everything dated); one studio when `studio_id` is given."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.models import BindAttempt, InviteCode, Member, Studio
+from storage.session import Session
 
 # Easy to read aloud and type on a phone: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -28,7 +28,7 @@ def normalise_code(text: str) -> str:
 
 
 async def issue_invite(
-    session: AsyncSession, member_id: int, now: datetime, ttl: timedelta = INVITE_TTL
+    session: Session, member_id: int, now: datetime, ttl: timedelta = INVITE_TTL
 ) -> InviteCode:
     """A fresh code for the member; any earlier unused code stops working."""
     await session.execute(
@@ -57,7 +57,7 @@ class Redemption:
     member: Member | None = None
 
 
-async def redeem_invite(session: AsyncSession, code: str, openid: str, now: datetime) -> Redemption:
+async def redeem_invite(session: Session, code: str, openid: str, now: datetime) -> Redemption:
     """Use `code` for `openid`. Of two openids racing for one code, exactly one gets "ok"."""
     invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
     if invite is None:
@@ -93,7 +93,7 @@ async def redeem_invite(session: AsyncSession, code: str, openid: str, now: date
     return Redemption("ok", member)
 
 
-async def bind_failures_since(session: AsyncSession, openid: str, since: datetime) -> list[datetime]:
+async def bind_failures_since(session: Session, openid: str, since: datetime) -> list[datetime]:
     rows = await session.scalars(
         select(BindAttempt.attempted_at)
         .where(BindAttempt.openid == openid, BindAttempt.attempted_at > since)
@@ -102,22 +102,22 @@ async def bind_failures_since(session: AsyncSession, openid: str, since: datetim
     return list(rows)
 
 
-async def record_bind_failure(session: AsyncSession, openid: str, now: datetime) -> None:
+async def record_bind_failure(session: Session, openid: str, now: datetime) -> None:
     session.add(BindAttempt(openid=openid, attempted_at=now))
     await session.flush()
 
 
-async def forget_bind_failures(session: AsyncSession, openid: str) -> None:
+async def forget_bind_failures(session: Session, openid: str) -> None:
     await session.execute(delete(BindAttempt).where(BindAttempt.openid == openid))
 
 
-async def member_by_employee_no(session: AsyncSession, employee_no: str) -> Member | None:
+async def member_by_employee_no(session: Session, employee_no: str) -> Member | None:
     return await session.scalar(
         select(Member).options(joinedload(Member.studio)).where(Member.employee_no == employee_no)
     )
 
 
-async def unbound_members_of_studio(session: AsyncSession, studio_name: str) -> list[Member]:
+async def unbound_members_of_studio(session: Session, studio_name: str) -> list[Member]:
     rows = await session.scalars(
         select(Member).join(Studio, Member.studio_id == Studio.id)
         .options(joinedload(Member.studio))

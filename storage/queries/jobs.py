@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -23,6 +22,7 @@ from storage.models import (
 from storage.queries.members import union_language
 from storage.queries.scope import in_studio
 from storage.queries.weekly_logs import LOG_WRITERS
+from storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class MissingLogs:
     unbound: int  # expected to log, but no WeChat account is bound to them yet
 
 
-async def missing_logs_for_week(session: AsyncSession, week: str) -> MissingLogs:
+async def missing_logs_for_week(session: Session, week: str) -> MissingLogs:
     """Active members and leaders with no log for `week`, following the account or not bound."""
     logged = select(WeeklyLog.member_id).where(WeeklyLog.week == week)
     base = select(Member.id, Member.name, Member.openid, Member.language).where(
@@ -54,14 +54,14 @@ async def missing_logs_for_week(session: AsyncSession, week: str) -> MissingLogs
     )
 
 
-async def start_job_run(session: AsyncSession, name: str, period: str, now: datetime) -> int:
+async def start_job_run(session: Session, name: str, period: str, now: datetime) -> int:
     run = JobRun(name=name, period=period, started_at=now, queued=0, skipped=0)
     session.add(run)
     await session.flush()
     return run.id
 
 
-async def finish_job_run(session: AsyncSession, run_id: int, *, queued: int, skipped: int,
+async def finish_job_run(session: Session, run_id: int, *, queued: int, skipped: int,
                          now: datetime) -> None:
     await session.execute(
         update(JobRun).where(JobRun.id == run_id)
@@ -69,13 +69,13 @@ async def finish_job_run(session: AsyncSession, run_id: int, *, queued: int, ski
     )
 
 
-async def last_runs(session: AsyncSession) -> dict[str, JobRun]:
+async def last_runs(session: Session) -> dict[str, JobRun]:
     latest = select(JobRun.name, func.max(JobRun.id).label("id")).group_by(JobRun.name).subquery()
     rows = await session.scalars(select(JobRun).join(latest, latest.c.id == JobRun.id))
     return {run.name: run for run in rows}
 
 
-async def period_done(session: AsyncSession, name: str, period: str) -> bool:
+async def period_done(session: Session, name: str, period: str) -> bool:
     found = await session.scalar(
         select(JobRun.id).where(JobRun.name == name, JobRun.period == period,
                                 JobRun.finished_at.is_not(None)).limit(1)
@@ -93,7 +93,7 @@ class StalePair:
     since: date  # the last check-in, or the pairing's start when there was none
 
 
-async def stale_pairs(session: AsyncSession, before: date) -> list[StalePair]:
+async def stale_pairs(session: Session, before: date) -> list[StalePair]:
     """Active pairs whose last check-in (or, with none, whose start) is before `before`."""
     mentor, apprentice = aliased(Member), aliased(Member)
     last = (select(CheckIn.pair_id, func.max(CheckIn.checkin_date).label("last"))
@@ -111,7 +111,7 @@ async def stale_pairs(session: AsyncSession, before: date) -> list[StalePair]:
     return [StalePair(m, mn, a, an, lc, lc or start) for m, mn, a, an, lc, start in rows]
 
 
-async def reachable_members(session: AsyncSession, ids: set[int]) -> dict[int, str | None]:
+async def reachable_members(session: Session, ids: set[int]) -> dict[int, str | None]:
     """Of `ids`, the active members who follow the account with a bound WeChat, each with
     the language their pushes are written in (their own choice, else the union's default;
     None: zh-CN)."""
@@ -140,7 +140,7 @@ class StudioWeek:
     checkins: int
 
 
-async def studio_weeks(session: AsyncSession, week: str, start: date, end: date
+async def studio_weeks(session: Session, week: str, start: date, end: date
                        ) -> list[StudioWeek]:
     """Per studio, for a leader's digest: submissions for `week`, who is missing, and the
     check-ins dated in [start, end). A few grouped queries, however many studios."""
@@ -200,7 +200,7 @@ class StudioMonth:
         return self.logs / expected if expected else 0.0
 
 
-async def studio_months(session: AsyncSession, weeks: list[str], start: date, end: date,
+async def studio_months(session: Session, weeks: list[str], start: date, end: date,
                         top: int = 3, studio_id: int | None = None) -> dict[int, StudioMonth]:
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
     [start, end) and how many were confirmed, the most active members, head counts and
@@ -256,7 +256,7 @@ async def studio_months(session: AsyncSession, weeks: list[str], start: date, en
     return studios
 
 
-async def _most_active(session: AsyncSession, studios: dict[int, StudioMonth], weeks: list[str],
+async def _most_active(session: Session, studios: dict[int, StudioMonth], weeks: list[str],
                        start: date, end: date, top: int) -> None:
     activity: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for sid, name, n in (await session.execute(
@@ -279,7 +279,7 @@ async def _most_active(session: AsyncSession, studios: dict[int, StudioMonth], w
             studios[sid].top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
 
 
-async def admin_ids(session: AsyncSession) -> list[int]:
+async def admin_ids(session: Session) -> list[int]:
     rows = await session.scalars(
         select(Member.id).where(Member.role == ROLE_ADMIN, Member.active.is_(True),
                                 Member.subscribed.is_(True), Member.openid.is_not(None))

@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_ignoring_duplicates
 from storage.models import Lease
+from storage.session import Session
 
 _LEASE = cast(Table, Lease.__table__)
 
 
-async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetime,
+async def hold_lease(session: Session, name: str, holder: str, now: datetime,
                      until: datetime) -> bool:
     """Take or renew `name` for `holder` until `until`; False if someone else holds it."""
     result = await session.execute(

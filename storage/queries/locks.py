@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.session import Session
 
 
 def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
 
 
-async def lock_openid_for_transaction(session: AsyncSession, openid: str) -> None:
+async def lock_openid_for_transaction(session: Session, openid: str) -> None:
     """Hold a lock on this openid until the transaction ends.
 
     SQLite needs none: it has one writer at a time and every transaction here writes.

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, TradeUnion
+from storage.session import Session
 
 _MEMBER = cast(Table, Member.__table__)
 _TOUCH = (
@@ -19,7 +19,7 @@ _TOUCH = (
 )
 
 
-async def touch_members(session: AsyncSession, last_seen: dict[int, datetime]) -> None:
+async def touch_members(session: Session, last_seen: dict[int, datetime]) -> None:
     """Remember when members last wrote to us: it opens WeChat's 48-hour reply window."""
     if not last_seen:
         return
@@ -27,20 +27,20 @@ async def touch_members(session: AsyncSession, last_seen: dict[int, datetime]) -
     await conn.execute(_TOUCH, [{"member_id": k, "now": v} for k, v in last_seen.items()])
 
 
-async def set_subscribed(session: AsyncSession, member_id: int, subscribed: bool) -> None:
+async def set_subscribed(session: Session, member_id: int, subscribed: bool) -> None:
     await session.execute(
         update(Member).where(Member.id == member_id).values(subscribed=subscribed)
     )
 
 
-async def union_language(session: AsyncSession) -> str | None:
+async def union_language(session: Session) -> str | None:
     """The union's default language (on the root union), or None for zh-CN."""
     return await session.scalar(
         select(TradeUnion.language).where(TradeUnion.parent_id.is_(None))
         .order_by(TradeUnion.id).limit(1))
 
 
-async def languages_of(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, str | None]:
+async def languages_of(session: Session, member_ids: Iterable[int]) -> dict[int, str | None]:
     """What each member reads: their own choice, else the union's default (None: zh-CN)."""
     ids = list(member_ids)
     if not ids:
@@ -54,11 +54,11 @@ async def languages_of(session: AsyncSession, member_ids: Iterable[int]) -> dict
     return found
 
 
-async def set_member_language(session: AsyncSession, member_id: int, language: str | None) -> None:
+async def set_member_language(session: Session, member_id: int, language: str | None) -> None:
     await session.execute(update(Member).where(Member.id == member_id).values(language=language))
 
 
-async def set_union_language(session: AsyncSession, language: str | None) -> bool:
+async def set_union_language(session: Session, language: str | None) -> bool:
     """Set the root union's default language; False when no union exists yet."""
     root = await session.scalar(select(TradeUnion.id).where(TradeUnion.parent_id.is_(None))
                                 .order_by(TradeUnion.id).limit(1))

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import CheckIn, Member, MentorshipPair, Studio
 from storage.queries.scope import in_studio
+from storage.session import Session
 
 # Outbox kinds of the pushes a check-in causes; their period is checkin_period(id), so each
 # check-in tells each person at most once (storage.queries.outbox drops a stale request).
@@ -30,7 +30,7 @@ class PairView:
     partner_name: str
 
 
-async def active_pairs_of(session: AsyncSession, member_id: int) -> list[PairView]:
+async def active_pairs_of(session: Session, member_id: int) -> list[PairView]:
     other = aliased(Member)
     views: list[PairView] = []
     for side, mine, theirs in (("mentor", MentorshipPair.mentor_id, MentorshipPair.apprentice_id),
@@ -58,7 +58,7 @@ class PairRow:
     active: bool  # not ended
 
 
-async def pair_row(session: AsyncSession, pair_id: int) -> PairRow | None:
+async def pair_row(session: Session, pair_id: int) -> PairRow | None:
     mentor = aliased(Member)
     apprentice = aliased(Member)
     row = (await session.execute(
@@ -75,7 +75,7 @@ async def pair_row(session: AsyncSession, pair_id: int) -> PairRow | None:
 
 
 async def add_checkin(
-    session: AsyncSession, *, pair_id: int, author_id: int, day: date, content: str,
+    session: Session, *, pair_id: int, author_id: int, day: date, content: str,
     hours: float | None, now: datetime, confirmed: bool,
 ) -> int:
     """Write a check-in; its id."""
@@ -97,7 +97,7 @@ class CheckInView:
     comment: str | None
 
 
-async def checkin_view(session: AsyncSession, checkin_id: int) -> CheckInView | None:
+async def checkin_view(session: Session, checkin_id: int) -> CheckInView | None:
     mentor = aliased(Member)
     apprentice = aliased(Member)
     row = (await session.execute(
@@ -111,7 +111,7 @@ async def checkin_view(session: AsyncSession, checkin_id: int) -> CheckInView | 
     return None if row is None else CheckInView(*row)
 
 
-async def mark_confirmed(session: AsyncSession, checkin_id: int, *, now: datetime,
+async def mark_confirmed(session: Session, checkin_id: int, *, now: datetime,
                          comment: str | None) -> bool:
     """Confirm a check-in not yet confirmed; False if it already was (or is gone). The
     condition is in the UPDATE, so two confirmations racing cannot both count."""
@@ -129,7 +129,7 @@ class CheckInStats:
     confirmed: int
 
 
-async def checkin_stats(session: AsyncSession, member_id: int, since: date) -> CheckInStats:
+async def checkin_stats(session: Session, member_id: int, since: date) -> CheckInStats:
     """Check-ins of every pair the member is in (either side), from `since` on."""
     row = (await session.execute(
         select(func.count(CheckIn.id), func.coalesce(func.sum(CheckIn.hours), 0.0),
@@ -153,7 +153,7 @@ class CheckInRow:
     confirmed: bool
 
 
-async def checkins_between(session: AsyncSession, start: date, end: date,
+async def checkins_between(session: Session, start: date, end: date,
                            studio_id: int | None = None) -> list[CheckInRow]:
     """Check-ins dated in [start, end), for export; the studio is the apprentice's."""
     mentor = aliased(Member)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, Notice, OutboxMessage
+from storage.session import Session
 
 NOTICE_KIND = "notice"
 
@@ -24,7 +24,7 @@ class Audience:
     unfollowed: int  # bound but no longer following the account
 
 
-async def studio_audience(session: AsyncSession, studio_id: int, sender_id: int) -> Audience:
+async def studio_audience(session: Session, studio_id: int, sender_id: int) -> Audience:
     """Who a notice to the studio reaches: every active member except the sender."""
     rows = (await session.execute(
         select(Member.id, Member.openid, Member.subscribed)
@@ -38,7 +38,7 @@ async def studio_audience(session: AsyncSession, studio_id: int, sender_id: int)
     )
 
 
-async def add_notice(session: AsyncSession, *, studio_id: int, author_id: int, content: str,
+async def add_notice(session: Session, *, studio_id: int, author_id: int, content: str,
                      recipients: int, now: datetime) -> Notice:
     notice = Notice(studio_id=studio_id, author_id=author_id, content=content,
                     recipients=recipients, created_at=now)
@@ -58,7 +58,7 @@ class NoticeStatus:
     waiting: int
 
 
-async def recent_notices(session: AsyncSession, studio_id: int, limit: int = 5) -> list[NoticeStatus]:
+async def recent_notices(session: Session, studio_id: int, limit: int = 5) -> list[NoticeStatus]:
     """The studio's latest notices with their deliveries counted by outcome."""
     notices = list(await session.scalars(
         select(Notice).where(Notice.studio_id == studio_id)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, and_, exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from storage.db import insert_ignoring_duplicates
@@ -21,12 +20,13 @@ from storage.models import (
     Suggestion,
     WeeklyLog,
 )
+from storage.session import Session
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 async def enqueue(
-    session: AsyncSession, *, kind: str, period: str, recipient_id: int, text: str, now: datetime
+    session: Session, *, kind: str, period: str, recipient_id: int, text: str, now: datetime
 ) -> bool:
     """Queue a message; False if one with the same key exists (the re-run case)."""
     conn = await session.connection()
@@ -36,7 +36,7 @@ async def enqueue(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def outbox_for(session: AsyncSession, recipient_id: int) -> list[OutboxMessage]:
+async def outbox_for(session: Session, recipient_id: int) -> list[OutboxMessage]:
     rows = await session.scalars(
         select(OutboxMessage).where(OutboxMessage.recipient_id == recipient_id)
         .order_by(OutboxMessage.id)
@@ -61,7 +61,7 @@ class Claim:
     created_at: datetime
 
 
-async def claim_pending(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
+async def claim_pending(session: Session, now: datetime, limit: int) -> list[Claim]:
     """Take up to `limit` due rows and mark them in flight before anything is sent.
 
     On PostgreSQL, several workers can drain one outbox: SKIP LOCKED hands each row to one.
@@ -95,7 +95,7 @@ async def claim_pending(session: AsyncSession, now: datetime, limit: int) -> lis
     return [Claim(**row._mapping) for row in rows]
 
 
-async def settle(session: AsyncSession, outbox_id: int, *, status: str, channel: str | None,
+async def settle(session: Session, outbox_id: int, *, status: str, channel: str | None,
                  result: str | None, now: datetime,
                  next_attempt_at: datetime | None = None) -> None:
     """Record how a claimed row ended (or put it back as pending for a later attempt)."""
@@ -108,7 +108,7 @@ async def settle(session: AsyncSession, outbox_id: int, *, status: str, channel:
     )
 
 
-async def requeue_in_flight(session: AsyncSession, older_than: datetime) -> int:
+async def requeue_in_flight(session: Session, older_than: datetime) -> int:
     """Rows left in flight by a crash go back to pending: the only pushes that can double."""
     result = await session.execute(
         update(OutboxMessage)
@@ -119,7 +119,7 @@ async def requeue_in_flight(session: AsyncSession, older_than: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def recipients_already_queued(session: AsyncSession, kind: str, period: str) -> set[int]:
+async def recipients_already_queued(session: Session, kind: str, period: str) -> set[int]:
     rows = await session.scalars(
         select(OutboxMessage.recipient_id).where(OutboxMessage.kind == kind,
                                                  OutboxMessage.period == period)
@@ -127,7 +127,7 @@ async def recipients_already_queued(session: AsyncSession, kind: str, period: st
     return set(rows)
 
 
-async def enqueue_many(session: AsyncSession, kind: str, period: str,
+async def enqueue_many(session: Session, kind: str, period: str,
                        messages: dict[int, tuple[str, dict[str, str] | None]],
                        now: datetime) -> int:
     """Queue one message per recipient id; the unique key skips any already queued."""
@@ -155,7 +155,7 @@ def _ids_after(period: str, prefix: str) -> int | None:
     return int(tail) if head == prefix and tail.isdigit() else None
 
 
-async def stale_outbox_ids(session: AsyncSession, claims: Sequence[Claim]) -> set[int]:
+async def stale_outbox_ids(session: Session, claims: Sequence[Claim]) -> set[int]:
     """The claimed rows whose reason is gone since they were queued: sending them now would
     tell someone to do what is already done. They are dropped, not sent.
 
@@ -227,7 +227,7 @@ class OutboxRow:
     sent_at: datetime | None
 
 
-async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+async def outbox_counts(session: Session) -> dict[tuple[str, str], int]:
     """Rows by (kind, state)."""
     rows = await session.execute(
         select(OutboxMessage.kind, OutboxMessage.status, func.count())
@@ -235,7 +235,7 @@ async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
     return {(kind, status): int(n) for kind, status, n in rows.all()}
 
 
-async def outbox_depth(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
+async def outbox_depth(session: Session) -> tuple[dict[str, int], datetime | None]:
     """Rows by state, and when the oldest row still waiting to be sent was queued."""
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
@@ -245,7 +245,7 @@ async def outbox_depth(session: AsyncSession) -> tuple[dict[str, int], datetime 
     return {status: int(n) for status, n in rows.all()}, oldest
 
 
-async def outbox_listed(session: AsyncSession, *, state: str | None = None,
+async def outbox_listed(session: Session, *, state: str | None = None,
                         kind: str | None = None, limit: int = 50) -> list[OutboxRow]:
     """The newest rows first, narrowed to a state and a kind when given."""
     query = (
@@ -263,11 +263,11 @@ async def outbox_listed(session: AsyncSession, *, state: str | None = None,
     return [OutboxRow(**row._mapping) for row in (await session.execute(query)).all()]
 
 
-async def outbox_status(session: AsyncSession, outbox_id: int) -> str | None:
+async def outbox_status(session: Session, outbox_id: int) -> str | None:
     return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == outbox_id))
 
 
-async def retry_outbox(session: AsyncSession, *, outbox_id: int | None = None) -> int:
+async def retry_outbox(session: Session, *, outbox_id: int | None = None) -> int:
     """Put one ended-but-unsent row (or, without an id, every failed row) back to pending,
     with its attempts counted afresh. Returns how many rows changed."""
     states = RETRYABLE_STATES if outbox_id is not None else ("failed",)
@@ -281,7 +281,7 @@ async def retry_outbox(session: AsyncSession, *, outbox_id: int | None = None) -
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def drop_outbox(session: AsyncSession, outbox_id: int, reason: str) -> bool:
+async def drop_outbox(session: Session, outbox_id: int, reason: str) -> bool:
     """Never send this row (only rows not sent and not in flight)."""
     result = await session.execute(
         update(OutboxMessage)

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RESULT_REPORTED, Achievement, Member, Studio, Suggestion
 from storage.queries.scope import in_period, in_studio
+from storage.session import Session
 
 
-async def add_suggestion(session: AsyncSession, *, studio_id: int, member_id: int, content: str,
+async def add_suggestion(session: Session, *, studio_id: int, member_id: int, content: str,
                          now: datetime) -> Suggestion:
     suggestion = Suggestion(studio_id=studio_id, member_id=member_id, content=content,
                             status="submitted", created_at=now)
@@ -22,7 +22,7 @@ async def add_suggestion(session: AsyncSession, *, studio_id: int, member_id: in
     return suggestion
 
 
-async def add_achievement(session: AsyncSession, *, studio_id: int, member_id: int, type: str,
+async def add_achievement(session: Session, *, studio_id: int, member_id: int, type: str,
                           title: str, economic_benefit: float | None, promoted: bool,
                           now: datetime) -> Achievement:
     achievement = Achievement(studio_id=studio_id, member_id=member_id, type=type, title=title,
@@ -33,15 +33,15 @@ async def add_achievement(session: AsyncSession, *, studio_id: int, member_id: i
     return achievement
 
 
-async def suggestion_by_id(session: AsyncSession, suggestion_id: int) -> Suggestion | None:
+async def suggestion_by_id(session: Session, suggestion_id: int) -> Suggestion | None:
     return await session.get(Suggestion, suggestion_id)
 
 
-async def achievement_by_id(session: AsyncSession, achievement_id: int) -> Achievement | None:
+async def achievement_by_id(session: Session, achievement_id: int) -> Achievement | None:
     return await session.get(Achievement, achievement_id)
 
 
-async def member_name(session: AsyncSession, member_id: int) -> str:
+async def member_name(session: Session, member_id: int) -> str:
     return str(await session.scalar(select(Member.name).where(Member.id == member_id)) or "")
 
 
@@ -58,7 +58,7 @@ def _filtered(q: Any, model: type[Proposal], studio_id: int | None, member_id: i
     return q
 
 
-async def _listed(session: AsyncSession, model: type[Proposal], studio_id: int | None,
+async def _listed(session: Session, model: type[Proposal], studio_id: int | None,
                   member_id: int | None, status: str | None, limit: int) -> list[Any]:
     q = (select(model, Member.name).join(Member, Member.id == model.member_id)
          .order_by(model.created_at.desc(), model.id.desc()).limit(limit))
@@ -66,33 +66,33 @@ async def _listed(session: AsyncSession, model: type[Proposal], studio_id: int |
             (await session.execute(_filtered(q, model, studio_id, member_id, status))).all()]
 
 
-async def _counts(session: AsyncSession, model: type[Proposal], studio_id: int | None,
+async def _counts(session: Session, model: type[Proposal], studio_id: int | None,
                   member_id: int | None) -> dict[str, int]:
     q = select(model.status, func.count(model.id)).group_by(model.status)
     rows = (await session.execute(_filtered(q, model, studio_id, member_id, None))).all()
     return {status: int(n) for status, n in rows}
 
 
-async def suggestions_listed(session: AsyncSession, *, studio_id: int | None = None,
+async def suggestions_listed(session: Session, *, studio_id: int | None = None,
                              member_id: int | None = None, status: str | None = None,
                              limit: int = 10) -> list[tuple[Suggestion, str]]:
     """Latest first, with the proposer's name."""
     return await _listed(session, Suggestion, studio_id, member_id, status, limit)
 
 
-async def achievements_listed(session: AsyncSession, *, studio_id: int | None = None,
+async def achievements_listed(session: Session, *, studio_id: int | None = None,
                               member_id: int | None = None, status: str | None = None,
                               limit: int = 10) -> list[tuple[Achievement, str]]:
     """Latest first, with the reporter's name."""
     return await _listed(session, Achievement, studio_id, member_id, status, limit)
 
 
-async def suggestion_counts(session: AsyncSession, *, studio_id: int | None = None,
+async def suggestion_counts(session: Session, *, studio_id: int | None = None,
                             member_id: int | None = None) -> dict[str, int]:
     return await _counts(session, Suggestion, studio_id, member_id)
 
 
-async def achievement_counts(session: AsyncSession, *, studio_id: int | None = None,
+async def achievement_counts(session: Session, *, studio_id: int | None = None,
                              member_id: int | None = None) -> dict[str, int]:
     return await _counts(session, Achievement, studio_id, member_id)
 
@@ -109,7 +109,7 @@ class SuggestionRow:
     decided_at: datetime | None
 
 
-async def suggestion_rows(session: AsyncSession, since: datetime | None = None,
+async def suggestion_rows(session: Session, since: datetime | None = None,
                           until: datetime | None = None,
                           studio_id: int | None = None) -> list[SuggestionRow]:
     q = (select(Suggestion.created_at, Studio.name, Member.employee_no, Member.name,
@@ -137,7 +137,7 @@ class AchievementRow:
     verified_at: datetime | None
 
 
-async def achievement_rows(session: AsyncSession, since: datetime | None = None,
+async def achievement_rows(session: Session, since: datetime | None = None,
                            until: datetime | None = None,
                            studio_id: int | None = None) -> list[AchievementRow]:
     a = Achievement

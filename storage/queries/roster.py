@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ROLE_ADMIN, Member, MentorshipPair, Studio, TradeUnion
+from storage.session import Session
 
 _MEMBER = cast(Table, Member.__table__)
 _PAIR = cast(Table, MentorshipPair.__table__)
@@ -57,7 +57,7 @@ class RosterOutcome:
     not_in_file: int = 0  # members in the database the file does not mention
 
 
-async def ensure_union(session: AsyncSession, name: str, parent_id: int | None,
+async def ensure_union(session: Session, name: str, parent_id: int | None,
                        now: datetime) -> tuple[int, bool]:
     found = await session.scalar(select(TradeUnion.id).where(TradeUnion.name == name))
     if found is not None:
@@ -69,7 +69,7 @@ async def ensure_union(session: AsyncSession, name: str, parent_id: int | None,
 
 
 async def apply_roster(
-    session: AsyncSession,
+    session: Session,
     entries: Sequence[RosterEntry],
     *,
     root_union: str,

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.inline import raw_sqlite
 from storage.models import DialogState, InboundMessage, Member, Studio, TradeUnion
+from storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ async def sender_outside_transaction(db: Database, openid: str, dedupe_key: str)
     ))
 
 
-async def sender_of(session: AsyncSession, openid: str, dedupe_key: str) -> Sender:
+async def sender_of(session: Session, openid: str, dedupe_key: str) -> Sender:
     """The member bound to `openid`, their stored dialog, and whether this delivery was seen.
 
     Every message starts here, so it is one query for all three. On the embedded SQLite

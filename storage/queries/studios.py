@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import ROLE_LEADER, Member, MentorshipPair, Studio
+from storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class StudioSummary:
     stars: int
 
 
-async def studio_summaries(session: AsyncSession) -> list[StudioSummary]:
+async def studio_summaries(session: Session) -> list[StudioSummary]:
     """Every studio with its leaders, head count and how many have bound WeChat."""
     counts = (
         select(
@@ -58,7 +58,7 @@ class Circle:
     apprentices: list[str]
 
 
-async def mentorship_circle(session: AsyncSession, member_id: int) -> Circle:
+async def mentorship_circle(session: Session, member_id: int) -> Circle:
     """The member's current mentor(s) and apprentices, by name."""
     other = aliased(Member)
     rows = (await session.execute(
@@ -82,16 +82,16 @@ async def mentorship_circle(session: AsyncSession, member_id: int) -> Circle:
     )
 
 
-async def leaders_of(session: AsyncSession, studio_id: int) -> list[int]:
+async def leaders_of(session: Session, studio_id: int) -> list[int]:
     """The studio's active leaders: who gets its suggestions and results to review."""
     return list(await session.scalars(
         select(Member.id).where(Member.studio_id == studio_id, Member.role == ROLE_LEADER,
                                 Member.active.is_(True)).order_by(Member.id)))
 
 
-async def studio_by_name(session: AsyncSession, name: str) -> Studio | None:
+async def studio_by_name(session: Session, name: str) -> Studio | None:
     return (await session.scalars(select(Studio).where(Studio.name == name))).first()
 
 
-async def all_studios(session: AsyncSession) -> list[Studio]:
+async def all_studios(session: Session) -> list[Studio]:
     return list(await session.scalars(select(Studio).order_by(Studio.name)))

@@ -6,22 +6,22 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from storage.models import AccessToken
+from storage.session import Session
 
 _TOKEN = cast(Table, AccessToken.__table__)
 
 
-async def stored_token(session: AsyncSession, app_id: str) -> tuple[str, datetime] | None:
+async def stored_token(session: Session, app_id: str) -> tuple[str, datetime] | None:
     row = (await session.execute(
         select(AccessToken.token, AccessToken.expires_at).where(AccessToken.app_id == app_id)
     )).first()
     return (row[0], row[1]) if row is not None else None
 
 
-async def store_token(session: AsyncSession, app_id: str, token: str, expires_at: datetime) -> None:
+async def store_token(session: Session, app_id: str, token: str, expires_at: datetime) -> None:
     result = await session.execute(
         update(AccessToken).where(AccessToken.app_id == app_id)
         .values(token=token, expires_at=expires_at)

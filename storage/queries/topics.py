@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import TOPIC_APPROVED, TOPIC_PAUSED, Member, Studio, Topic, TopicProgress
 from storage.queries.scope import in_studio
+from storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class TopicView:
     last_update_at: datetime | None
 
 
-async def topics_of(session: AsyncSession, studio_id: int) -> list[Topic]:
+async def topics_of(session: Session, studio_id: int) -> list[Topic]:
     return list(await session.scalars(
         select(Topic).where(Topic.studio_id == studio_id).order_by(Topic.created_at, Topic.id)))
 
 
-async def topic_overview(session: AsyncSession, studio_id: int) -> list[TopicView]:
+async def topic_overview(session: Session, studio_id: int) -> list[TopicView]:
     """The studio's topics, each with its latest progress update; paused ones last."""
     latest = (
         select(TopicProgress.topic_id, func.max(TopicProgress.id).label("last_id"))
@@ -48,13 +48,13 @@ async def topic_overview(session: AsyncSession, studio_id: int) -> list[TopicVie
     return [TopicView(*row) for row in rows]
 
 
-async def topic_in_studio(session: AsyncSession, topic_id: int, studio_id: int) -> Topic | None:
+async def topic_in_studio(session: Session, topic_id: int, studio_id: int) -> Topic | None:
     """The topic, if it is this studio's (another studio's is as good as missing)."""
     return await session.scalar(
         select(Topic).where(Topic.id == topic_id, Topic.studio_id == studio_id))
 
 
-async def add_topic(session: AsyncSession, *, studio_id: int, title: str, kind: str,
+async def add_topic(session: Session, *, studio_id: int, title: str, kind: str,
                     owner_id: int | None, today: date, now: datetime) -> Topic:
     topic = Topic(studio_id=studio_id, title=title, kind=kind, owner_id=owner_id, status=TOPIC_APPROVED,
                   start_date=today, created_at=now, updated_at=now)
@@ -63,7 +63,7 @@ async def add_topic(session: AsyncSession, *, studio_id: int, title: str, kind: 
     return topic
 
 
-async def add_progress(session: AsyncSession, topic: Topic, *, author_id: int, content: str,
+async def add_progress(session: Session, topic: Topic, *, author_id: int, content: str,
                        percent: int | None, status: str | None, now: datetime) -> TopicProgress:
     """Record an update; it moves the topic's figure and status along with it."""
     progress = TopicProgress(topic_id=topic.id, author_id=author_id, content=content,
@@ -78,7 +78,7 @@ async def add_progress(session: AsyncSession, topic: Topic, *, author_id: int, c
     return progress
 
 
-async def studio_member_named(session: AsyncSession, studio_id: int, name: str) -> Member | None:
+async def studio_member_named(session: Session, studio_id: int, name: str) -> Member | None:
     """An active member of the studio by name or employee number (for 负责人)."""
     return (await session.scalars(
         select(Member).where(Member.studio_id == studio_id, Member.active.is_(True),
@@ -99,7 +99,7 @@ class ProgressRow:
     created_at: datetime
 
 
-async def progress_between(session: AsyncSession, since: datetime, until: datetime,
+async def progress_between(session: Session, since: datetime, until: datetime,
                            studio_id: int | None = None) -> list[ProgressRow]:
     rows = (await session.execute(
         select(Studio.name, Topic.title, Topic.kind, Topic.status, Member.name,
@@ -129,7 +129,7 @@ class TopicRow:
     due_date: date | None
 
 
-async def topic_rows(session: AsyncSession) -> list[TopicRow]:
+async def topic_rows(session: Session) -> list[TopicRow]:
     """Every topic with its studio and owner, for the ledger."""
     rows = (await session.execute(
         select(Studio.name, Topic.id, Topic.title, Topic.kind, Topic.status, Topic.percent,

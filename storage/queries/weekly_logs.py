@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -23,6 +22,7 @@ from storage.models import (
     WeeklyLogVersion,
 )
 from storage.queries.scope import in_studio
+from storage.session import Session
 
 # Who is expected to write logs: members and leaders (admins submit none).
 LOG_WRITERS = (ROLE_MEMBER, ROLE_LEADER)
@@ -60,13 +60,13 @@ _ADD_VERSION = insert(_VERSION)
 _ADD_ATTACHMENT = insert(_ATTACHMENT)
 
 
-async def log_for_week(session: AsyncSession, member_id: int, week: str) -> LogView | None:
+async def log_for_week(session: Session, member_id: int, week: str) -> LogView | None:
     conn = await session.connection()
     row = (await conn.execute(_FIND, {"member_id": member_id, "week": week})).first()
     return LogView(*row) if row is not None else None
 
 
-async def insert_log(session: AsyncSession, *, member_id: int, studio_id: int | None, week: str,
+async def insert_log(session: Session, *, member_id: int, studio_id: int | None, week: str,
                      content: str, hours: float | None, late: bool, now: datetime) -> LogView:
     """A week's first log (version 1)."""
     conn = await session.connection()
@@ -77,14 +77,14 @@ async def insert_log(session: AsyncSession, *, member_id: int, studio_id: int | 
     return LogView(log_id, content, hours, late, 1, now)
 
 
-async def update_log(session: AsyncSession, log: LogView, *, now: datetime) -> None:
+async def update_log(session: Session, log: LogView, *, now: datetime) -> None:
     """Write `log`'s content, hours, late mark and version over the stored row."""
     conn = await session.connection()
     await conn.execute(_CHANGE, {"log_id": log.id, "content": log.content, "hours": log.hours,
                                  "late": log.late, "version": log.version, "now": now})
 
 
-async def add_version(session: AsyncSession, log: LogView, *, action: str, now: datetime) -> None:
+async def add_version(session: Session, log: LogView, *, action: str, now: datetime) -> None:
     """Keep `log` as it now is in the trail, with the action that made it so."""
     conn = await session.connection()
     await conn.execute(_ADD_VERSION, {"log_id": log.id, "version": log.version, "action": action,
@@ -92,7 +92,7 @@ async def add_version(session: AsyncSession, log: LogView, *, action: str, now: 
                                       "changed_at": now})
 
 
-async def add_pictures(session: AsyncSession, log_id: int, pictures: Sequence[Picture], *,
+async def add_pictures(session: Session, log_id: int, pictures: Sequence[Picture], *,
                        now: datetime) -> None:
     if not pictures:
         return
@@ -113,7 +113,7 @@ class WeekSubmissions:
         return len(self.submitted) + len(self.missing)
 
 
-async def submissions_for_week(session: AsyncSession, studio_id: int, week: str) -> WeekSubmissions:
+async def submissions_for_week(session: Session, studio_id: int, week: str) -> WeekSubmissions:
     """Who in the studio has and has not logged the week, by name (in roster order)."""
     log = aliased(WeeklyLog)
     rows = (await session.execute(
@@ -129,7 +129,7 @@ async def submissions_for_week(session: AsyncSession, studio_id: int, week: str)
     )
 
 
-async def weeks_logged(session: AsyncSession, member_id: int, since_week: str) -> set[str]:
+async def weeks_logged(session: Session, member_id: int, since_week: str) -> set[str]:
     rows = await session.scalars(
         select(WeeklyLog.week).where(WeeklyLog.member_id == member_id, WeeklyLog.week >= since_week)
     )
@@ -148,7 +148,7 @@ class LogRow:
     late: bool
 
 
-async def logs_for_weeks(session: AsyncSession, weeks: Sequence[str],
+async def logs_for_weeks(session: Session, weeks: Sequence[str],
                          studio_id: int | None = None) -> list[LogRow]:
     rows = (await session.execute(
         select(WeeklyLog.week, Studio.name, Member.employee_no, Member.name, WeeklyLog.content,
@@ -162,7 +162,7 @@ async def logs_for_weeks(session: AsyncSession, weeks: Sequence[str],
     return [LogRow(w, s or "", e, n, c, h, at, late) for w, s, e, n, c, h, at, late in rows]
 
 
-async def count_logs(session: AsyncSession, week: str | None = None) -> int:
+async def count_logs(session: Session, week: str | None = None) -> int:
     q = select(func.count(WeeklyLog.id))
     if week is not None:
         q = q.where(WeeklyLog.week == week)
