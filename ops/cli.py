@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default WORKSHOP_BOT_PORT or 8080)")
     serve.add_argument("--no-scheduler", action="store_true",
                        help="do not run scheduled jobs in this process (it still sends the outbox)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N processes sharing the port (SO_REUSEPORT); one runs the jobs at a "
+                            "time (for PostgreSQL, with REDIS_URL for the access token)")
+    # One of the processes `--workers N` started (it shares the port, writes no serve.url).
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -121,9 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if settings.workshop_bot_log_format != "text":
             logs.configure(settings.workshop_bot_log_format, verbose=args.verbose)
+        if args.command == "serve" and args.workers > 1 and not args.worker:
+            return _serve_workers(settings, args)
         if args.command == "serve":
             return _run_fast(_serve(settings, args.host, args.port,
-                                    run_jobs=not args.no_scheduler))
+                                    run_jobs=not args.no_scheduler, worker=args.worker))
         if args.command == "db" and args.db_command == "backup":
             from ops.backup import backup
 
@@ -249,8 +257,82 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
+    """`serve --workers N`: migrate once, then N `serve --worker` processes on one port
+    (SO_REUSEPORT: the kernel spreads connections over them). Each runs the endpoint and the
+    outbox worker; the scheduler lease lets one of them run the jobs. This process relays
+    their output and passes SIGTERM/SIGINT on; it stops when they have."""
+    import subprocess
+    import threading
+
+    if args.workers < 1:
+        print("workshop-bot serve: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    settings.ensure_token()
+    if not asyncio.run(_migrate(settings, always=False)):
+        return 1
+    host = args.host or settings.workshop_bot_host
+    port = args.port or settings.workshop_bot_port
+    command = [sys.executable, "-m", "bot", *(["--config", args.config] if args.config else []),
+               "serve", "--worker", "--host", host, "--port", str(port),
+               *(["--no-scheduler"] if args.no_scheduler else [])]
+    ready = threading.Semaphore(0)
+    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True) for _ in range(args.workers)]
+
+    def relay(child: subprocess.Popen[str]) -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            print(f"[{child.pid}] {line}", end="", flush=True)
+            if "worker ready" in line:
+                ready.release()
+
+    for child in children:
+        threading.Thread(target=relay, args=(child,), daemon=True).start()
+    stopping = threading.Event()
+    try:
+        return _supervise(children, ready, stopping, settings, host, port)
+    finally:
+        # Whatever happened here, no worker outlives the process that started it.
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                child.wait()
+
+
+def _supervise(children: list[Any], ready: Any, stopping: Any, settings: Settings, host: str,
+               port: int) -> int:
+    """Wait for every worker to be ready, then for the stop signal (passed on to them)."""
+    from ops.chat import SERVE_URL_FILE
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in children:
+        while not ready.acquire(timeout=0.5):
+            if stopping.is_set() or any(c.poll() is not None for c in children):
+                stop(signal.SIGTERM, None)
+                return max(c.wait() for c in children) or 1
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/wechat"
+    serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
+    serve_url.parent.mkdir(parents=True, exist_ok=True)
+    serve_url.write_text(url + "\n", encoding="utf-8")
+    print(f"workshop-bot ready: {url} ({len(children)} workers)", flush=True)
+    try:
+        codes = [child.wait() for child in children]
+    finally:
+        serve_url.unlink(missing_ok=True)
+    return 0 if stopping.is_set() else max(codes) or 1
+
+
 async def _serve(settings: Settings, host: str | None, port: int | None, *,
-                 run_jobs: bool = True) -> int:
+                 run_jobs: bool = True, worker: bool = False) -> int:
     from aiohttp import web
 
     from bot.app import create_app
@@ -272,8 +354,11 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
     gc.set_threshold(10_000, 20, 100)
     host = host or settings.workshop_bot_host
     port = port or settings.workshop_bot_port
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=worker)
     await site.start()
+    if worker:
+        print(f"workshop-bot worker ready (pid {os.getpid()})", flush=True)
+        return await _until_stopped(runner)
     if trial:
         print(
             "trial mode: no WECHAT_TOKEN set; using the generated token "
@@ -292,6 +377,13 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
     serve_url.parent.mkdir(parents=True, exist_ok=True)
     serve_url.write_text(url + "\n", encoding="utf-8")
     print(f"workshop-bot ready: {url}", flush=True)
+    try:
+        return await _until_stopped(runner)
+    finally:
+        serve_url.unlink(missing_ok=True)
+
+
+async def _until_stopped(runner: Any) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -300,6 +392,5 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
         await stop.wait()
     finally:
         log.info("shutting down")
-        serve_url.unlink(missing_ok=True)
         await runner.cleanup()
     return 0
