@@ -59,7 +59,7 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
             err.print(words("export.bad_argument", reason=exc))
             return 2
         since, until = period_instants(start, end, settings.tz) if month else (None, None)
-        async with db.transaction() as session:
+        async with db.reader() as session:  # reads only: no write lock held
             if kind == "studios":
                 columns, sheet = STUDIO_COLUMNS, "studios"
                 this_month = today.strftime("%Y-%m")

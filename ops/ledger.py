@@ -72,7 +72,7 @@ async def export_ledger(settings: Settings, month: str | None, studio: str | Non
             err.print(words("export.bad_argument", reason=exc))
             return 2
         since, until = period_instants(start, end, settings.tz)
-        async with db.transaction() as session:
+        async with db.reader() as session:  # reads only: no write lock held
             studios = [s.name for s in await all_studios(session)]
             if studio is not None:
                 if studio not in studios:

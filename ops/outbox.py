@@ -39,7 +39,7 @@ async def outbox_summary(settings: Settings) -> int:
     db = Database(settings.effective_database_url)
     try:
         words = await office_words(db)
-        async with db.transaction() as session:
+        async with db.reader() as session:
             counts = await outbox_counts(session)
     finally:
         await db.dispose()
@@ -70,7 +70,7 @@ async def outbox_list(settings: Settings, *, state: str | None, kind: str | None
         if limit < 1:
             err.print(words("outbox.bad_limit"))
             return 2
-        async with db.transaction() as session:
+        async with db.reader() as session:
             rows = await outbox_listed(session, state=state, kind=kind, limit=limit)
     finally:
         await db.dispose()

@@ -26,7 +26,7 @@ async def office_words(db: Database) -> Words:
     before the first roster import creates the union)."""
     from storage.queries.members import union_language
 
-    async with db.transaction() as session:
+    async with db.reader() as session:
         return words_for(await union_language(session))
 
 

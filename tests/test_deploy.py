@@ -160,8 +160,8 @@ async def test_nginx_in_front_of_two_workers_survives_a_kill(
         # WeChat's bodies are small; nginx refuses a big one before the service sees it.
         async with http.post(base + "/wechat", data=b"x" * (70 * 1024)) as resp:
             assert resp.status == 413
-        # The worker nginx's kept-alive connections lead to is killed mid-load: nginx retries
-        # on a new connection, which reaches the other worker; nobody sees a 5xx.
+        # A worker (one that answered) is killed mid-load: nginx retries what it had
+        # in flight on a new connection, which reaches the other worker; nobody sees a 5xx.
         statuses: list[int] = []
         under_way = asyncio.Event()
 

@@ -16,7 +16,9 @@ from storage.session import Session
 
 Messages = dict[int, tuple[str, dict[str, str] | None]]
 
-# WeChat cuts each template value at 20 characters.
+# Rows queued per write transaction: each is short, so an inbound message never waits
+# long for the lock a job's writes hold (on SQLite, one writer for the whole process).
+WRITE_BATCH = 500
 
 
 class Shared:
@@ -69,15 +71,26 @@ async def queue_run(
     compose: Callable[[Session, JobReport], Awaitable[Messages]],
 ) -> JobReport:
     """Record a run of `name` for `period` and queue what `compose` writes, skipping anyone
-    an earlier run of the same period already queued (the outbox key would refuse them)."""
+    an earlier run of the same period already queued (the outbox key would refuse them).
+
+    The composing reads outside any write transaction (db.reader: on SQLite a connection of
+    its own, in a thread, so the message handlers' lock stays free; the 2,000-studio monthly
+    summary reads for a second or two); the rows are then written in short batches. A
+    crash between batches leaves part of the run queued; running it again queues the rest
+    and nothing twice (the outbox's unique key)."""
     report = JobReport(name, period)
     async with db.transaction() as session:
         run_id = await start_job_run(session, name, period, now)
+    async with db.reader() as session:
         messages = await compose(session, report)
         done = await recipients_already_queued(session, name, period)
-        fresh = {rid: msg for rid, msg in messages.items() if rid not in done}
-        report.queued = await enqueue_many(session, name, period, fresh, now)
-        report.skipped = len(messages) - len(fresh)
+    fresh = [(rid, msg) for rid, msg in messages.items() if rid not in done]
+    for start in range(0, len(fresh), WRITE_BATCH):
+        async with db.transaction() as session:
+            report.queued += await enqueue_many(session, name, period,
+                                                dict(fresh[start:start + WRITE_BATCH]), now)
+    report.skipped = len(messages) - len(fresh)
+    async with db.transaction() as session:
         await finish_job_run(session, run_id, queued=report.queued, skipped=report.skipped,
                              now=now)
     return report
