@@ -3,6 +3,7 @@ write each push in its recipient's language."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -63,6 +64,23 @@ class Fields:
         return found
 
 
+def _compose_apart(url: str, name: str, period: str,
+                   compose: Callable[[Session, JobReport], Awaitable[Messages]],
+                   report: JobReport) -> tuple[Messages, set[int]]:
+    """compose() on a connection of its own, in this (worker) thread's own event loop."""
+
+    async def run() -> tuple[Messages, set[int]]:
+        db = Database(url)
+        try:
+            async with db.reader() as session:
+                messages = await compose(session, report)
+                return messages, await recipients_already_queued(session, name, period)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
 async def queue_run(
     db: Database,
     name: str,
@@ -73,17 +91,16 @@ async def queue_run(
     """Record a run of `name` for `period` and queue what `compose` writes, skipping anyone
     an earlier run of the same period already queued (the outbox key would refuse them).
 
-    The composing reads outside any write transaction (db.reader: on SQLite a connection of
-    its own, in a thread, so the message handlers' lock stays free; the 2,000-studio monthly
-    summary reads for a second or two); the rows are then written in short batches. A
-    crash between batches leaves part of the run queued; running it again queues the rest
-    and nothing twice (the outbox's unique key)."""
+    The composing runs in a thread of its own, with its own connection and event loop, and
+    writes nothing: the 2,000-studio monthly summary reads and words for a second or two,
+    which on the service's loop would hold every inbound message up (bench.stall). The rows
+    are then written in short batches. A crash between batches leaves part of the run
+    queued; running it again queues the rest and nothing twice (the outbox's unique key)."""
     report = JobReport(name, period)
     async with db.transaction() as session:
         run_id = await start_job_run(session, name, period, now)
-    async with db.reader() as session:
-        messages = await compose(session, report)
-        done = await recipients_already_queued(session, name, period)
+    messages, done = await asyncio.to_thread(_compose_apart, db.url, name, period, compose,
+                                             report)
     fresh = [(rid, msg) for rid, msg in messages.items() if rid not in done]
     for start in range(0, len(fresh), WRITE_BATCH):
         async with db.transaction() as session:
