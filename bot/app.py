@@ -16,7 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.endpoint import MAX_BODY, WeChatEndpoint
 from bot.metrics import Metrics
 from bot.routing import Router, RouteTable
-from bot.token_store import DatabaseTokenStore, RedisTokenStore
+from bot.token_store import DatabaseTokenStore, FallbackTokenStore, RedisTokenStore
 from bot.wechat_api import WeChatAPI
 from scheduled.delivery import Deliverer
 from scheduled.scheduler import configured
@@ -60,11 +60,13 @@ def create_app(
     db = Database(settings.effective_database_url)
     metrics = Metrics()
     own_api: WeChatAPI | None = None
-    token_store: RedisTokenStore | DatabaseTokenStore | None = None
+    token_store: FallbackTokenStore | DatabaseTokenStore | None = None
     if wechat_api is None and settings.wechat_app_id and settings.wechat_app_secret:
         # Several processes share one token: through Redis if configured, else the database.
-        token_store = (RedisTokenStore(settings.redis_url) if settings.redis_url
-                       else DatabaseTokenStore(db, clock))
+        # With REDIS_URL the token lives in Redis, and in the database whenever Redis is away.
+        token_store = (FallbackTokenStore(RedisTokenStore(settings.redis_url),
+                                          DatabaseTokenStore(db, clock))
+                       if settings.redis_url else DatabaseTokenStore(db, clock))
         own_api = WeChatAPI(
             settings.wechat_api_base,
             settings.wechat_app_id,
@@ -150,7 +152,7 @@ def create_app(
         await dispatcher.writer.stop()
         if own_api is not None:
             await own_api.close()
-        if isinstance(token_store, RedisTokenStore):
+        if isinstance(token_store, FallbackTokenStore):
             await token_store.close()
         await db.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 from storage.db import Database
 from storage.queries.lease import hold_lease
 from storage.queries.tokens import store_token, stored_token
+
+log = logging.getLogger(__name__)
 
 REFRESH_HOLD = timedelta(seconds=30)  # the longest a refresh may take before others step in
 WAIT_STEP = 0.05
@@ -90,7 +93,10 @@ class RedisTokenStore:
         lock = self.redis.lock(self._key(app_id) + ":lock",
                                timeout=REFRESH_HOLD.total_seconds(),
                                blocking_timeout=REFRESH_HOLD.total_seconds())
-        got = await lock.acquire()
+        try:
+            got = await lock.acquire()
+        except Exception as exc:  # raised before the caller's block runs: safe to fall back
+            raise _RedisUnavailable(exc) from exc
         try:
             yield
         finally:
@@ -100,3 +106,66 @@ class RedisTokenStore:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+class FallbackTokenStore:
+    """Redis first; the database when Redis does not answer (stopped, restarting, refused).
+
+    Several processes then share the token through the database until Redis is back, so a
+    stopped Redis costs no push and doubles no refresh beyond what the database's lease
+    allows. Each failure is logged once per outage, not per call."""
+
+    def __init__(self, redis: RedisTokenStore, database: DatabaseTokenStore) -> None:
+        self.redis = redis
+        self.database = database
+        self._down = False
+
+    def _failed(self, exc: Exception) -> None:
+        if not self._down:
+            log.warning("Redis unavailable (%s); the access token goes through the database",
+                        type(exc).__name__)
+        self._down = True
+
+    def _answered(self) -> None:
+        if self._down:
+            log.info("Redis answers again; the access token goes through it")
+        self._down = False
+
+    async def get(self, app_id: str) -> tuple[str, datetime] | None:
+        try:
+            found = await self.redis.get(app_id)
+        except Exception as exc:  # a Redis error of any kind: the database still works
+            self._failed(exc)
+            return await self.database.get(app_id)
+        self._answered()
+        return found
+
+    async def put(self, app_id: str, token: str, expires_at: datetime) -> None:
+        # Written to both: whichever the next reader reaches has it.
+        await self.database.put(app_id, token, expires_at)
+        try:
+            await self.redis.put(app_id, token, expires_at)
+            self._answered()
+        except Exception as exc:
+            self._failed(exc)
+
+    @contextlib.asynccontextmanager
+    async def refreshing(self, app_id: str) -> AsyncIterator[None]:
+        if not self._down:
+            try:
+                async with self.redis.refreshing(app_id):
+                    yield
+                return
+            except _RedisUnavailable as exc:
+                self._failed(exc.cause)
+        async with self.database.refreshing(app_id):
+            yield
+
+    async def close(self) -> None:
+        await self.redis.close()
+
+
+class _RedisUnavailable(Exception):
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.token_store import DatabaseTokenStore, RedisTokenStore, TokenStore
+from bot.token_store import (
+    DatabaseTokenStore,
+    FallbackTokenStore,
+    RedisTokenStore,
+    TokenStore,
+)
 from bot.wechat_api import WeChatAPI
 from storage.db import Database
 from tests.conftest import IN_CI
@@ -33,7 +38,11 @@ async def _redis_store() -> RedisTokenStore:
     return store
 
 
-@pytest.fixture(params=["database", "redis"])
+# Nothing listens there: Redis "stopped".
+REDIS_DOWN = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture(params=["database", "redis", "redis stopped"])
 async def stores(request: pytest.FixtureRequest, database_url: str
                  ) -> AsyncIterator[tuple[TokenStore, TokenStore]]:
     """Two processes' views of one shared store."""
@@ -45,7 +54,15 @@ async def stores(request: pytest.FixtureRequest, database_url: str
         return
     db_a, db_b = Database(database_url), Database(database_url)
     clock = FakeClock()
-    yield DatabaseTokenStore(db_a, clock), DatabaseTokenStore(db_b, clock)
+    if request.param == "redis stopped":
+        # REDIS_URL is set but Redis does not answer: the token goes through the database.
+        down_a = FallbackTokenStore(RedisTokenStore(REDIS_DOWN), DatabaseTokenStore(db_a, clock))
+        down_b = FallbackTokenStore(RedisTokenStore(REDIS_DOWN), DatabaseTokenStore(db_b, clock))
+        yield down_a, down_b
+        await down_a.close()
+        await down_b.close()
+    else:
+        yield DatabaseTokenStore(db_a, clock), DatabaseTokenStore(db_b, clock)
     await db_a.dispose()
     await db_b.dispose()
 
