@@ -1,6 +1,6 @@
 """5,000 members each send a one-shot 周报 through the endpoint (SQLite, one process).
 
-    python -m bench.weekly_logs [--members 5000] [--concurrency 50]
+    python -m bench.weekly_logs [--members 5000] [--concurrency 50] [--postgres URL]
 
 Imports a roster, binds every member to an openid, starts `workshop-bot serve`, sends
 the logs as WeChat would, then counts what was stored. Goal: p99 ≤ 100 ms, no errors,
@@ -20,7 +20,16 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bench.inbound import TOKEN, Result, free_port, run_load, start, table
+from bench.inbound import (
+    TOKEN,
+    Result,
+    drop_postgres,
+    free_port,
+    fresh_postgres,
+    run_load,
+    start,
+    table,
+)
 from bot.simulator import Delivery, WeChatSide, text_xml
 from storage.db import Database
 from storage.models import Member
@@ -50,20 +59,23 @@ async def bind_all(url: str, members: int) -> None:
         await db.dispose()
 
 
-async def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--members", type=int, default=5000)
-    ap.add_argument("--concurrency", type=int, default=50)
-    args = ap.parse_args()
+async def one_database(label: str, url: str | None, args: argparse.Namespace) -> tuple[Result, int]:
+    """Import, bind, serve and load one database (the embedded SQLite when `url` is None)."""
     work = Path(tempfile.mkdtemp(prefix="wb-logs-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_URL"))}
     env["WECHAT_TOKEN"] = TOKEN
+    if url is not None:
+        env["DATABASE_URL"] = url
+        up = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "db", "upgrade",
+                                                  cwd=work, env=env,
+                                                  stdout=asyncio.subprocess.DEVNULL)
+        assert await up.wait() == 0
     write_roster(work / "roster.csv", args.members)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "import-roster", str(work / "roster.csv"), cwd=work, env=env,
         stdout=asyncio.subprocess.DEVNULL)
     assert await proc.wait() == 0
-    url = f"sqlite+aiosqlite:///{work / 'var' / 'workshop-bot.db'}"
+    url = url or f"sqlite+aiosqlite:///{work / 'var' / 'workshop-bot.db'}"
     await bind_all(url, args.members)
     port = free_port()
     serve, _ = await start([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
@@ -87,12 +99,36 @@ async def main() -> int:
             stored = await count_logs(session)
     finally:
         await db.dispose()
-    result = Result("周报 one-shot", "plain", args.concurrency, len(batch), errors, seconds, lat)
-    print(f"\nweekly logs: {args.members:,} bound members, one 周报 each, SQLite, one process")
+    return Result(f"周报 one-shot, {label}", "plain", args.concurrency, len(batch), errors,
+                  seconds, lat), stored
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--members", type=int, default=5000)
+    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--postgres", metavar="URL",
+                    help="also measure on a fresh database on this PostgreSQL server")
+    args = ap.parse_args()
+    rows, ok = [], True
+    targets: list[tuple[str, str | None, str | None]] = [("SQLite", None, None)]
+    if args.postgres:
+        name, url = await fresh_postgres(args.postgres)
+        targets.append(("PostgreSQL", url, name))
+    try:
+        for label, url, _name in targets:
+            result, stored = await one_database(label, url, args)
+            rows.append(result.row())
+            print(f"{label}: logs stored {stored:,} (expected {args.members:,})")
+            ok = ok and stored == args.members and result.errors == 0
+    finally:
+        for _label, _url, name in targets:
+            if name and args.postgres:
+                await drop_postgres(args.postgres, name)
+    print(f"\nweekly logs: {args.members:,} bound members, one 周报 each, one process")
     print(table(["what", "mode", "conc.", "requests", "errors", "req/s", "p50 ms", "p99 ms",
-                 "max ms"], [result.row()]))
-    print(f"logs stored: {stored:,} (expected {args.members:,})")
-    return 0 if stored == args.members and errors == 0 else 1
+                 "max ms"], rows))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
