@@ -87,7 +87,10 @@ class Database:
         if not self.sqlite:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
-            kwargs["pool_pre_ping"] = True
+            # No ping before each checkout (a round trip per message): a connection that died
+            # (PostgreSQL restarted) fails its statement, SQLAlchemy invalidates the pool, the
+            # sender gets the apology, and the next message gets a fresh connection.
+            kwargs["pool_pre_ping"] = False
         # On SQLite this engine serves only migrations and schema checks; every
         # transaction runs on the synchronous engine below (see storage/inline.py).
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
