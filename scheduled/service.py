@@ -19,6 +19,7 @@ from storage.queries.lease import hold_lease
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps
+RECOVER_EVERY = timedelta(minutes=1)  # how often rows stuck in flight are looked for
 LEASE = "scheduler"
 LEASE_TERM = timedelta(seconds=90)
 LEASE_RENEW = 30  # seconds: a dead leader's jobs move to another process within ~90 s
@@ -89,8 +90,15 @@ class ScheduledService:
 
     async def _deliver_forever(self) -> None:
         assert self.deliverer is not None
+        recovered_at = self.clock()
         while True:
             try:
+                if self.clock() - recovered_at >= RECOVER_EVERY:
+                    # Rows another process left in flight when it died (kill -9, a lost
+                    # machine): the crash rule sends them again; not only at start-up, or a
+                    # dead process's rows would wait for the next restart of a live one.
+                    recovered_at = self.clock()
+                    await self.deliverer.recover(recovered_at)
                 await self.deliverer.run()
             except Exception:
                 log.exception("outbox sweep failed; trying again shortly")

@@ -78,3 +78,42 @@ async def test_only_one_process_holds_the_scheduler(database_url: str, var_dir: 
     finally:
         for s in services:
             await s.client.close()
+
+
+async def test_rows_a_dead_process_left_in_flight_are_sent_by_a_live_one(
+    database_url: str, var_dir: Path, fake_api: FakeWeChatAPI, tmp_path: Path
+) -> None:
+    """Another process claimed a row and died before recording it (kill -9): after the
+    crash rule's wait, this running process sends it — no restart needed."""
+    from sqlalchemy import select, update
+
+    from scheduled.delivery import STUCK_AFTER
+    from scheduled.service import RECOVER_EVERY
+    from storage.models import Member, OutboxMessage
+    from storage.queries.outbox import enqueue
+
+    fake_api.calls.clear()
+    settings = make_settings(database_url, str(var_dir), api_base=fake_api.base_url)
+    clock = FakeClock(LATE_FRIDAY)
+    svc = await start_service(settings, clock=clock, deliver=True)
+    try:
+        await import_roster_text(svc, tmp_path / "roster.csv", ROSTER.replace("丙", "戊"))
+        await bind_members(svc, {"T1": "o-dead-t1"})
+        async with svc.db.transaction() as session:
+            member = await session.scalar(select(Member).where(Member.openid == "o-dead-t1"))
+            assert member is not None
+            await session.execute(update(Member).where(Member.id == member.id)
+                                  .values(last_interaction_at=LATE_FRIDAY))
+            await enqueue(session, kind="notice", period="notice:dead", recipient_id=member.id,
+                          text="被中断的推送", now=LATE_FRIDAY)
+            # As the dead process left it: claimed, in flight, never settled.
+            await session.execute(update(OutboxMessage).where(OutboxMessage.period == "notice:dead")
+                                  .values(status="in_flight", attempts=1,
+                                          in_flight_at=LATE_FRIDAY - STUCK_AFTER - timedelta(seconds=1)))
+        background = svc.app[SCHEDULED_KEY]
+        clock.advance(seconds=RECOVER_EVERY.total_seconds() + 1)
+        background.nudge()
+        sends = await asyncio.wait_for(fake_api.wait_for_calls(SEND, 1), 10)
+        assert [c.body["text"]["content"] for c in sends] == ["被中断的推送"]
+    finally:
+        await svc.client.close()
