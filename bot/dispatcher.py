@@ -128,7 +128,7 @@ class Dispatcher:
             return Outcome(from_record(recent["reply"]), replayed=True,
                            deferred=recent["status"] == "deferred")
         now = self.clock()
-        if not self.db.sqlite:
+        if not self.db.sqlite and not self.routes.surely_writes(msg):
             quick = await self._apply_reading(msg, now)
             if quick is not None:
                 return quick

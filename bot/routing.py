@@ -27,6 +27,8 @@ Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
 # Separators allowed between a command and its arguments (after NFKC: `：` is `:`).
 _SEPARATORS = " \t\r\n:,"
 CLICK_PREFIX = "CMD_"
+# resolve() for any sender: which route the message would reach, roles aside.
+ANY_ROLE = "*"
 
 
 @functools.cache
@@ -283,6 +285,13 @@ class RouteTable:
             found = self._by_role[role] = [c for c in self.commands if c.allows(role)]
         return found
 
+    def surely_writes(self, msg: Incoming) -> bool:
+        """Whether the message reaches a writing route whoever sends it and whatever dialog
+        they are in (a dialog's steps write too): the dispatcher then goes straight to its
+        locked path, without first reading the sender on the fast path."""
+        found = self.resolve(msg, None, ANY_ROLE)
+        return found is not None and found.route.writes
+
     def resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
         text = msg.text
         folded = Folded.of(text) if text is not None else None
@@ -299,7 +308,7 @@ class RouteTable:
                     args = route.command.match(text, folded)
                     if args is None:
                         continue
-                if not route.command.allows(role):
+                if role != ANY_ROLE and not route.command.allows(role):
                     return Resolution(Route(handler=self.on_refused, command=route.command,
                                             writes=False), refused=True)
                 return Resolution(route, args=args or "")
