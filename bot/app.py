@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -134,7 +134,8 @@ def create_app(
     deliverer = None
     if deliver and wechat_api is not None:
         deliverer = Deliverer(db, wechat_api, templates=settings.templates, tz=settings.tz,
-                              clock=clock)
+                              clock=clock, stuck_after=timedelta(
+                                  seconds=settings.workshop_bot_outbox_stuck_seconds))
     background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs,
                                   jobs=configured(settings.schedules),
                                   weights=settings.rank_weights)

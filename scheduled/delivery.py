@@ -110,17 +110,21 @@ def default_fields(text: str, at: datetime, tz: tzinfo) -> dict[str, str]:
 
 class Deliverer:
     def __init__(self, db: Database, sender: Sender, *, templates: dict[str, str], tz: tzinfo,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], stuck_after: timedelta = STUCK_AFTER) -> None:
         self.db = db
         self.sender = sender
         self.templates = templates
         self.tz = tz
         self.clock = clock
+        # How long a row may stay in flight before the crash rule sends it again: longer
+        # than any call takes (10 s timeout, retries), short enough that a dead process's
+        # pushes are not late by much.
+        self.stuck_after = stuck_after
 
     async def recover(self, now: datetime) -> int:
         """After a restart: rows stuck in flight go back to pending (see module doc)."""
         async with self.db.transaction() as session:
-            count = await requeue_in_flight(session, now - STUCK_AFTER)
+            count = await requeue_in_flight(session, now - self.stuck_after)
         if count:
             log.warning("%d outbox rows were in flight at a crash; sending them again", count)
         return count

@@ -93,7 +93,8 @@ class ScheduledService:
         recovered_at = self.clock()
         while True:
             try:
-                if self.clock() - recovered_at >= RECOVER_EVERY:
+                if self.clock() - recovered_at >= min(RECOVER_EVERY,
+                                                      self.deliverer.stuck_after / 2):
                     # Rows another process left in flight when it died (kill -9, a lost
                     # machine): the crash rule sends them again; not only at start-up, or a
                     # dead process's rows would wait for the next restart of a live one.
