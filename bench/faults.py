@@ -208,7 +208,7 @@ async def kill_during_fanout(args: argparse.Namespace) -> bool:
         assert await queue.wait() == 0
         sending = {**env, "WECHAT_APP_ID": "wxfaults", "WECHAT_APP_SECRET": "secret",
                    "WECHAT_API_BASE": f"http://127.0.0.1:{fake_port}",
-                   "WORKSHOP_BOT_OUTBOX_STUCK_SECONDS": "30"}
+                   "WORKSHOP_BOT_OUTBOX_STUCK_SECONDS": "120"}
         if redis_answers():
             sending["REDIS_URL"] = "redis://127.0.0.1:6379/0"
         servers = []

@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     # WeChat gives up on a reply after 5 s; answer `success` a little before that.
     workshop_bot_reply_budget_seconds: float = Field(default=4.5, gt=0, lt=5)
     # After this, a push another process claimed and never recorded (it died) goes out again.
-    workshop_bot_outbox_stuck_seconds: float = Field(default=300.0, ge=30)
+    # At least two minutes: a batch of pushes can take a minute when WeChat times out.
+    workshop_bot_outbox_stuck_seconds: float = Field(default=300.0, ge=120)
     # "text" for a terminal, "json" (one object per line) for log collectors.
     workshop_bot_log_format: Literal["text", "json"] = "text"
     # The indicator weights behind 排名 and the quarterly review (storage/indicators.py).

@@ -325,3 +325,33 @@ async def test_postgresql_backup_recipe_restores_the_same_rows(
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
+
+
+async def test_a_claim_the_crash_rule_took_back_is_not_recorded_by_its_old_sender(
+        svc: Service) -> None:
+    """A slow sender finishing after its row was requeued and claimed again must not
+    overwrite what the new claim records."""
+    from datetime import timedelta
+
+    from storage.queries.outbox import claim_pending, enqueue, requeue_in_flight, settle
+
+    ids = await member_ids(svc)
+    first = FRIDAY + timedelta(days=30)
+    async with svc.db.transaction() as session:
+        await enqueue(session, kind="notice", period="notice:slow", recipient_id=ids["T1"],
+                      text="慢", now=first)
+        [old] = [c for c in await claim_pending(session, first, 100) if c.period == "notice:slow"]
+    later = first + timedelta(minutes=6)
+    async with svc.db.transaction() as session:
+        assert await requeue_in_flight(session, later - timedelta(minutes=5)) >= 1
+        [new] = [c for c in await claim_pending(session, later, 100) if c.period == "notice:slow"]
+    async with svc.db.transaction() as session:
+        # The old sender finally answers: its record is refused.
+        await settle(session, old.id, status="failed", channel="custom", result="busy:-1",
+                     now=later, claimed_at=first)
+    row = {r.id: r for r in await rows(svc)}[new.id]
+    assert (row.status, row.result) == ("in_flight", None)
+    async with svc.db.transaction() as session:
+        await settle(session, new.id, status="sent", channel="custom", result="ok", now=later,
+                     claimed_at=later)
+    assert {r.id: r for r in await rows(svc)}[new.id].status == "sent"

@@ -97,10 +97,18 @@ async def claim_pending(session: Session, now: datetime, limit: int) -> list[Cla
 
 async def settle(session: Session, outbox_id: int, *, status: str, channel: str | None,
                  result: str | None, now: datetime,
-                 next_attempt_at: datetime | None = None) -> None:
-    """Record how a claimed row ended (or put it back as pending for a later attempt)."""
+                 next_attempt_at: datetime | None = None,
+                 claimed_at: datetime | None = None) -> None:
+    """Record how a claimed row ended (or put it back as pending for a later attempt).
+
+    With `claimed_at`, only while the row is still this claim's: a row the crash rule gave
+    to another sender meanwhile is theirs to record."""
+    query = update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+    if claimed_at is not None:
+        query = query.where(OutboxMessage.status == "in_flight",
+                            OutboxMessage.in_flight_at == claimed_at)
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
+        query.values(
             status=status, channel=channel, result=result, next_attempt_at=next_attempt_at,
             sent_at=now if status == "sent" else None,
             in_flight_at=None,
