@@ -72,7 +72,9 @@ class RedisTokenStore:
     def __init__(self, url: str) -> None:
         import redis.asyncio as aioredis
 
-        self.redis: Any = aioredis.from_url(url)
+        # Bounded waits: a Redis that accepts connections but never answers must not hold
+        # the token (and its refresh lock) up; the fallback store takes over instead.
+        self.redis: Any = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
     def _key(self, app_id: str) -> str:
         return f"workshop-bot:access-token:{app_id}"
@@ -141,13 +143,17 @@ class FallbackTokenStore:
         return found
 
     async def put(self, app_id: str, token: str, expires_at: datetime) -> None:
-        # Written to both: whichever the next reader reaches has it.
-        await self.database.put(app_id, token, expires_at)
+        # Written to both, each on its own: whichever the next reader reaches has it, and
+        # one store failing does not lose the token WeChat just issued.
         try:
             await self.redis.put(app_id, token, expires_at)
             self._answered()
         except Exception as exc:
             self._failed(exc)
+        try:
+            await self.database.put(app_id, token, expires_at)
+        except Exception:
+            log.exception("the access token could not be kept in the database")
 
     @contextlib.asynccontextmanager
     async def refreshing(self, app_id: str) -> AsyncIterator[None]:

@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if settings.workshop_bot_log_format != "text":
             logs.configure(settings.workshop_bot_log_format, verbose=args.verbose)
+        if args.command == "serve" and args.workers < 1:
+            print("workshop-bot serve: --workers must be 1 or more", file=sys.stderr)
+            return 2
         if args.command == "serve" and args.workers > 1 and not args.worker:
             return _serve_workers(settings, args)
         if args.command == "serve":
@@ -261,12 +264,17 @@ def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
     """`serve --workers N`: migrate once, then N `serve --worker` processes on one port
     (SO_REUSEPORT: the kernel spreads connections over them). Each runs the endpoint and the
     outbox worker; the scheduler lease lets one of them run the jobs. This process relays
-    their output and passes SIGTERM/SIGINT on; it stops when they have."""
+    their output and passes SIGTERM/SIGINT on; it stops when they have. A worker that dies
+    on its own is started again (the others serve meanwhile); one that keeps dying stops
+    the service (exit 1) for the service manager to deal with."""
     import subprocess
     import threading
 
-    if args.workers < 1:
-        print("workshop-bot serve: --workers must be 1 or more", file=sys.stderr)
+    from storage.db import is_sqlite
+
+    if is_sqlite(settings.effective_database_url):
+        print("workshop-bot serve: --workers needs PostgreSQL (DATABASE_URL); SQLite has one "
+              "writer at a time, so run one process", file=sys.stderr)
         return 2
     settings.ensure_token()
     if not asyncio.run(_migrate(settings, always=False)):
@@ -277,21 +285,41 @@ def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
                "serve", "--worker", "--host", host, "--port", str(port),
                *(["--no-scheduler"] if args.no_scheduler else [])]
     ready = threading.Semaphore(0)
-    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True) for _ in range(args.workers)]
+    stopping = threading.Event()
+    children: list[subprocess.Popen[str]] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    # Before any worker exists: a stop that comes early still reaches every one of them.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
     def relay(child: subprocess.Popen[str]) -> None:
         assert child.stdout is not None
         for line in child.stdout:
-            print(f"[{child.pid}] {line}", end="", flush=True)
+            try:
+                print(f"[{child.pid}] {line}", end="", flush=True)
+            except OSError:
+                pass  # our own output is gone (a closed pipe): keep draining theirs
+            # After the line is out: "ready" for the service comes after every worker's.
             if "worker ready" in line:
                 ready.release()
 
-    for child in children:
+    def spawn() -> subprocess.Popen[str]:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+        children.append(child)
         threading.Thread(target=relay, args=(child,), daemon=True).start()
-    stopping = threading.Event()
+        return child
+
     try:
-        return _supervise(children, ready, stopping, settings, host, port)
+        for _ in range(args.workers):
+            spawn()
+        return _supervise(children, spawn, ready, stopping, stop, settings, host, port)
     finally:
         # Whatever happened here, no worker outlives the process that started it.
         for child in children:
@@ -300,35 +328,49 @@ def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
                 child.wait()
 
 
-def _supervise(children: list[Any], ready: Any, stopping: Any, settings: Settings, host: str,
-               port: int) -> int:
-    """Wait for every worker to be ready, then for the stop signal (passed on to them)."""
+# A worker dying more often than this (it cannot start: a bad setting, the port) stops all.
+RESTARTS_PER_MINUTE = 5
+
+
+def _supervise(children: list[Any], spawn: Any, ready: Any, stopping: Any, stop: Any,
+               settings: Settings, host: str, port: int) -> int:
+    """Wait for every worker to be ready, then keep them running until the stop signal."""
+    import time
+
     from ops.chat import SERVE_URL_FILE
 
-    def stop(signum: int, _frame: object) -> None:
-        stopping.set()
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     for _ in children:
         while not ready.acquire(timeout=0.5):
             if stopping.is_set() or any(c.poll() is not None for c in children):
                 stop(signal.SIGTERM, None)
-                return max(c.wait() for c in children) or 1
+                return 0 if stopping.is_set() else 1
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/wechat"
     serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
     serve_url.parent.mkdir(parents=True, exist_ok=True)
     serve_url.write_text(url + "\n", encoding="utf-8")
     print(f"workshop-bot ready: {url} ({len(children)} workers)", flush=True)
+    restarts: list[float] = []
     try:
+        while not stopping.is_set():
+            for dead in [c for c in children if c.poll() is not None]:
+                if stopping.is_set():
+                    break
+                children.remove(dead)
+                restarts = [t for t in restarts if time.monotonic() - t < 60] + [time.monotonic()]
+                if len(restarts) > RESTARTS_PER_MINUTE:
+                    log.error("workers keep dying (%d in a minute); stopping", len(restarts))
+                    stop(signal.SIGTERM, None)
+                    for child in children:
+                        child.wait()
+                    return 1
+                log.error("worker %s exited (%s); starting another", dead.pid, dead.returncode)
+                spawn()
+            time.sleep(0.2)
         codes = [child.wait() for child in children]
     finally:
         serve_url.unlink(missing_ok=True)
-    return 0 if stopping.is_set() else max(codes) or 1
+    return 0 if all(code in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes) else 1
 
 
 async def _serve(settings: Settings, host: str | None, port: int | None, *,

@@ -30,6 +30,7 @@ async def test_one_message_at_both_processes_is_applied_once(tmp_path: Path) -> 
     env = {**_env(), "DATABASE_URL": f"{base}/{name}", "WECHAT_TOKEN": "twoprocesses"}
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     serves: list[asyncio.subprocess.Process] = []
+    drains: list[asyncio.Task[bytes]] = []
     try:
         for argv in (["db", "upgrade"], ["import-roster", str(tmp_path / "roster.csv")]):
             proc = await asyncio.create_subprocess_exec(*CLI, *argv, cwd=tmp_path, env=env,
@@ -49,6 +50,8 @@ async def test_one_message_at_both_processes_is_applied_once(tmp_path: Path) -> 
             assert serve.stdout is not None
             while b"ready" not in (line := await asyncio.wait_for(serve.stdout.readline(), 60)):
                 assert line, "serve exited early"
+            # Keep reading what it prints, so a full pipe never blocks it.
+            drains.append(asyncio.get_running_loop().create_task(serve.stdout.read()))
         side = WeChatSide("twoprocesses")
         now = int(time.time())
         xml = text_xml("o-both", "周报 本周完成二号线点检", msg_id=424242, create_time=now)

@@ -31,6 +31,7 @@ async def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> N
             stderr=asyncio.subprocess.STDOUT)
         assert serve.stdout is not None
         seen: list[str] = []
+        drain: asyncio.Task[bytes] | None = None
         try:
             while True:
                 line = (await asyncio.wait_for(serve.stdout.readline(), 60)).decode()
@@ -39,6 +40,7 @@ async def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> N
                 if "workshop-bot ready" in line:
                     break
             assert sum("worker ready" in s for s in seen) == 2 and "(2 workers)" in seen[-1]
+            drain = asyncio.get_running_loop().create_task(serve.stdout.read())
             pids: set[int] = set()
             side = WeChatSide("workerstoken")
             # A new connection each time: the kernel spreads connections over the workers.
@@ -60,7 +62,8 @@ async def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> N
         finally:
             serve.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(serve.wait(), 30) == 0
-            asyncio.get_running_loop().create_task(serve.stdout.read())
+            if drain is not None:
+                drain.cancel()
         assert [pid for pid in pids if _alive(pid)] == []  # the workers went with it
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -99,15 +99,19 @@ async def queue_run(
     report = JobReport(name, period)
     async with db.transaction() as session:
         run_id = await start_job_run(session, name, period, now)
-    messages, done = await asyncio.to_thread(_compose_apart, db.url, name, period, compose,
-                                             report)
-    fresh = [(rid, msg) for rid, msg in messages.items() if rid not in done]
-    for start in range(0, len(fresh), WRITE_BATCH):
+    try:
+        messages, done = await asyncio.to_thread(_compose_apart, db.url, name, period, compose,
+                                                 report)
+        fresh = [(rid, msg) for rid, msg in messages.items() if rid not in done]
+        for start in range(0, len(fresh), WRITE_BATCH):
+            async with db.transaction() as session:
+                report.queued += await enqueue_many(session, name, period,
+                                                    dict(fresh[start:start + WRITE_BATCH]), now)
+        report.skipped = len(messages) - len(fresh)
+    finally:
+        # Finished either way (what was queued is counted), so `jobs list` shows the run
+        # ended rather than one that never does; the error itself goes on to the caller.
         async with db.transaction() as session:
-            report.queued += await enqueue_many(session, name, period,
-                                                dict(fresh[start:start + WRITE_BATCH]), now)
-    report.skipped = len(messages) - len(fresh)
-    async with db.transaction() as session:
-        await finish_job_run(session, run_id, queued=report.queued, skipped=report.skipped,
-                             now=now)
+            await finish_job_run(session, run_id, queued=report.queued,
+                                 skipped=report.skipped, now=now)
     return report
