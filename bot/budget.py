@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -70,7 +71,7 @@ async def _finished_within(task: asyncio.Task[Outcome], seconds: float) -> bool:
 class ReplyBudget:
     """Runs `process` for each delivery once, within `seconds` or as a follow-up."""
 
-    def __init__(self, process: Callable[[Incoming], Coroutine[Any, Any, Outcome]], *,
+    def __init__(self, process: Callable[[Incoming, float], Coroutine[Any, Any, Outcome]], *,
                  seconds: float,
                  follow_up: FollowUpSender | None, metrics: Metrics,
                  writer: WriteBehind) -> None:
@@ -93,7 +94,8 @@ class ReplyBudget:
         entry = self._inflight.get(key)
         first = entry is None
         if entry is None:
-            entry = _Inflight(task=asyncio.create_task(self.process(msg)))
+            deadline = time.monotonic() + self.seconds
+            entry = _Inflight(task=asyncio.create_task(self.process(msg, deadline)))
             self._inflight[key] = entry
             entry.task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         else:

@@ -6,6 +6,7 @@ The reply budget (answer in the response or follow up later) is bot.budget's.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import time
@@ -30,6 +31,11 @@ from storage.queries.locks import lock_openid_for_transaction
 from storage.queries.sender import sender_of, sender_outside_transaction
 
 log = logging.getLogger(__name__)
+
+# When the reply budget of the delivery being handled runs out (time.monotonic()).
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
+                                                                       default=None)
+
 
 def apology() -> str:
     """What the sender reads when their message could not be handled at all."""
@@ -83,13 +89,24 @@ class Dispatcher:
 
     # -- one message, once ------------------------------------------------------------
 
-    async def process(self, msg: Incoming) -> Outcome:
+    async def process(self, msg: Incoming, deadline: float | None = None) -> Outcome:
+        """Handle `msg` once. `deadline` (time.monotonic()) is when the reply budget runs out:
+        a delivery recorded after it is recorded as deferred, so that WeChat's retry —
+        which may reach another process — answers `success` rather than the reply the
+        follow-up carries too."""
+        # Each delivery runs in a task of its own, so this value is the delivery's alone.
+        _DEADLINE.set(deadline)
         # Acquire/release rather than a context manager: this runs for every message.
         await self._locks.acquire(msg.openid)
         try:
             return await self._process_locked(msg)
         finally:
             self._locks.release(msg.openid)
+
+    @staticmethod
+    def _status() -> str:
+        deadline = _DEADLINE.get()
+        return "deferred" if deadline is not None and time.monotonic() >= deadline else "done"
 
     async def _process_locked(self, msg: Incoming) -> Outcome:
         try:
@@ -179,7 +196,7 @@ class Dispatcher:
                 event=msg.event,
                 content=msg.text,
                 received_at=now,
-                status="done",
+                status=self._status(),
                 reply=to_record(reply),
             )
             wrote = await transaction_wrote(session)
@@ -227,7 +244,7 @@ class Dispatcher:
                     return None
         self.writer.add(inbound_row(
             dedupe_key=msg.dedupe_key, openid=msg.openid, msg_type=msg.msg_type,
-            event=msg.event, content=msg.text, received_at=now, status="done",
+            event=msg.event, content=msg.text, received_at=now, status=self._status(),
             reply=to_record(reply)))
         if member is not None and msg.event != "unsubscribe":
             self.writer.touch(member.id, now)

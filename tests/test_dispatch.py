@@ -7,6 +7,7 @@ mechanism can be observed: it counts calls and can be held at a gate.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -367,3 +368,23 @@ async def test_read_only_messages_are_logged_behind_and_replayed(svc: Service, p
         await twin.client.close()
     assert again is not None and again["Content"] == first["Content"]
     assert probe.calls == ["count:audit"]
+
+
+async def test_a_delivery_recorded_after_its_budget_is_recorded_as_deferred(
+    svc: Service, probe: Probe
+) -> None:
+    """WeChat's retry of a message whose budget ran out may reach another process: the row
+    written with the effects already says `deferred`, so that process answers `success`
+    instead of the reply the follow-up carries too."""
+    from bot.endpoint import parse_incoming
+
+    async def status_of(msg_id: int, deadline: float) -> str | None:
+        xml = text_xml("o-deadline", f"记录 d{msg_id}", msg_id=msg_id, create_time=svc.clock.ts)
+        msg = parse_incoming(xml.encode())
+        await svc.dispatcher.process(msg, deadline)
+        async with svc.db.transaction() as session:
+            return await session.scalar(select(InboundMessage.status)
+                                        .where(InboundMessage.dedupe_key == msg.dedupe_key))
+
+    assert await status_of(7101, time.monotonic() - 1) == "deferred"  # the budget had run out
+    assert await status_of(7102, time.monotonic() + 60) == "done"
