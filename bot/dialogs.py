@@ -84,6 +84,15 @@ class DialogSpec(Generic[D]):
         ctx.dialog.go(self.state(state), dataclasses.asdict(data),  # type: ignore[call-overload]
                       ttl=self.timeout)
 
+    def follow(self, ctx: Ctx, step: Step, data: D) -> Reply:
+        """An entry command ran a step itself (周报 with its content, 打卡 with everything
+        known): go where the step leads — into the dialog, or nowhere."""
+        if step.next is not None:
+            self.enter(ctx, step.next, data)
+        elif not step.stay and ctx.dialog.active:
+            ctx.dialog.end()
+        return step.reply
+
     def load(self, stored: dict[str, Any]) -> D | None:
         """The stored data as the dataclass; None if it no longer fits (an old release)."""
         try:

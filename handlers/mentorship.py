@@ -132,12 +132,7 @@ async def on_checkin(msg: Incoming, ctx: Ctx) -> Reply:
         content=content,
         hours=find_hours(content) if content else None,
     )
-    step = await _advance(ctx, data)
-    if step.next is not None:
-        CHECKIN.enter(ctx, step.next, data)
-    elif ctx.dialog.active:
-        ctx.dialog.end()
-    return step.reply
+    return CHECKIN.follow(ctx, await _advance(ctx, data), data)
 
 
 @CHECKIN.step("pick")

@@ -129,12 +129,7 @@ async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
         return _too_long(ctx, error)
     draft.parts.append(content)
     # The one-shot form: a dialog only if the week already has a log (replace/append/keep).
-    step = await _submit(ctx, draft)
-    if step.next is not None:
-        LOG.enter(ctx, step.next, draft)
-    elif ctx.dialog.active:
-        ctx.dialog.end()
-    return step.reply
+    return LOG.follow(ctx, await _submit(ctx, draft), draft)
 
 
 @router.command("周报", aliases=("log", "日志"), takes_args=True,
