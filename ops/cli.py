@@ -260,6 +260,27 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def _announce(settings: Settings, host: str, port: int, *, trial: bool, note: str = "") -> Path:
+    """The lines an operator reads when the service is up; serve.url for `workshop-bot chat`
+    (so it finds the port whatever --port said). Returns serve.url, to remove at the end."""
+    from ops.chat import SERVE_URL_FILE
+
+    if trial:
+        print("trial mode: no WECHAT_TOKEN set; using the generated token "
+              f"{settings.token} (kept in {settings.workshop_bot_var_dir / 'wechat_token'})",
+              flush=True)
+    if not settings.can_push:
+        print("pushes are kept but not sent: set WECHAT_APP_ID and WECHAT_APP_SECRET to send "
+              "them (workshop-bot outbox shows what waits)", flush=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/wechat"
+    serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
+    serve_url.parent.mkdir(parents=True, exist_ok=True)
+    serve_url.write_text(url + "\n", encoding="utf-8")
+    print(f"workshop-bot ready: {url}{note}", flush=True)
+    return serve_url
+
+
 def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
     """`serve --workers N`: migrate once, then N `serve --worker` processes on one port
     (SO_REUSEPORT: the kernel spreads connections over them). Each runs the endpoint and the
@@ -276,7 +297,7 @@ def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
         print("workshop-bot serve: --workers needs PostgreSQL (DATABASE_URL); SQLite has one "
               "writer at a time, so run one process", file=sys.stderr)
         return 2
-    settings.ensure_token()
+    trial = settings.ensure_token()
     if not asyncio.run(_migrate(settings, always=False)):
         return 1
     host = args.host or settings.workshop_bot_host
@@ -319,7 +340,7 @@ def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
     try:
         for _ in range(args.workers):
             spawn()
-        return _supervise(children, spawn, ready, stopping, stop, settings, host, port)
+        return _supervise(children, spawn, ready, stopping, stop, settings, host, port, trial)
     finally:
         # Whatever happened here, no worker outlives the process that started it.
         for child in children:
@@ -333,23 +354,17 @@ RESTARTS_PER_MINUTE = 5
 
 
 def _supervise(children: list[Any], spawn: Any, ready: Any, stopping: Any, stop: Any,
-               settings: Settings, host: str, port: int) -> int:
+               settings: Settings, host: str, port: int, trial: bool) -> int:
     """Wait for every worker to be ready, then keep them running until the stop signal."""
     import time
-
-    from ops.chat import SERVE_URL_FILE
 
     for _ in children:
         while not ready.acquire(timeout=0.5):
             if stopping.is_set() or any(c.poll() is not None for c in children):
                 stop(signal.SIGTERM, None)
                 return 0 if stopping.is_set() else 1
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}/wechat"
-    serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
-    serve_url.parent.mkdir(parents=True, exist_ok=True)
-    serve_url.write_text(url + "\n", encoding="utf-8")
-    print(f"workshop-bot ready: {url} ({len(children)} workers)", flush=True)
+    serve_url = _announce(settings, host, port, trial=trial,
+                          note=f" ({len(children)} workers)")
     restarts: list[float] = []
     try:
         while not stopping.is_set():
@@ -401,24 +416,7 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
     if worker:
         print(f"workshop-bot worker ready (pid {os.getpid()})", flush=True)
         return await _until_stopped(runner)
-    if trial:
-        print(
-            "trial mode: no WECHAT_TOKEN set; using the generated token "
-            f"{settings.token} (kept in {settings.workshop_bot_var_dir / 'wechat_token'})",
-            flush=True,
-        )
-    if not settings.can_push:
-        print("pushes are kept but not sent: set WECHAT_APP_ID and WECHAT_APP_SECRET to send "
-              "them (workshop-bot outbox shows what waits)", flush=True)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}/wechat"
-    # `workshop-bot chat` reads this, so it finds the port whatever --port said.
-    from ops.chat import SERVE_URL_FILE
-
-    serve_url = settings.workshop_bot_var_dir / SERVE_URL_FILE
-    serve_url.parent.mkdir(parents=True, exist_ok=True)
-    serve_url.write_text(url + "\n", encoding="utf-8")
-    print(f"workshop-bot ready: {url}", flush=True)
+    serve_url = _announce(settings, host, port, trial=trial)
     try:
         return await _until_stopped(runner)
     finally:
