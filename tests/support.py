@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,3 +199,19 @@ def number_in(reply: str) -> int:
     """The record number a reply names: "……（编号 12）……" → 12 (編號 in Traditional)."""
     marker = "编号 " if "编号 " in reply else "編號 "
     return int(reply.split(marker)[1].split("）")[0].split(" ")[0].split("，")[0])
+
+
+def roster_fixture(roster: str, openids: dict[str, str], now: datetime) -> Any:
+    """The module's `svc` fixture: one service on a fresh roster, these members bound, its
+    clock at `now`; shared by the module's tests (``svc = roster_fixture(ROSTER, …)``)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    async def svc(database_url: str, var_dir: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+        service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
+                                       roster, openids, now)
+        yield service
+        await service.client.close()
+
+    return svc

@@ -4,9 +4,7 @@ Traditional input routes like Simplified."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +12,7 @@ from sqlalchemy import update as sa_update
 
 from locales import t
 from storage.models import Member, TradeUnion
-from tests.support import Service, roster_service
+from tests.support import Service, roster_fixture
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -27,13 +25,7 @@ OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "A1": "o-a1"}
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-async def svc(database_url: str, var_dir: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
-                                   ROSTER, OPENIDS, FRIDAY)
-    yield service
-    await service.client.close()
+svc = roster_fixture(ROSTER, OPENIDS, FRIDAY)
 
 
 async def language_of(svc: Service, employee_no: str) -> str | None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -14,7 +12,7 @@ from sqlalchemy import func, select, update
 from bot.simulator import text_xml
 from ops import exports
 from storage.models import CheckIn, Member, OutboxMessage
-from tests.support import Service, inbox, number_in, roster_service
+from tests.support import Service, inbox, number_in, roster_fixture
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -30,13 +28,7 @@ OPENIDS = {"L1": "o-l1", "T1": "o-t1", "A1": "o-a1", "A2": "o-a2", "M1": "o-m1",
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-async def svc(database_url: str, var_dir: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
-                                   ROSTER, OPENIDS, FRIDAY)
-    yield service
-    await service.client.close()
+svc = roster_fixture(ROSTER, OPENIDS, FRIDAY)
 
 
 async def checkins(svc: Service) -> list[CheckIn]:

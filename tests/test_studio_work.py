@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +30,7 @@ from storage.models import (
 )
 from storage.queries.invites import member_by_employee_no
 from tests.fakes import FakeWeChatAPI
-from tests.support import Service, inbox, number_in, roster_service
+from tests.support import Service, inbox, number_in, roster_fixture
 
 TZ = ZoneInfo("Asia/Shanghai")
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -56,13 +55,7 @@ OPENIDS = {"L1": "o-l1", "L2": "o-l2", "B1": "o-b1", "L3": "o-l3", "C1": "o-c1",
            "A1": "o-a1", **{f"M{i:02d}": f"o-m{i:02d}" for i in range(1, BIG + 1)}}
 
 
-@pytest.fixture(scope="module")
-async def svc(database_url: str, var_dir: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
-                                   ROSTER, OPENIDS, FRIDAY)
-    yield service
-    await service.client.close()
+svc = roster_fixture(ROSTER, OPENIDS, FRIDAY)
 
 
 async def member_id(svc: Service, employee_no: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from domain.weekly_logs import save_log
 from ops import exports
 from storage.models import LogAttachment, WeeklyLog, WeeklyLogVersion
 from storage.queries.invites import member_by_employee_no
-from tests.support import Service, roster_service, start_service
+from tests.support import Service, roster_fixture, start_service
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -33,13 +32,7 @@ OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "M4": "o-m4",
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-async def svc(database_url: str, var_dir: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    service = await roster_service(database_url, str(var_dir), tmp_path_factory.mktemp("r"),
-                                   ROSTER, OPENIDS, FRIDAY)
-    yield service
-    await service.client.close()
+svc = roster_fixture(ROSTER, OPENIDS, FRIDAY)
 
 
 @pytest.fixture(autouse=True)
