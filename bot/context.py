@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -84,7 +84,9 @@ class Dialog:
 class Ctx:
     """What a handler gets besides the message. It neither commits nor reads the clock."""
 
-    session: Session
+    # Where `session` comes from: made on a handler's first use, so that a message that
+    # reads nothing (帮助 from a stranger) costs no session.
+    session_source: Callable[[], Session]
     member: MemberView | None
     dialog: Dialog
     now: datetime
@@ -94,6 +96,10 @@ class Ctx:
     command: Command | None = None
     # The sender's words: their language, else the union's default (see locales).
     words: Words = field(default_factory=lambda: Words(None))
+
+    @property
+    def session(self) -> Session:
+        return self.session_source()
 
     @property
     def role(self) -> str:

@@ -28,7 +28,7 @@ from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
-from storage.queries.sender import sender_of, sender_outside_transaction
+from storage.queries.sender import SenderReads, sender_of
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class Dispatcher:
         self.clock = clock
         self.metrics = metrics
         self._locks = KeyedLocks()
+        self._senders = SenderReads(db)
         self.writer = WriteBehind(db)
 
     # -- one message, once ------------------------------------------------------------
@@ -166,7 +167,7 @@ class Dispatcher:
             role = member.role if member is not None else ROLE_UNBOUND
             resolution = self.routes.resolve(msg, dialog.state, role)
             ctx = Ctx(
-                session=session,
+                session_source=lambda: session,
                 member=member,
                 dialog=dialog,
                 now=now,
@@ -213,10 +214,12 @@ class Dispatcher:
     async def _apply_reading(self, msg: Incoming, now: datetime) -> Outcome | None:
         """PostgreSQL's fast path for a message that only reads (帮助, 我的, 统计, an unknown
         text) from a sender with no dialog: no per-user lock and no transaction, one
-        prepared statement before the handler. None: take the locked path instead — the
-        route writes, a dialog is open, or the handler turned out to write (its work is
-        rolled back and done again under the lock, so nothing is applied twice)."""
-        sender = await sender_outside_transaction(self.db, msg.openid, msg.dedupe_key)
+        prepared statement (shared with the messages that arrive with it) before the
+        handler, and a session only if the handler reads. None: take the locked path
+        instead — the route writes, a dialog is open, or the handler turned out to write
+        (its work is rolled back and done again under the lock, so nothing is applied
+        twice)."""
+        sender = await self._senders(msg.openid, msg.dedupe_key)
         if sender.seen is not None:
             return Outcome(from_record(sender.seen.reply), replayed=True,
                            deferred=sender.seen.status == "deferred")
@@ -228,16 +231,17 @@ class Dispatcher:
         if resolution is not None and resolution.route.writes:
             return None
         reply: Reply = Silence()
-        async with self.db.reader() as session:
+        async with self.db.lazy_reader() as reading:
             if resolution is not None:
-                ctx = Ctx(session=session, member=member, dialog=Dialog(), now=now,
+                ctx = Ctx(session_source=reading.get, member=member, dialog=Dialog(), now=now,
                           settings=self.settings, commands=self.routes.commands_for(role),
                           words=words_for(sender.language), args=resolution.args,
                           command=resolution.route.command)
                 started = time.perf_counter()
                 reply = await resolution.route.handler(msg, ctx)
                 self.metrics.handler_seconds.observe(time.perf_counter() - started)
-                if ctx.dialog.changed or (session.in_transaction()
+                session = reading.opened
+                if ctx.dialog.changed or (session is not None and session.in_transaction()
                                           and await transaction_wrote(session)):
                     log.warning("a read-only route wrote: %s; running it again locked",
                                 resolution.route.handler.__name__)

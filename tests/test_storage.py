@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -150,7 +152,7 @@ async def test_the_hot_sender_statements_read_what_the_core_one_reads(database_u
     from storage.models import Member, Studio, TradeUnion
     from storage.queries.dialogs import save_dialog
     from storage.queries.inbound import inbound_row, record_inbound
-    from storage.queries.sender import sender_of, sender_outside_transaction
+    from storage.queries.sender import SenderReads, sender_of
 
     # Our SQLite session follows SQLAlchemy's public API: it is no AsyncSession in disguise.
     assert not issubclass(InlineSession, AsyncSession)
@@ -171,15 +173,34 @@ async def test_the_hot_sender_statements_read_what_the_core_one_reads(database_u
                 content="帮助", received_at=now, status="done",
                 reply={"type": "text", "content": "好"}))
         cases = [("o-hot1", "m:o-hot1:1"), ("o-hot1", "m:o-hot1:2"), ("o-nobody", "m:x:1")]
+        expected = []
         for openid, key in cases:
             async with db.sessions() as core:  # the Core statement, through SQLAlchemy
-                expected = await sender_of(core, openid, key)
-            if db.sqlite:
+                expected.append(await sender_of(core, openid, key))
+        if db.sqlite:
+            hot = []
+            for openid, key in cases:
                 async with db.unit() as inline:  # sqlite3 straight
-                    hot = await sender_of(inline, openid, key)
-            else:
-                hot = await sender_outside_transaction(db, openid, key)
-            assert hot == expected
-        assert expected.member is None and expected.union_language is not None
+                    hot.append(await sender_of(inline, openid, key))
+        else:
+            # Messages that arrive together share a round trip, each with its own answer,
+            # the repeated ones included.
+            trips: list[int] = []
+            fetch = db.raw_fetch
+
+            async def counted(sql: str, *args: Any) -> list[Any]:
+                trips.append(len(args[0]))
+                return await fetch(sql, *args)
+
+            db.raw_fetch = counted  # type: ignore[method-assign]
+            reads = SenderReads(db, in_flight=1)
+            hot = list(await asyncio.gather(*(reads(o, k) for o, k in cases + cases[::-1])))
+            assert trips == [6]
+            assert hot[3:] == expected[::-1]
+            hot = hot[:3]
+        assert hot == expected
+        assert expected[1].seen is None and expected[0].seen is not None
+        assert expected[0].member is not None and expected[0].dialog is not None
+        assert expected[2].member is None and expected[2].union_language is not None
     finally:
         await db.dispose()
