@@ -5,8 +5,9 @@
 Creates a fresh database on the server, migrates it, and times 1,000 executions of the
 statement the dispatcher's fast path runs (storage.queries.sender), on one connection per
 planner setting: first on the new, empty tables, then after `--rows` deliveries were
-recorded (the plans cached meanwhile), then on new connections after ANALYZE. Prints the server's CPU (read from /proc, so run it on the database's machine)
-and the wall time per execution. The settings the raw pool uses are storage.db.RAW_PLANNING.
+recorded (the plans cached meanwhile), then on new connections after ANALYZE. Prints the
+server's CPU (read from /proc, so run it on the database's machine) and the wall time per
+execution. The settings the raw pool uses are storage.db.RAW_PLANNING.
 """
 
 from __future__ import annotations
