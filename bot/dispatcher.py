@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,14 +22,16 @@ from bot.context import ROLE_UNBOUND, Ctx, Dialog, Incoming
 from bot.dialogs import DIALOG_TTL
 from bot.metrics import Metrics
 from bot.replies import Reply, Silence, Text, from_record, to_record
-from bot.routing import RouteTable
+from bot.routing import ANY_ROLE, RouteTable
 from bot.writebehind import WriteBehind
 from locales import DEFAULT_LANGUAGE, t, words_for
 from storage.db import SQLITE_LOCK_WAIT, Database, transaction_wrote
+from storage.driver import NeedsSession
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_by_key, inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
 from storage.queries.sender import SenderReads, sender_of
+from storage.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +149,28 @@ class Dispatcher:
             return Outcome(from_record(recent["reply"]), replayed=True,
                            deferred=recent["status"] == "deferred")
         now = self.clock()
-        if not self.db.sqlite and not self.routes.surely_writes(msg):
+        if self.db.sqlite:
+            return await self._apply_locked(msg, now, self.db.unit())
+        first = self.routes.resolve(msg, None, ANY_ROLE)  # whoever sends it, outside dialogs
+        if first is None or not first.route.writes:
             quick = await self._apply_reading(msg, now)
             if quick is not None:
                 return quick
-        async with self.db.unit() as session:
+        # PostgreSQL: a lean route's unit runs on asyncpg directly (storage.driver).
+        if first is not None and first.route.lean:
+            try:
+                return await self._apply_locked(msg, now, self.db.driver_unit())
+            except NeedsSession as exc:
+                self.metrics.session_fallbacks.inc()
+                log.info("%s asked the lean session for %s; running it again on a full one",
+                         first.route.handler.__name__, exc)
+        return await self._apply_locked(msg, now, self.db.unit())
+
+    async def _apply_locked(self, msg: Incoming, now: datetime,
+                            unit: AbstractAsyncContextManager[Session]) -> Outcome:
+        """The message in one unit of work under its sender's lock: read the sender, route,
+        run the handler, keep the dialog, record the delivery."""
+        async with unit as session:
             await lock_openid_for_transaction(session, msg.openid)
             sender = await sender_of(session, msg.openid, msg.dedupe_key)
             if sender.seen is not None:

@@ -33,6 +33,11 @@ class Metrics:
         self.handler_errors = Counter(
             "workshop_bot_handler_errors", "Messages answered with an apology", registry=self.registry
         )
+        self.session_fallbacks = Counter(
+            "workshop_bot_session_fallbacks",
+            "Lean units of work run again on a full session (PostgreSQL)",
+            registry=self.registry,
+        )
         self.follow_ups = Counter(
             "workshop_bot_follow_ups",
             "Late replies sent as customer-service messages",

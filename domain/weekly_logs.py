@@ -130,9 +130,10 @@ async def save_log(
     check_content(content)
     old = None if known_new else await queries.log_for_week(session, member.id, week)
     if old is None:
-        log = await queries.insert_log(session, member_id=member.id, studio_id=member.studio_id,
-                                       week=week, content=content, hours=hours, late=late, now=now)
         action = "create"
+        log = await queries.insert_log(session, member_id=member.id, studio_id=member.studio_id,
+                                       week=week, content=content, hours=hours, late=late,
+                                       action=action, now=now)
     else:
         if action == "append":
             content = old.content + PART_SEPARATOR + content
@@ -140,7 +141,7 @@ async def save_log(
                 hours = (old.hours or 0.0) + (hours or 0.0)
         log = LogView(old.id, content, hours, old.late or late, old.version + 1, old.submitted_at)
         await queries.update_log(session, log, now=now)
-    await queries.add_version(session, log, action=action, now=now)
+        await queries.add_version(session, log, action=action, now=now)
     await queries.add_pictures(session, log.id, pictures, now=now)
     return SavedLog(log.id, week, log.content, log.hours, log.late, log.version, log.submitted_at,
                     action, len(pictures))

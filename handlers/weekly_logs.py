@@ -133,7 +133,8 @@ async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
 
 
 @router.command("周报", aliases=("log", "日志"), takes_args=True,
-                roles=(ROLE_MEMBER, ROLE_LEADER), summary="cmd.log.summary", usage="cmd.log.usage")
+                roles=(ROLE_MEMBER, ROLE_LEADER), summary="cmd.log.summary", usage="cmd.log.usage",
+                lean=True)
 async def on_log(msg: Incoming, ctx: Ctx) -> Reply:
     return await _start(ctx, this_week(_local(ctx)), late=False)
 
@@ -141,7 +142,7 @@ async def on_log(msg: Incoming, ctx: Ctx) -> Reply:
 @router.command("上周周报", aliases=("lastweek",), takes_args=True,
                 roles=(ROLE_MEMBER, ROLE_LEADER), summary="cmd.lastweek.summary",
                 usage="cmd.lastweek.usage",
-                facts={"deadline": LAST_WEEK_DEADLINE.strftime("%H:%M")})
+                facts={"deadline": LAST_WEEK_DEADLINE.strftime("%H:%M")}, lean=True)
 async def on_last_week(msg: Incoming, ctx: Ctx) -> Reply:
     try:
         week = last_week(_local(ctx))

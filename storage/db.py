@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from storage.driver import DriverSession
 from storage.inline import InlineSession
 from storage.session import Session
 
@@ -117,6 +118,13 @@ class Database:
         # outside a transaction (storage.queries.sender); made on first use.
         self._raw_pool: Any = None
         self._raw_pool_lock = asyncio.Lock() if not self.sqlite else None
+        # Lean units in flight (storage.driver). They queue here, first come first served,
+        # rather than in asyncpg's pool, where a newcomer can take a connection that was
+        # just released before the waiter it was meant for runs: under load that left some
+        # messages waiting 200 ms (p99 of a one-shot 周报 160 ms; 97 ms queued here, measured
+        # with bench.weekly_logs). Fewer than the pool's connections, so that the batched
+        # sender reads always find one.
+        self._units = asyncio.Semaphore(RAW_UNITS) if not self.sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -211,10 +219,8 @@ class Database:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    async def raw_fetch(self, sql: str, *args: Any) -> list[Any]:
-        """The rows of a statement run straight on asyncpg, outside any transaction
-        (PostgreSQL only): no session, no BEGIN/COMMIT, a prepared statement per connection.
-        The few statements that use it are tested against their Core form."""
+    async def _raw(self) -> Any:
+        """The plain asyncpg pool (PostgreSQL only), made on first use."""
         if self._raw_pool is None:
             import asyncpg
 
@@ -223,14 +229,39 @@ class Database:
                 if self._raw_pool is None:
                     dsn = make_url(self.url).set(drivername="postgresql")
                     self._raw_pool = await asyncpg.create_pool(
-                        dsn.render_as_string(hide_password=False), min_size=1, max_size=10,
+                        dsn.render_as_string(hide_password=False), min_size=1, max_size=RAW_UNITS + 5,
                         # The statements run here open nothing to reset (no LISTEN, no
                         # session settings): asyncpg's default reset would cost each
                         # message a second round trip.
                         reset=_no_reset,
                         server_settings=RAW_PLANNING)
-        async with self._raw_pool.acquire() as conn:
+        return self._raw_pool
+
+    async def raw_fetch(self, sql: str, *args: Any) -> list[Any]:
+        """The rows of a statement run straight on asyncpg, outside any transaction
+        (PostgreSQL only): no session, no BEGIN/COMMIT, a prepared statement per connection.
+        The few statements that use it are tested against their Core form."""
+        pool = await self._raw()
+        async with pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
+
+    @contextlib.asynccontextmanager
+    async def driver_unit(self) -> AsyncIterator[DriverSession]:
+        """unit() on asyncpg directly (PostgreSQL only; see storage.driver): commits on
+        success, rolls back on any exception, NeedsSession included. A unit that sent
+        nothing sends no COMMIT either."""
+        pool = await self._raw()
+        assert self._units is not None
+        async with self._units, pool.acquire() as conn:
+            session = DriverSession(conn)
+            try:
+                yield session
+            except BaseException:
+                if session.begun and conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+                raise
+            if session.begun:
+                await conn.execute("COMMIT")
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Session]:
@@ -280,6 +311,7 @@ class Database:
 # 20,000 deliveries instead of 0.08 ms, until autovacuum's next analyze (measured with
 # `python -m bench.sender_plans`).
 RAW_PLANNING = {"enable_seqscan": "off", "enable_hashjoin": "off"}
+RAW_UNITS = 10  # lean units of work in flight at once, per process
 
 
 class OnDemand:
@@ -295,8 +327,12 @@ class OnDemand:
         return self.opened
 
 
-async def _no_reset(_connection: Any) -> None:
-    """A connection going back to the raw pool needs no reset (see Database.raw_fetch)."""
+async def _no_reset(connection: Any) -> None:
+    """A connection going back to the raw pool needs no reset (see Database.raw_fetch), unless
+    a unit left it inside a transaction (its ROLLBACK failed or was cancelled); if this
+    fails too, asyncpg closes the connection rather than hand it out again."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 WROTE = "workshop_bot_wrote"
@@ -322,6 +358,8 @@ def _track_writes(engine: Engine) -> None:
 
 async def transaction_wrote(session: Session) -> bool:
     """Whether this unit of work has changed anything so far (pending ORM changes included)."""
+    if isinstance(session, DriverSession):
+        return session.wrote
     await session.flush()
     if isinstance(session, InlineSession):
         sync = session.bound_connection

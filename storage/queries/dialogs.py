@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy.sql.expression import ClauseElement
 
+from storage.driver import raw_postgres, run
 from storage.models import DialogState
 from storage.session import Session
+
+_TABLE = cast(Table, DialogState.__table__)
+_CLEAR = delete(_TABLE).where(_TABLE.c.openid == bindparam("openid"))
+
+
+@functools.cache
+def _upsert() -> ClauseElement:
+    """save_dialog in one statement, for the lean path (storage.driver)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    stmt = insert(_TABLE)
+    return stmt.on_conflict_do_update(
+        index_elements=[_TABLE.c.openid],
+        set_={name: stmt.excluded[name] for name in ("state", "data", "expires_at", "updated_at")})
 
 
 async def save_dialog(
@@ -20,6 +38,11 @@ async def save_dialog(
     now: datetime,
     expires_at: datetime,
 ) -> None:
+    if raw_postgres(session) is not None:
+        await run(session, _upsert(), {"openid": openid, "state": state, "data": json.dumps(data),
+                                       "expires_at": expires_at, "updated_at": now},
+                  ("openid", "state", "data", "expires_at", "updated_at"))
+        return
     row = await session.get(DialogState, openid)
     if row is None:
         session.add(
@@ -34,4 +57,7 @@ async def save_dialog(
 
 
 async def clear_dialog(session: Session, openid: str) -> None:
-    await session.execute(delete(DialogState).where(DialogState.openid == openid))
+    if raw_postgres(session) is not None:
+        await run(session, _CLEAR, {"openid": openid})
+        return
+    await session.execute(_CLEAR, {"openid": openid})

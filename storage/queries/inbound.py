@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from storage.db import WROTE, insert_ignoring_duplicates
+from storage.driver import raw_postgres, run
 from storage.inline import raw_sqlite, sqlite_datetime
 from storage.models import InboundMessage
 from storage.session import Session
@@ -56,6 +58,15 @@ async def record_inbound(session: Session, row: dict[str, Any]) -> None:
     Raises IntegrityError if it was recorded already (by another process), which rolls
     back everything that delivery did: that is what makes a retry apply exactly once.
     """
+    if raw_postgres(session) is not None:
+        from asyncpg.exceptions import UniqueViolationError
+
+        encoded = {**row, "reply": json.dumps(row["reply"]) if row["reply"] is not None else None}
+        try:
+            await run(session, _INSERT, encoded, _COLUMNS)
+        except UniqueViolationError as exc:  # as SQLAlchemy would raise it (the caller's cue)
+            raise IntegrityError(str(_INSERT), None, exc) from exc
+        return
     conn = await session.connection()
     await conn.execute(_INSERT, row)
 
@@ -69,12 +80,13 @@ def _sqlite_insert_new() -> tuple[str, tuple[str, ...]]:
     from sqlalchemy.dialects import sqlite
 
     stmt = cast(ClauseElement, _insert_new("sqlite"))
-    compiled = cast(SQLCompiler, stmt.compile(dialect=sqlite.dialect(), column_keys=_COLUMNS))
+    compiled = cast(SQLCompiler, stmt.compile(dialect=sqlite.dialect(),
+                                              column_keys=list(_COLUMNS)))
     return str(compiled), tuple(compiled.positiontup or ())
 
 
-_COLUMNS = ["dedupe_key", "openid", "msg_type", "event", "content", "received_at", "status",
-            "reply"]
+_COLUMNS = ("dedupe_key", "openid", "msg_type", "event", "content", "received_at", "status",
+            "reply")
 
 
 async def record_inbound_batch(session: Session, rows: Sequence[dict[str, Any]]) -> None:

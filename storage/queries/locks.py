@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
+from storage.driver import DriverSession
 from storage.session import Session
+
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("key")))
 
 
 def _lock_key(name: str) -> int:
@@ -18,5 +21,9 @@ async def lock_openid_for_transaction(session: Session, openid: str) -> None:
 
     SQLite needs none: it has one writer at a time and every transaction here writes.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(_lock_key("openid:" + openid))))
+    key = _lock_key("openid:" + openid)
+    if isinstance(session, DriverSession):
+        # In BEGIN's round trip; the key is our own integer, so it may be written inline.
+        await session.begin(f"SELECT pg_advisory_xact_lock({int(key)})")
+    elif session.get_bind().dialect.name == "postgresql":
+        await session.execute(_LOCK, {"key": key})

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from storage.db import Database
+from storage.driver import fetch_one, raw_postgres
 from storage.inline import raw_sqlite
 from storage.models import DialogState, InboundMessage, Member, Studio, TradeUnion
 from storage.session import Session
@@ -200,6 +201,9 @@ async def sender_of(session: Session, openid: str, dedupe_key: str) -> Sender:
     two JSON and one time column decoded as SQLAlchemy would. The tests run every
     message through both this and the Core path (PostgreSQL).
     """
+    if raw_postgres(session) is not None:  # inside a DriverSession's transaction
+        return _from_postgres(await fetch_one(session, _sender_query(),
+                                              {"openid": openid, "key": dedupe_key}))
     raw = raw_sqlite(session)
     if raw is not None:
         # Outside any transaction on SQLite: a read needs none, and BEGIN waits for a need.

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
+from storage.driver import fetch_one, raw_postgres, run
 from storage.models import (
     ROLE_LEADER,
     ROLE_MEMBER,
@@ -57,50 +58,91 @@ _CHANGE = (update(_LOG).where(_LOG.c.id == bindparam("log_id"))
                    late=bindparam("late"), version=bindparam("version"),
                    updated_at=bindparam("now")))
 _ADD_VERSION = insert(_VERSION)
+
+
+def _typed(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+# A week's first log and its first version in one statement (PostgreSQL's data-modifying
+# CTE): one round trip fewer for every new log on the lean path (storage.driver).
+_NEW_LOG = (insert(_LOG).values(
+    member_id=bindparam("member_id"), studio_id=bindparam("studio_id"), week=bindparam("week"),
+    content=bindparam("content"), hours=bindparam("hours"), late=bindparam("late"), version=1,
+    submitted_at=bindparam("now"), updated_at=bindparam("now"),
+).returning(_LOG.c.id).cte("new_log"))
+_CREATE_WITH_VERSION = insert(_VERSION).from_select(
+    ["log_id", "version", "action", "content", "hours", "changed_at"],
+    select(_NEW_LOG.c.id, literal(1), _typed("action", _VERSION.c.action),
+           _typed("content", _VERSION.c.content), _typed("hours", _VERSION.c.hours),
+           _typed("now", _VERSION.c.changed_at)),
+).returning(_VERSION.c.log_id)
 _ADD_ATTACHMENT = insert(_ATTACHMENT)
 
 
 async def log_for_week(session: Session, member_id: int, week: str) -> LogView | None:
-    conn = await session.connection()
-    row = (await conn.execute(_FIND, {"member_id": member_id, "week": week})).first()
+    values = {"member_id": member_id, "week": week}
+    if raw_postgres(session) is not None:
+        row = await fetch_one(session, _FIND, values)
+    else:
+        conn = await session.connection()
+        row = (await conn.execute(_FIND, values)).first()
     return LogView(*row) if row is not None else None
 
 
 async def insert_log(session: Session, *, member_id: int, studio_id: int | None, week: str,
-                     content: str, hours: float | None, late: bool, now: datetime) -> LogView:
-    """A week's first log (version 1)."""
-    conn = await session.connection()
-    log_id = (await conn.execute(_CREATE, {
-        "member_id": member_id, "studio_id": studio_id, "week": week, "content": content,
-        "hours": hours, "late": late, "version": 1, "submitted_at": now, "updated_at": now,
-    })).scalar_one()
-    return LogView(log_id, content, hours, late, 1, now)
+                     content: str, hours: float | None, late: bool, action: str,
+                     now: datetime) -> LogView:
+    """A week's first log (version 1), kept in the trail as made by `action`."""
+    values = {"member_id": member_id, "studio_id": studio_id, "week": week, "content": content,
+              "hours": hours, "late": late, "action": action, "now": now}
+    if raw_postgres(session) is not None:
+        log_id = (await fetch_one(session, _CREATE_WITH_VERSION, values, writes=True))[0]
+        log = LogView(log_id, content, hours, late, 1, now)
+    else:
+        conn = await session.connection()
+        log_id = (await conn.execute(_CREATE, {
+            "member_id": member_id, "studio_id": studio_id, "week": week, "content": content,
+            "hours": hours, "late": late, "version": 1, "submitted_at": now, "updated_at": now,
+        })).scalar_one()
+        log = LogView(log_id, content, hours, late, 1, now)
+        await add_version(session, log, action=action, now=now)
+    return log
 
 
 async def update_log(session: Session, log: LogView, *, now: datetime) -> None:
     """Write `log`'s content, hours, late mark and version over the stored row."""
+    values = {"log_id": log.id, "content": log.content, "hours": log.hours, "late": log.late,
+              "version": log.version, "now": now}
+    if raw_postgres(session) is not None:
+        await run(session, _CHANGE, values)
+        return
     conn = await session.connection()
-    await conn.execute(_CHANGE, {"log_id": log.id, "content": log.content, "hours": log.hours,
-                                 "late": log.late, "version": log.version, "now": now})
+    await conn.execute(_CHANGE, values)
 
 
 async def add_version(session: Session, log: LogView, *, action: str, now: datetime) -> None:
     """Keep `log` as it now is in the trail, with the action that made it so."""
+    values = {"log_id": log.id, "version": log.version, "action": action,
+              "content": log.content, "hours": log.hours, "changed_at": now}
+    if raw_postgres(session) is not None:
+        await run(session, _ADD_VERSION, values, tuple(values))
+        return
     conn = await session.connection()
-    await conn.execute(_ADD_VERSION, {"log_id": log.id, "version": log.version, "action": action,
-                                      "content": log.content, "hours": log.hours,
-                                      "changed_at": now})
+    await conn.execute(_ADD_VERSION, values)
 
 
 async def add_pictures(session: Session, log_id: int, pictures: Sequence[Picture], *,
                        now: datetime) -> None:
     if not pictures:
         return
+    rows = [{"log_id": log_id, "media_id": p.media_id, "pic_url": p.pic_url, "created_at": now}
+            for p in pictures]
+    if raw_postgres(session) is not None:
+        await run(session, _ADD_ATTACHMENT, rows, tuple(rows[0]))
+        return
     conn = await session.connection()
-    await conn.execute(_ADD_ATTACHMENT, [
-        {"log_id": log_id, "media_id": p.media_id, "pic_url": p.pic_url, "created_at": now}
-        for p in pictures
-    ])
+    await conn.execute(_ADD_ATTACHMENT, rows)
 
 
 @dataclass(frozen=True)
