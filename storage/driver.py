@@ -1,18 +1,19 @@
 """storage.session.Session on asyncpg directly, for PostgreSQL's busiest units of work.
 
-Every statement through SQLAlchemy's asyncio layer costs this process about 200 µs of CPU
-(a greenlet switch, an execution context, result processing), against about 55 µs for the
-same statement on asyncpg; a unit of work through an AsyncSession adds about 500 µs more
-(measured with `python -m bench.units`). A one-shot 周报 runs seven statements, so on
-SQLAlchemy alone PostgreSQL answered fewer than 500 a second on one process.
+Five statements in a transaction cost this process 1,250 µs of CPU on an AsyncSession and
+400 µs on asyncpg directly (SQLAlchemy's asyncio layer: a greenlet switch, an execution
+context and result processing per statement); a one-shot 周报's unit of work 1,840 µs
+against 580 µs on this session (measured with `python -m bench.units`). On SQLAlchemy
+alone PostgreSQL answered fewer than 500 one-shot 周报 a second on one process.
 
 A DriverSession is a transaction on one asyncpg connection, begun by its first statement
-(the sender's lock rides along with BEGIN: storage.queries.locks). It offers no ORM and no Core
-execution at all: the few storage functions on the hot path ask for `raw_postgres(session)`
-and run their statement, compiled once from its Core form (the tests run each through both
-and compare). Any other use of the session raises NeedsSession; the dispatcher then rolls
-the unit back, runs it again on an AsyncSession, and remembers that route. Handlers write
-only through the session and neither send nor commit, so running one again is harmless.
+(the sender's lock rides along with BEGIN: storage.queries.locks). It offers no ORM and no
+Core execution at all: the few storage functions that lean routes (bot.routing.Route.lean)
+call ask for `raw_postgres(session)` and run their statement, compiled once from its Core
+form (tests/test_lean_units.py runs each both ways and compares). Any other use of the
+session raises NeedsSession; the dispatcher then rolls the unit back and runs it again on
+an AsyncSession. Handlers write only through the session and neither send nor commit, so
+running one again is harmless.
 """
 
 from __future__ import annotations
