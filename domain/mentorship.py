@@ -13,7 +13,7 @@ push is read by its recipient, not by whoever caused it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,11 +22,13 @@ from storage.queries.members import languages_of
 from storage.queries.mentorship import (
     CHECKIN_CONFIRMED_KIND,
     CHECKIN_NOTICE_KIND,
+    PendingCheckIn,
     add_checkin,
     checkin_period,
     checkin_view,
     mark_confirmed,
     pair_row,
+    pending_for_mentor,
 )
 from storage.queries.outbox import enqueue
 from storage.session import Session
@@ -125,6 +127,45 @@ async def confirm_checkin(
     await _tell(session, CHECKIN_CONFIRMED_KIND, checkin_period(checkin_id), view.apprentice_id,
                 lambda choice: word(choice, confirmed), now)
     return confirmed
+
+
+@dataclass(frozen=True)
+class ConfirmedMany:
+    """What confirming several check-ins did, number by number."""
+
+    confirmed: list[CheckInConfirmed]
+    not_found: list[int]  # missing, or not a check-in of this mentor's pairs
+    already: list[int]  # confirmed before
+
+
+async def confirm_checkins(
+    session: Session, *, checkin_ids: Sequence[int] | None, mentor_id: int, comment: str,
+    now: datetime, word: ConfirmedWording,
+) -> ConfirmedMany:
+    """confirm_checkin for each of `checkin_ids` (None: every one still waiting for this
+    mentor), with the same comment; one number that cannot be confirmed does not stop the
+    others. Each apprentice is told once per check-in, as when confirming one."""
+    if checkin_ids is None:
+        pending, _total = await pending_for_mentor(session, mentor_id)
+        checkin_ids = [p.checkin_id for p in pending]
+    done = ConfirmedMany([], [], [])
+    for checkin_id in checkin_ids:
+        try:
+            done.confirmed.append(await confirm_checkin(
+                session, checkin_id=checkin_id, mentor_id=mentor_id, comment=comment, now=now,
+                word=word))
+        except NotFound:
+            done.not_found.append(checkin_id)
+        except AlreadyConfirmed:
+            done.already.append(checkin_id)
+    return done
+
+
+async def pending_checkins(session: Session, mentor_id: int,
+                           limit: int) -> tuple[list[PendingCheckIn], int]:
+    """What waits for this mentor's confirmation, oldest first (at most `limit`), and how
+    many in all."""
+    return await pending_for_mentor(session, mentor_id, limit=limit)
 
 
 async def _tell(session: Session, kind: str, period: str, recipient_id: int,

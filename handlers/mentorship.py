@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, goto, stay
-from bot.replies import Reply
+from bot.replies import Reply, Text
 from bot.routing import Router
 from domain import NotFound
 from domain.mentorship import (
@@ -21,10 +21,12 @@ from domain.mentorship import (
     CheckInRecorded,
     TooLong,
     confirm_checkin,
+    confirm_checkins,
+    pending_checkins,
     record_checkin,
 )
 from handlers.common import push_state
-from handlers.parsing import RECORD_ARGS, SKIPPED, find_hours, hours_reply
+from handlers.parsing import SKIPPED, find_hours, hours_reply, record_numbers
 from locales import Words, compose, formats
 from storage.models import ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import PairView, active_pairs_of
@@ -169,19 +171,50 @@ async def on_hours(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     return await _advance(ctx, data)
 
 
+# How many waiting check-ins 确认 lists, and how much of each one's text.
+PENDING_SHOWN = 20
+PENDING_SNIPPET = 24
+
+
 @router.command("确认", aliases=("confirm",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),
                 summary="cmd.confirm.summary", usage="cmd.confirm.usage")
 async def on_confirm(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
-    found = RECORD_ARGS.match(ctx.args.strip())
-    if found is None:
+    if not ctx.args.strip():
+        return await _pending(ctx, member.id)
+    asked = record_numbers(ctx.args)
+    if asked is None:
         return ctx.reply("mentorship.confirm_usage")
-    checkin_id = int(found.group(1))
+    if not asked.every and len(asked.numbers) == 1:
+        return await _confirm_one(ctx, member.id, asked.numbers[0], asked.rest)
+    done = await confirm_checkins(
+        ctx.session, checkin_ids=None if asked.every else asked.numbers, mentor_id=member.id,
+        comment=asked.rest, now=ctx.now, word=_confirmed_notice)
+    if asked.every and not done.confirmed:
+        return ctx.reply("mentorship.pending.none")
+    lines = []
+    if done.confirmed:
+        items = [ctx.t("mentorship.confirmed_item", name=c.apprentice_name, id=c.checkin_id)
+                 for c in done.confirmed]
+        lines.append(ctx.t("mentorship.confirmed_many", count=len(done.confirmed),
+                           items=formats.join(ctx.words, items)))
+        if done.confirmed[0].comment:
+            lines.append(ctx.t("mentorship.confirmed_many.comment",
+                               comment=done.confirmed[0].comment))
+    if done.already:
+        lines.append(ctx.t("mentorship.confirm_skipped.already",
+                           ids=formats.join(ctx.words, [str(n) for n in done.already])))
+    if done.not_found:
+        lines.append(ctx.t("mentorship.confirm_skipped.not_found",
+                           ids=formats.join(ctx.words, [str(n) for n in done.not_found])))
+    return Text("\n".join(lines))
+
+
+async def _confirm_one(ctx: Ctx, mentor_id: int, checkin_id: int, comment: str) -> Reply:
     try:
-        confirmed = await confirm_checkin(ctx.session, checkin_id=checkin_id, mentor_id=member.id,
-                                          comment=found.group(2), now=ctx.now,
-                                          word=_confirmed_notice)
+        confirmed = await confirm_checkin(ctx.session, checkin_id=checkin_id, mentor_id=mentor_id,
+                                          comment=comment, now=ctx.now, word=_confirmed_notice)
     except NotFound:
         return ctx.reply("mentorship.not_found", id=checkin_id)
     except AlreadyConfirmed:
@@ -190,3 +223,22 @@ async def on_confirm(msg: Incoming, ctx: Ctx) -> Reply:
         return ctx.reply("mentorship.confirmed_with_comment", name=confirmed.apprentice_name,
                          id=checkin_id, comment=confirmed.comment)
     return ctx.reply("mentorship.confirmed", name=confirmed.apprentice_name, id=checkin_id)
+
+
+async def _pending(ctx: Ctx, mentor_id: int) -> Reply:
+    """`确认` alone: what waits for this mentor, so that no number has to be looked up."""
+    pending, total = await pending_checkins(ctx.session, mentor_id, PENDING_SHOWN)
+    if not pending:
+        return ctx.reply("mentorship.pending.none")
+    lines = [ctx.t("mentorship.pending.header", count=total)]
+    for p in pending:
+        snippet = p.content if len(p.content) <= PENDING_SNIPPET else (
+            ctx.t("mentorship.pending.cut", text=p.content[:PENDING_SNIPPET]))
+        lines.append(ctx.t("mentorship.pending.line", id=p.checkin_id, name=p.apprentice_name,
+                           day=formats.month_day(ctx.words, p.day),
+                           hours=(formats.hours(ctx.words, p.hours) if p.hours is not None
+                                  else ctx.t("mentorship.pending.no_hours")), text=snippet))
+    if total > len(pending):
+        lines.append(ctx.t("mentorship.pending.more", count=total - len(pending)))
+    lines.append(ctx.t("mentorship.pending.how"))
+    return Text("\n".join(lines))

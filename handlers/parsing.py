@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.routing import normalise
 from locales import Words, vocabulary, words_for
@@ -115,6 +116,57 @@ def format_hours(hours: float | None, words: Words | None = None) -> str:
 # "编号 [说明]": a record number, then what follows it. Nine digits at most: a longer
 # "number" is a typo, and would overflow an INTEGER column.
 RECORD_ARGS = re.compile(r"^#?(\d{1,9})(?!\d)\s*(.*)$", re.S)
+
+ALL = "input.all"  # "every one of them" (全部, all …)
+_RANGE = "input.range"  # between two numbers of a range (6-8, 6到8 …)
+_LIST = "input.list_separator"  # between the numbers of a list (6,7 / 6、7 …)
+MAX_NUMBERS = 100  # record numbers in one message; a longer range is a typo
+
+
+@functools.cache
+def _numbers_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(one record number or a range of them, standing alone: followed by a separator or
+    the end, so that a comment starting with a figure stays a comment; the separators)."""
+    # Matched against the text as typed (a comment keeps its own characters), so each
+    # word in its catalog form and in its folded one.
+    separators = "".join(sorted({re.escape(w) for w in {*vocabulary(_LIST), *words_of(_LIST)}
+                                 if len(w) == 1}))
+    ranges = alternation({*vocabulary(_RANGE), *words_of(_RANGE)})
+    return (re.compile(rf"#?(\d{{1,9}})(?:\s*(?:{ranges})\s*#?(\d{{1,9}}))?(?=$|[\s{separators}])"),
+            re.compile(rf"[\s{separators}]*"))
+
+
+@dataclass(frozen=True)
+class RecordNumbers:
+    numbers: tuple[int, ...]  # in the order given, each once; empty when `every`
+    every: bool  # "全部": all that the command applies to
+    rest: str  # what follows the numbers (a comment, a reason)
+
+
+def record_numbers(text: str) -> RecordNumbers | None:
+    """The record numbers a message starts with and what follows them: "6 7 8 讲得好",
+    "6,7,8", "6-8", "#6、#7", "全部 辛苦了". None when it starts with neither a number nor
+    the word for all, or names more than MAX_NUMBERS."""
+    text = text.strip()
+    head = text.split(None, 1)
+    if head and normalise(head[0]).strip() in words_of(ALL):
+        return RecordNumbers((), True, head[1].strip() if len(head) > 1 else "")
+    number, separators = _numbers_patterns()
+    numbers: list[int] = []
+    at = 0
+    while True:
+        found = number.match(text, at)
+        if found is None:
+            break
+        first = int(found.group(1))
+        last = int(found.group(2)) if found.group(2) else first
+        if last < first or last - first >= MAX_NUMBERS:
+            return None
+        numbers.extend(n for n in range(first, last + 1) if n not in numbers)
+        at = separators.match(text, found.end()).end()  # type: ignore[union-attr]
+    if not numbers or len(numbers) > MAX_NUMBERS:
+        return None
+    return RecordNumbers(tuple(numbers), False, text[at:].strip())
 
 
 @functools.cache

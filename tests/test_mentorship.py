@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.simulator import text_xml
 from ops import exports
-from storage.models import CheckIn, Member, OutboxMessage
+from storage.models import CheckIn, Member, MentorshipPair, OutboxMessage
 from tests.support import Service, inbox, number_in, roster_fixture
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
@@ -202,3 +202,92 @@ async def test_confirming_twice_changes_nothing_the_second_time(svc: Service) ->
     [second] = [c for c in await checkins(svc) if c.id == number]
     assert (second.confirmed_at, second.comment) == (first.confirmed_at, "讲解很好")
     assert len(await queued(svc, "checkin-confirmed", f"checkin:{number}")) == 1
+
+
+async def waiting_for(svc: Service, mentor: str) -> list[int]:
+    async with svc.db.transaction() as session:
+        rows = await session.scalars(
+            select(CheckIn.id).join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+            .join(Member, Member.id == MentorshipPair.mentor_id)
+            .where(Member.employee_no == mentor, CheckIn.confirmed_at.is_(None)))
+        return sorted(rows)
+
+
+async def test_confirm_alone_lists_what_waits_and_numbers_confirm_several(svc: Service) -> None:
+    # Clear what earlier tests left waiting, so the list below is this test's own.
+    await svc.text("o-t1", "确认 全部")
+    svc.clock.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    try:
+        first = number_in(await svc.text("o-a1", "打卡 学习数控车床编程，练了三个零件 2小时") or "")
+        second = number_in(await svc.text("o-a2", "打卡 看师傅调试焊接机器人 1小时") or "")
+        third = number_in(await svc.text("o-a1", "打卡 整理量具 0.5小时") or "")
+        assert "多长时间" in (await svc.text("o-a2", "打卡 复习图纸") or "")
+        fourth = number_in(await svc.text("o-a2", "跳过") or "")  # recorded without hours
+        listing = await svc.text("o-t1", "确认") or ""
+    finally:
+        svc.clock.now = FRIDAY
+    # Number, name, date, hours and the first words of each, oldest first; how to confirm.
+    lines = listing.splitlines()
+    assert "共 4 条" in lines[0]
+    assert lines[1].startswith(f"编号 {first}｜甲徒一｜11月23日｜2 小时｜学习数控车床编程")
+    assert lines[2].startswith(f"编号 {second}｜甲徒二")
+    assert f"编号 {fourth}｜甲徒二" in listing and "时长未填" in listing
+    assert "确认 6-8" in lines[-1]
+    assert await waiting_for(svc, "T1") == sorted([first, second, third, fourth])
+
+    # Commas: two numbers, no comment (",7,8" used to become the comment).
+    both = await svc.text("o-t1", f"确认 {first},{second}") or ""
+    assert "已确认 2 条打卡" in both and f"甲徒一（编号 {first}）" in both and "评语" not in both
+    [c1] = [c for c in await checkins(svc) if c.id == first]
+    assert c1.comment is None and c1.confirmed_at is not None
+    # A range with a comment after it; a number that is not this mentor's is named.
+    other = number_in(await svc.text("o-b1", "打卡 学习另一个工作室的工艺 1小时") or "")
+    mixed = await svc.text("o-t1", f"确认 {third}-{third} {other} 做得认真") or ""
+    assert "已确认 1 条打卡" in mixed and "评语：做得认真" in mixed
+    assert f"编号 {other} 找不到" in mixed
+    assert other in await waiting_for(svc, "L2")
+    # 全部: what is left, with the comment; the apprentice is told once per check-in.
+    rest = await svc.text("o-t1", "确认 全部 继续加油") or ""
+    assert "已确认 1 条打卡" in rest and f"编号 {fourth}" in rest
+    [c4] = [c for c in await checkins(svc) if c.id == fourth]
+    assert c4.comment == "继续加油"
+    assert await waiting_for(svc, "T1") == []
+    assert "没有等您确认" in (await svc.text("o-t1", "确认") or "")
+    assert "没有等您确认" in (await svc.text("o-t1", "确认 全部") or "")
+    assert len(await queued(svc, "checkin-confirmed", f"checkin:{fourth}")) == 1
+
+
+@pytest.mark.parametrize(("typed", "numbers", "rest"), [
+    ("12 图纸看得很仔细", (12,), "图纸看得很仔细"),
+    ("6,7,8", (6, 7, 8), ""),
+    ("6，7，8 好", (6, 7, 8), "好"),
+    ("6 7 8", (6, 7, 8), ""),
+    ("#6、#7 认真", (6, 7), "认真"),
+    ("6-8", (6, 7, 8), ""),
+    ("6～8 很好", (6, 7, 8), "很好"),
+    ("6到8", (6, 7, 8), ""),
+    ("６ ７", (6, 7), ""),
+    ("12 3小时很认真", (12,), "3小时很认真"),  # a figure starting the comment stays in it
+    ("8 8 9", (8, 9), ""),
+])
+def test_record_numbers_as_people_type_them(typed: str, numbers: tuple[int, ...],
+                                            rest: str) -> None:
+    from handlers.parsing import record_numbers
+
+    read = record_numbers(typed)
+    assert read is not None and (read.numbers, read.every, read.rest) == (numbers, False, rest)
+
+
+@pytest.mark.parametrize("typed", ["讲得好", "", "8-6", "1-500", "很好 12"])
+def test_no_record_numbers(typed: str) -> None:
+    from handlers.parsing import record_numbers
+
+    assert record_numbers(typed) is None
+
+
+def test_all_in_place_of_numbers() -> None:
+    from handlers.parsing import record_numbers
+
+    assert record_numbers("全部 辛苦了") == record_numbers("all 辛苦了") is not None
+    read = record_numbers("全部 辛苦了")
+    assert read is not None and read.every and read.rest == "辛苦了" and read.numbers == ()

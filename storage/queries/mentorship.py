@@ -123,6 +123,33 @@ async def mark_confirmed(session: Session, checkin_id: int, *, now: datetime,
 
 
 @dataclass(frozen=True)
+class PendingCheckIn:
+    checkin_id: int
+    apprentice_name: str
+    day: date
+    hours: float | None
+    content: str
+
+
+async def pending_for_mentor(session: Session, mentor_id: int, *,
+                             limit: int | None = None) -> tuple[list[PendingCheckIn], int]:
+    """The unconfirmed check-ins of the mentor's pairs (ended pairs included: what was
+    recorded still waits), oldest first, at most `limit`; and how many there are in all."""
+    apprentice = aliased(Member)
+    where = (MentorshipPair.mentor_id == mentor_id, CheckIn.confirmed_at.is_(None))
+    rows = (await session.execute(
+        select(CheckIn.id, apprentice.name, CheckIn.checkin_date, CheckIn.hours, CheckIn.content)
+        .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+        .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+        .where(*where).order_by(CheckIn.checkin_date, CheckIn.id).limit(limit)
+    )).all()
+    total = int(await session.scalar(
+        select(func.count(CheckIn.id)).join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+        .where(*where)) or 0)
+    return [PendingCheckIn(*row) for row in rows], total
+
+
+@dataclass(frozen=True)
 class CheckInStats:
     count: int
     hours: float
