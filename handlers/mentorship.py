@@ -27,6 +27,7 @@ from domain.mentorship import (
 )
 from handlers.common import push_state
 from handlers.parsing import SKIPPED, find_hours, hours_reply, record_numbers
+from handlers.records import record_number, show_checkin
 from locales import Words, compose, formats
 from storage.models import ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import PairView, active_pairs_of
@@ -122,6 +123,9 @@ def _confirmed_notice(choice: str | None, confirmed: CheckInConfirmed) -> str:
                 summary="cmd.checkin.summary", usage="cmd.checkin.usage")
 async def on_checkin(msg: Incoming, ctx: Ctx) -> Reply:
     assert ctx.member is not None
+    record_id = record_number(ctx.args)
+    if record_id is not None:  # 打卡 3: that check-in in full, never a check-in saying "3"
+        return await show_checkin(ctx, record_id)
     pairs = await active_pairs_of(ctx.session, ctx.member.id)
     if not pairs:
         return ctx.reply("mentorship.no_pair")

@@ -93,6 +93,12 @@ def hours_reply(text: str) -> float | str | None:
     return parse_hours_answer(text)
 
 
+def has_words(text: str, least: int = 2) -> bool:
+    """Whether a text says something in words (letters or characters of any script), not
+    only emoji, digits and marks ("👍👍👍", "3")."""
+    return sum(ch.isalpha() for ch in text) >= least
+
+
 def is_skip(text: str) -> bool:
     return says(text, SKIP)
 

@@ -30,7 +30,8 @@ from domain.proposals import (
     submit_result,
     submit_suggestion,
 )
-from handlers.parsing import RECORD_ARGS, alternation, code_of
+from handlers.parsing import RECORD_ARGS, alternation, code_of, has_words
+from handlers.records import record_number, show_result, show_suggestion
 from locales import Words, compose, vocabulary
 from locales.formats import join, month_day
 from storage.models import (
@@ -109,6 +110,11 @@ async def on_suggest(msg: Incoming, ctx: Ctx) -> Reply:
     content = ctx.args.strip()
     if not content:
         return await _suggestions_overview(ctx)
+    record_id = record_number(content)
+    if record_id is not None:  # 建议 3: that suggestion, never a suggestion saying "3"
+        return await show_suggestion(ctx, record_id)
+    if not has_words(content):
+        return ctx.reply("proposals.no_words")
     if len(content) > MAX_CHARS:
         return ctx.reply("proposals.too_long", limit=MAX_CHARS, chars=len(content))
     suggestion = await submit_suggestion(
@@ -210,6 +216,9 @@ async def on_result(msg: Incoming, ctx: Ctx) -> Reply:
     args = ctx.args.strip()
     if not args:
         return await _results_overview(ctx)
+    record_id = record_number(args)
+    if record_id is not None:  # 成果 3: that result in full
+        return await show_result(ctx, record_id)
     parts = _result_parts(ctx, args)
     if not isinstance(parts, tuple):
         return parts

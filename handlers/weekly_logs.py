@@ -28,6 +28,7 @@ from domain.weekly_logs import (
     this_week,
 )
 from handlers.parsing import MAX_HOURS, SKIPPED, hours_reply, is_done, is_yes, says
+from handlers.records import show_member_log
 from locales import Words
 from locales.formats import hours, join, week_label
 from storage.models import ROLE_LEADER, ROLE_MEMBER
@@ -136,6 +137,10 @@ async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
                 roles=(ROLE_MEMBER, ROLE_LEADER), summary="cmd.log.summary", usage="cmd.log.usage",
                 lean=True)
 async def on_log(msg: Incoming, ctx: Ctx) -> Reply:
+    if ctx.role == ROLE_LEADER:  # 周报 张伟 [上周]: a leader reads a member's log
+        shown = await show_member_log(ctx)
+        if shown is not None:
+            return shown
     return await _start(ctx, this_week(_local(ctx)), late=False)
 
 

@@ -10,7 +10,8 @@ from locales import Words
 
 
 def week_label(words: Words, week: str) -> str:
-    """``2026-W47`` → 「2026-W47（11月16日—11月22日）」 in the reader's language."""
+    """``2026-W47`` → 「第47周（11月16日—11月22日）」 in the reader's language: workers do not
+    read ISO week names (exports keep them)."""
     year, number = int(week[:4]), int(week[6:])
     monday = date.fromisocalendar(year, number, 1)
     return words("format.week", week=week, number=number, start=month_day(words, monday),

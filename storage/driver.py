@@ -141,6 +141,16 @@ async def fetch_one(session: object, statement: ClauseElement, values: dict[str,
     return await driver_session.driver.fetchrow(sql.sql, *sql.arguments(values))
 
 
+async def fetch_all(session: object, statement: ClauseElement,
+                    values: dict[str, Any]) -> list[Any]:
+    """Every row of a Core statement run on the DriverSession's connection."""
+    sql = compiled(statement)
+    driver_session = cast(DriverSession, session)
+    if not driver_session.begun:
+        await driver_session.begin()
+    return list(await driver_session.driver.fetch(sql.sql, *sql.arguments(values)))
+
+
 async def run(session: object, statement: ClauseElement, values: dict[str, Any] | Iterable[
         dict[str, Any]], columns: tuple[str, ...] | None = None) -> None:
     """A writing Core statement run on the DriverSession's connection; a list of `values`

@@ -27,6 +27,7 @@ from storage.queries import weekly_logs as logs
 from storage.queries.dialogs import clear_dialog, save_dialog
 from storage.queries.inbound import inbound_row, record_inbound
 from storage.queries.locks import lock_openid_for_transaction
+from storage.queries.records import studio_members_named
 from storage.queries.sender import sender_of
 from storage.session import Session
 from tests.conftest import PG_ADMIN_DSN, _migrate, _pg_admin
@@ -131,7 +132,9 @@ async def one_week_of_work(session: Session, member: int, studio: int | None, op
         dedupe_key=key, openid=openid, msg_type="text", event=None, content="周报 调试",
         received_at=NOW, status="done", reply={"type": "text", "content": "已提交"}))
     seen = await sender_of(session, openid, key)
-    return new, found, sender, seen
+    named = (await studio_members_named(session, studio or 0, "精一"),
+             await studio_members_named(session, studio or 0, "lm2"))
+    return new, found, sender, seen, named
 
 
 async def stored(db: Database, member: int, openid: str, key: str) -> tuple[Any, ...]:
@@ -161,8 +164,9 @@ async def test_lean_statements_do_what_the_core_ones_do(svc: Service) -> None:
         lean = await one_week_of_work(lean_session, lean_member, studio, "o-lm2", "m:o-lm2:1")
         assert lean_session.wrote
     # What each call returned: the same, but for the row ids and whose they are.
-    (core_new, core_found, core_sender, core_seen) = core
-    (lean_new, lean_found, lean_sender, lean_seen) = lean
+    (core_new, core_found, core_sender, core_seen, core_named) = core
+    (lean_new, lean_found, lean_sender, lean_seen, lean_named) = lean
+    assert core_named == lean_named and [m.name for m in core_named[1]] == ["精二"]
     assert core_new.content == lean_new.content and core_new.version == lean_new.version == 1
     assert core_found is not None and lean_found is not None
     assert core_found.submitted_at == lean_found.submitted_at == NOW

@@ -58,7 +58,7 @@ async def versions_of(svc: Service, log_id: int) -> list[tuple[int, str, str]]:
 
 async def test_one_shot_log_then_append_replace_keep(svc: Service) -> None:
     reply = await svc.text("o-m1", "周报 完成焊接机器人调试") or ""
-    assert "已提交2026-W47（11月16日—11月22日）的周报" in reply
+    assert "已提交第47周（11月16日—11月22日）的周报" in reply
     assert "还可" not in reply and "迟交" not in reply
     assert "已提交过" in (await svc.text("o-m1", "周报：整理 QC 小组资料") or "")
     assert "已追加到" in (await svc.text("o-m1", "2") or "")
@@ -148,7 +148,7 @@ async def test_two_quick_logs_from_one_user_do_not_interleave(svc: Service) -> N
     first, second = await asyncio.gather(svc.text("o-l2", "周报 甲稿"), svc.text("o-l2", "周报 乙稿"))
     replies = [first or "", second or ""]
     # One ran after the other: the second saw the first's log and asked what to do.
-    assert sum("已提交2026-W47" in r for r in replies) == 1
+    assert sum("已提交第47周" in r for r in replies) == 1
     assert sum("已提交过" in r for r in replies) == 1
     [log] = await logs_of(svc, "L2")
     assert log.content in ("甲稿", "乙稿")
@@ -159,7 +159,7 @@ async def test_week_overview_for_the_leader_only(svc: Service) -> None:
     # By now M1, M2, M4 and L1 have logged W47; M3 has not.
     svc.clock.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # Sunday evening
     reply = await svc.text("o-l1", "本周") or ""
-    assert "甲工作室" in reply and "2026-W47" in reply
+    assert "甲工作室" in reply and "第47周（11月16日—11月22日）" in reply
     assert "已交 4/5 人" in reply and "未交（1 人）：甲三" in reply
     assert "仅限领衔人" in (await svc.text("o-m1", "本周") or "")
     # Another studio's leader sees only their own studio.
@@ -170,7 +170,7 @@ async def test_week_overview_for_the_leader_only(svc: Service) -> None:
 async def test_last_week_until_monday_noon_is_late(svc: Service) -> None:
     svc.clock.now = datetime(2026, 11, 23, 3, 59, tzinfo=UTC)  # Monday 11:59 in Shanghai
     reply = await svc.text("o-m3", "上周周报 补交上周的内容") or ""
-    assert "2026-W47" in reply and "迟交" in reply
+    assert "第47周" in reply and "迟交" in reply
     svc.clock.now = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Monday 12:00
     assert "截止" in (await svc.text("o-m3", "lastweek 又一条") or "")
     [log] = await logs_of(svc, "M3")
@@ -263,7 +263,7 @@ async def test_a_dialog_stored_by_the_old_release_continues(svc: Service) -> Non
     assert "多少小时" in (await svc.text("o-m3", "完成") or "")
     assert "确认" in (await svc.text("o-m3", "跳过") or "")
     saved = await svc.text("o-m3", "确认") or ""
-    assert "已提交2026-W46" in saved and "迟交" in saved
+    assert "已提交第46周" in saved and "迟交" in saved
     log = (await logs_of(svc, "M3"))[0]
     assert (log.week, log.content, log.hours, log.late) == (
         "2026-W46", "升级前写的内容\n升级后补的一条", None, True)
