@@ -9,12 +9,15 @@ from datetime import date
 from bot.context import Ctx, Incoming
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, fit_lines
 from bot.routing import Router, normalise
+from handlers.parsing import says
 from locales import Words
-from locales.formats import describe_weights, hours, join, month_label, percent
-from storage.calendar import month_bounds, weeks_of_month
+from locales.formats import describe_weights, hours, join, month_label, percent, week_span
+from storage.calendar import counted_weeks, iso_week, month_bounds, month_of_week
 from storage.indicators import FULL_MARKS, StudioFigures, combined, stars
 from storage.models import RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
 from storage.queries.indicators import studio_figures
+from storage.queries.members import union_name
+from storage.queries.studios import studios_called
 
 router = Router("stats")
 
@@ -27,15 +30,36 @@ _MONTH_FORMS = (
     re.compile(r"^(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]?$"),
     re.compile(r"^(\d{1,2})\s*[^\d\s]?$"),
 )
+# Months said in words (本月, 上月, 上上月 …): how many months back from this one.
+_MONTHS_BACK = {"input.month.this": 0, "input.month.last": 1, "input.month.before_last": 2}
 # Decided ones first: what a month's figures lead with.
 _SUGGESTION_ORDER = ("accepted", "implemented", "rejected", "submitted")
 
 
+def _shift(month: tuple[int, int], back: int) -> tuple[int, int]:
+    index = month[0] * 12 + month[1] - 1 - back
+    return index // 12, index % 12 + 1
+
+
+def latest_month(today: date) -> str:
+    """The latest month that can be asked for: the one holding this week's Thursday (on
+    Monday 30 November, December: this week's logs count there)."""
+    return month_of_week(iso_week(today))
+
+
 def parse_month(text: str, today: date) -> str | None:
-    """"2026-10", "2026年10月", "10月" (this year, or last year's if still to come) → "YYYY-MM"."""
+    """"2026-10", "2026年10月", "10月" (the latest such month that can be asked for), 本月,
+    上月, 上上月 → "YYYY-MM"; this month when empty; None when it is none of these."""
     norm = normalise(text).strip()
+    this = (today.year, today.month)
     if not norm:
         return f"{today.year}-{today.month:02d}"
+    for key, back in _MONTHS_BACK.items():
+        if says(norm, key):
+            year, month = _shift(this, back)
+            return f"{year}-{month:02d}"
+    latest = latest_month(today)
+    limit = (int(latest[:4]), int(latest[5:]))
     for form in _MONTH_FORMS:
         found = form.match(norm)
         if found is None:
@@ -44,16 +68,37 @@ def parse_month(text: str, today: date) -> str | None:
             year, month = int(found.group(1)), int(found.group(2))
         else:
             month = int(found.group(1))
-            year = today.year if month <= today.month else today.year - 1
+            year = limit[0] if month <= limit[1] else limit[0] - 1
         return f"{year}-{month:02d}" if 1 <= month <= 12 else None
     return None
+
+
+def split_month(args: str, today: date) -> tuple[str, str | None]:
+    """(what names a studio, the month) from "王建国 10月", "2026-10", "王建国劳模创新工作室":
+    the month is the whole text or its last word; (args, None) when there is no month."""
+    text = args.strip()
+    whole = parse_month(text, today)
+    if whole is not None:
+        return "", whole
+    head, _, last = text.rpartition(" ")
+    if head:
+        month = parse_month(last, today)
+        if month is not None:
+            return head.strip(), month
+    return text, None
 
 
 def _label(words: Words, month: str, today: date) -> str:
     label = month_label(words, month)
     if (int(month[:4]), int(month[5:])) == (today.year, today.month):
         return words("stats.month_so_far", month=label, day=today.day)
+    if month_bounds(month)[0] > today:  # the month this week's Thursday is in
+        return words("stats.month_ahead", month=label)
     return label
+
+
+def _too_early(month: str, today: date) -> bool:
+    return month_bounds(month)[0] > today and month != latest_month(today)
 
 
 def _number(x: float) -> str:
@@ -78,11 +123,14 @@ def _joined(words: Words, counts: dict[str, int], prefix: str, order: tuple[str,
         words("stats.count", label=label(code), n=counts[code]) for code in known)
 
 
-def figure_lines(f: StudioFigures, weeks: int, words: Words) -> list[str]:
-    """The month in a few lines; the same facts as the ledger's, for a phone screen."""
+def figure_lines(f: StudioFigures, weeks: list[str], words: Words) -> list[str]:
+    """The month in a few lines; the same facts as the ledger's, for a phone screen. The
+    logs line says which weeks it counts."""
+    n = len(weeks)
     lines = [
-        words("stats.logs", logs=f.logs, expected=f.expected_logs(weeks),
-              rate=percent(words, f.log_rate(weeks)), hours=hours(words, round(f.log_hours, 1))),
+        words("stats.logs", weeks=week_span(words, weeks), logs=f.logs,
+              expected=f.expected_logs(n), rate=percent(words, f.log_rate(n)),
+              hours=hours(words, round(f.log_hours, 1))),
         words("stats.checkins", n=f.checkins, confirmed=f.checkins_confirmed,
               hours=hours(words, round(f.checkin_hours, 1))),
     ]
@@ -108,12 +156,19 @@ def figure_lines(f: StudioFigures, weeks: int, words: Words) -> list[str]:
     return lines
 
 
-async def _figures(ctx: Ctx, month: str, studio_id: int | None) -> tuple[dict[int, StudioFigures], int]:
-    weeks = weeks_of_month(month)
+async def _figures(ctx: Ctx, month: str,
+                   studio_id: int | None) -> tuple[dict[int, StudioFigures], list[str]]:
+    today = ctx.now.astimezone(ctx.settings.tz).date()
+    weeks = counted_weeks(month, today)
     start, end = month_bounds(month)
     figures = await studio_figures(ctx.session, weeks, start, end, ctx.settings.tz,
                                    studio_id=studio_id)
-    return figures, len(weeks)
+    return figures, weeks
+
+
+async def _union(ctx: Ctx) -> str:
+    """What the union-wide figures are called: the union's own name (本工会 without one)."""
+    return await union_name(ctx.session) or ctx.t("stats.union_name")
 
 
 @router.command("统计", aliases=("stats",), takes_args=True, roles=(ROLE_LEADER, ROLE_ADMIN),
@@ -122,52 +177,84 @@ async def on_stats(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
     today = ctx.now.astimezone(ctx.settings.tz).date()
-    month = parse_month(ctx.args, today)
+    named, month = split_month(ctx.args, today)
     if month is None:
-        return ctx.reply("stats.bad_month")
+        month = f"{today.year}-{today.month:02d}"
+        if member.role == ROLE_LEADER:
+            # A studio's name (theirs or another's) or a month written some other way.
+            if await studios_called(ctx.session, named):
+                return ctx.reply("stats.own_studio_only")
+            return ctx.reply("stats.bad_month")
     label = _label(ctx.words, month, today)
-    if month_bounds(month)[0] > today:
+    if _too_early(month, today):
         return ctx.reply("stats.future_month", label=label)
-    weights = ctx.settings.rank_weights
-    more = ctx.t("stats.more_stats")
     if member.role == ROLE_LEADER:
         if member.studio_id is None:
             return ctx.reply("stats.no_studio")
-        figures, weeks = await _figures(ctx, month, member.studio_id)
-        f = figures[member.studio_id]
-        points = f.score(weights, weeks)
-        lines = [ctx.t("stats.header", label=label, scope=f.studio),
-                 *figure_lines(f, weeks, ctx.words),
-                 ctx.t("stats.score", score=_number(points), stars=_stars(ctx.words, points))]
-        return Text(fit_lines(lines, more))
+        if named:  # a leader sees their own studio, whatever name follows
+            return ctx.reply("stats.own_studio_only")
+        return await _studio_stats(ctx, month, label, member.studio_id)
+    if named:
+        found = await studios_called(ctx.session, named)
+        if not found:
+            return ctx.reply("stats.no_such_studio", name=named)
+        if len(found) > 1:
+            return Text(fit_lines([ctx.t("stats.which_studio", name=named, n=len(found)),
+                                   *(ctx.t("stats.studio_choice", studio=s.name) for s in found)],
+                                  ctx.t("stats.more_studios")))
+        return await _studio_stats(ctx, month, label, found[0].id)
+    return await _union_stats(ctx, month, label)
+
+
+async def _studio_stats(ctx: Ctx, month: str, label: str, studio_id: int) -> Reply:
+    figures, weeks = await _figures(ctx, month, studio_id)
+    f = figures[studio_id]
+    points = f.score(ctx.settings.rank_weights, len(weeks))
+    lines = [ctx.t("stats.header", label=label, scope=f.studio),
+             *figure_lines(f, weeks, ctx.words),
+             ctx.t("stats.score", score=_number(points), stars=_stars(ctx.words, points))]
+    return Text(fit_lines(lines, ctx.t("stats.more_stats")))
+
+
+async def _union_stats(ctx: Ctx, month: str, label: str) -> Reply:
+    weights = ctx.settings.rank_weights
     figures, weeks = await _figures(ctx, month, None)
+    union = await _union(ctx)
     staffed = [f for f in figures.values() if f.members]
-    total = combined(staffed, ctx.t("stats.union_name"))
+    total = combined(staffed, union)
     lines = [ctx.t("stats.header", label=label,
-                   scope=ctx.t("stats.union_scope", n=len(staffed))),
+                   scope=ctx.t("stats.union_scope", union=union, n=len(staffed))),
              *figure_lines(total, weeks, ctx.words)]
-    ranked = sorted(staffed, key=lambda f: (-f.score(weights, weeks), f.studio))
-    if ranked:
+    scored = sorted(((f.score(weights, len(weeks)), f) for f in staffed),
+                    key=lambda pair: (-pair[0], pair[1].studio))
+    best = [(points, f) for points, f in scored if points > 0][:BEST_SHOWN]
+    if best:
         lines.append(ctx.t("stats.best", names=join(ctx.words, [
-            ctx.t("stats.best_item", studio=f.studio, score=_number(f.score(weights, weeks)))
-            for f in ranked[:BEST_SHOWN]])))
-    return Text(fit_lines(lines, more))
+            ctx.t("stats.best_item", studio=f.studio, score=_number(points))
+            for points, f in best])))
+    lines.append(ctx.t("stats.studio_hint"))
+    return Text(fit_lines(lines, ctx.t("stats.more_stats")))
 
 
-@router.command("排名", aliases=("rank",), roles=(ROLE_LEADER, ROLE_ADMIN),
+@router.command("排名", aliases=("rank",), takes_args=True, roles=(ROLE_LEADER, ROLE_ADMIN),
                 summary="cmd.rank.summary", usage="cmd.rank.usage", writes=False)
 async def on_rank(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None
     today = ctx.now.astimezone(ctx.settings.tz).date()
-    month = f"{today.year}-{today.month:02d}"
+    month = parse_month(ctx.args, today)
+    if month is None:
+        return ctx.reply("stats.bad_month")
+    label = _label(ctx.words, month, today)
+    if _too_early(month, today):
+        return ctx.reply("stats.future_month", label=label)
     figures, weeks = await _figures(ctx, month, None)
     weights = ctx.settings.rank_weights
-    scored = sorted(((f.score(weights, weeks), f) for f in figures.values() if f.members),
+    scored = sorted(((f.score(weights, len(weeks)), f) for f in figures.values() if f.members),
                     key=lambda pair: (-pair[0], pair[1].studio))
     if not scored:
         return ctx.reply("stats.no_ranked")
-    lines = [ctx.t("stats.rank_header", label=_label(ctx.words, month, today), n=len(scored))]
+    lines = [ctx.t("stats.rank_header", label=label, n=len(scored))]
     footer = ctx.t("stats.rank_footer", weights=describe_weights(ctx.words, weights),
                    full=FULL_MARKS)
     if member.role == ROLE_LEADER and member.studio_id is not None:

@@ -18,6 +18,16 @@ def week_label(words: Words, week: str) -> str:
                  end=month_day(words, monday + timedelta(days=6)))
 
 
+def week_span(words: Words, weeks: list[str]) -> str:
+    """The weeks a figure counts: 「第45—49周」, 「第49周」 (in order, one year or two)."""
+    if not weeks:
+        return words("format.weeks_none")
+    first, last = int(weeks[0][6:]), int(weeks[-1][6:])
+    if first == last:
+        return words("format.week_one", number=first)
+    return words("format.week_span", first=first, last=last)
+
+
 def month_day(words: Words, day: date) -> str:
     """「11月16日」 / "16 Nov"."""
     return words("format.month_day", month=day.month, day=day.day,

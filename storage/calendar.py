@@ -46,5 +46,23 @@ def weeks_of_month(month: str) -> list[str]:
     return weeks
 
 
+def month_of_week(week: str) -> str:
+    """The month a week's logs count in: the one that holds its Thursday."""
+    thursday = week_monday(week) + timedelta(days=3)
+    return f"{thursday.year}-{thursday.month:02d}"
+
+
+def counted_weeks(month: str, today: date) -> list[str]:
+    """The weeks a month's figures count logs for, seen on `today`: the month's weeks that
+    have begun, and while the month is this one, this week too even when its Thursday falls
+    in the next month — so that on 30 November this week's logs are in November's 统计 as
+    they are in 本周 (they count for December too, once December is asked for)."""
+    begun = [w for w in weeks_of_month(month) if week_monday(w) <= today]
+    this = iso_week(today)
+    if (today.year, today.month) == tuple(int(x) for x in month.split("-")) and this not in begun:
+        begun.append(this)
+    return begun
+
+
 def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

@@ -106,3 +106,18 @@ async def test_a_checkin_by_number_for_the_pair_and_the_leader(svc: Service) -> 
         assert "甲领衔已确认（11月30日）。评语：探伤要领掌握得好" in shown
     for openid in ("o-m4", "o-l2"):
         assert "找不到您可以查看的编号" in (await svc.text(openid, f"打卡 {number}") or "")
+
+
+async def test_this_weeks_logs_count_in_this_months_figures(svc: Service) -> None:
+    # Monday 30 November: this week (W49) belongs to December by its Thursday, yet a leader
+    # sees its logs in 本周 and in November's 统计 alike, and December can be asked for.
+    week = await svc.text("o-l1", "本周") or ""
+    submitted = int(week.split("已交 ")[1].split("/")[0])
+    assert submitted >= 2
+    november = await svc.text("o-l1", "统计") or ""
+    assert november.startswith("【2026年11月（截至30日）统计】甲工作室")
+    assert "周报（第45—49周）" in november
+    december = await svc.text("o-l1", "统计 12月") or ""
+    assert december.startswith("【2026年12月（本周起）统计】甲工作室")
+    assert f"周报（第49周）：已交 {submitted}/" in december
+    assert "还没有到" in (await svc.text("o-l1", "统计 2027-01") or "")

@@ -302,9 +302,10 @@ async def test_leader_stats_match_the_hand_count(svc: Service, october: None) ->
     reply = await svc.text("o-l3", "统计 2026-10") or ""
     assert reply.splitlines() == [
         "【2026年10月统计】丙工作室",
-        "周报：已交 12/20 份（60%），工作时长 24 小时",
+        "周报（第40—44周）：已交 12/20 份（60%），工作时长 24 小时",
         "师徒打卡：3 次，已确认 2，共 4.5 小时",
-        "课题：立项 2，攻关中 1，暂停 1；本月有进展 1/2 个（更新 2 次）",
+        # 丁课题 was created on 5 November: October's figures do not count it.
+        "课题：立项 1，攻关中 1，暂停 1；本月有进展 1/2 个（更新 2 次）",
         "新成果：3 项（发明专利 1，QC成果 1，五小成果 1），已认定 2，推广应用 1",
         "经济效益：已认定 12.5 万元（登记 13.5 万元）",
         "合理化建议：4 条（已采纳 1，已实施 1，未采纳 1，待处理 1）",
@@ -319,17 +320,48 @@ async def test_leader_stats_match_the_hand_count(svc: Service, october: None) ->
 async def test_admin_stats_cover_the_union(svc: Service, october: None) -> None:
     reply = await svc.text("o-a1", "统计 2026-10") or ""
     lines = reply.splitlines()
-    assert lines[0] == "【2026年10月统计】全会 3 个工作室"
+    # The union by its own name (not 「全会」, which reads as a plenary session).
+    assert lines[0] == "【2026年10月统计】测试市总工会 3 个工作室"
     # Writers: 甲 41, 乙 2, 丙 4 → 47 × 5 weeks.
-    assert lines[1] == "周报：已交 12/235 份（5%），工作时长 24 小时"
+    assert lines[1] == "周报（第40—44周）：已交 12/235 份（5%），工作时长 24 小时"
     assert "经济效益：已认定 12.5 万元（登记 13.5 万元）" in lines
-    assert lines[-1].startswith("得分最高：丙工作室（78）")
+    # Studios with no points are not "best"; how to look into one studio closes the reply.
+    assert lines[-2] == "得分最高：丙工作室（78）、乙工作室（10）、甲工作室（10）。发送“排名”查看完整排名。"
+    assert lines[-1] == "查看某个工作室：发送“统计 工作室名称 [月份]”。"
+
+
+async def test_an_admin_looks_into_one_studio_by_a_part_of_its_name(
+        svc: Service, october: None) -> None:
+    leader = await svc.text("o-l3", "统计 2026-10") or ""
+    admin = await svc.text("o-a1", "统计 丙 2026-10") or ""
+    assert admin == leader  # the admin sees what the studio's leader sees
+    assert await svc.text("o-a1", "统计 丙工作室 10月") == leader
+    which = await svc.text("o-a1", "统计 工作室 10月") or ""
+    assert which.splitlines() == ["名称含“工作室”的工作室有 3 个，请写得更完整些：",
+                                  "· 丙工作室", "· 乙工作室", "· 甲工作室"]
+    assert "找不到名称含“丁”的工作室" in (await svc.text("o-a1", "统计 丁") or "")
+    # A leader keeps to their own studio.
+    assert "领衔人可查看本工作室的统计" in (await svc.text("o-l3", "统计 甲工作室") or "")
+
+
+async def test_rank_for_a_past_month(svc: Service, october: None) -> None:
+    reply = await svc.text("o-a1", "排名 10月") or ""
+    assert reply.splitlines()[:4] == ["【2026年10月工作室排名】共 3 个工作室",
+                                      "1. 丙工作室 78 分 ★★", "2. 乙工作室 10 分",
+                                      "3. 甲工作室 10 分"]
+    assert await svc.text("o-a1", "排名 上月") == reply
+    assert "还没有到" in (await svc.text("o-a1", "排名 2027-01") or "")
 
 
 async def test_stats_refusals_and_bad_months(svc: Service) -> None:
     assert "仅限领衔人、工会管理员使用" in (await svc.text("o-c1", "统计") or "")
-    assert "月份请写成" in (await svc.text("o-l3", "统计 上个月") or "")
+    assert "月份请写成" in (await svc.text("o-l3", "统计 下个月") or "")
     assert "月份请写成" in (await svc.text("o-l3", "统计 2026-13") or "")
+    # Months in words, and N月 as the latest such month: on 20 November, 12月 is 2025's.
+    assert (await svc.text("o-l3", "统计 上个月") or "").startswith("【2026年10月统计】")
+    assert (await svc.text("o-l3", "统计 上上月") or "").startswith("【2026年9月统计】")
+    assert (await svc.text("o-l3", "统计 本月") or "").startswith("【2026年11月（截至20日）统计】")
+    assert (await svc.text("o-l3", "统计 12月") or "").startswith("【2025年12月统计】")
     assert "还没有到" in (await svc.text("o-l3", "统计 2027-01") or "")
     this_month = await svc.text("o-l3", "统计") or ""
     assert this_month.startswith("【2026年11月（截至20日）统计】丙工作室")

@@ -56,7 +56,10 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
 
     topic_filter = in_studio(Topic.studio_id, studio_id)
     for sid, status, n in (await session.execute(
-            select(Topic.studio_id, Topic.status, func.count(Topic.id)).where(*topic_filter)
+            # Topics that existed by the month's end: a past month does not count one
+            # created since.
+            select(Topic.studio_id, Topic.status, func.count(Topic.id))
+            .where(Topic.created_at < until, *topic_filter)
             .group_by(Topic.studio_id, Topic.status))).all():
         if sid in figures:
             figures[sid].topics_by_status[status] = int(n)

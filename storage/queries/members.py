@@ -40,6 +40,13 @@ async def union_language(session: Session) -> str | None:
         .order_by(TradeUnion.id).limit(1))
 
 
+async def union_name(session: Session) -> str | None:
+    """The root union's name (what its admins and the union-wide figures are called)."""
+    return await session.scalar(
+        select(TradeUnion.name).where(TradeUnion.parent_id.is_(None))
+        .order_by(TradeUnion.id).limit(1))
+
+
 async def languages_of(session: Session, member_ids: Iterable[int]) -> dict[int, str | None]:
     """What each member reads: their own choice, else the union's default (None: zh-CN)."""
     ids = list(member_ids)

@@ -93,5 +93,27 @@ async def studio_by_name(session: Session, name: str) -> Studio | None:
     return (await session.scalars(select(Studio).where(Studio.name == name))).first()
 
 
+@dataclass(frozen=True)
+class StudioName:
+    id: int
+    name: str
+
+
+async def studios_called(session: Session, text: str) -> list[StudioName]:
+    """Studios an admin may mean by `text`: the one of exactly that name, else every one
+    whose name contains it (王建国 → 王建国劳模创新工作室), by name."""
+    text = text.strip()
+    if not text:
+        return []
+    exact = (await session.execute(select(Studio.id, Studio.name).where(Studio.name == text))).first()
+    if exact is not None:
+        return [StudioName(*exact)]
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await session.execute(select(Studio.id, Studio.name)
+                                 .where(Studio.name.like(pattern, escape="\\"))
+                                 .order_by(Studio.name))
+    return [StudioName(*row) for row in rows]
+
+
 async def all_studios(session: Session) -> list[Studio]:
     return list(await session.scalars(select(Studio).order_by(Studio.name)))
