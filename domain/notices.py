@@ -1,5 +1,6 @@
-"""The rules of a studio notice (通知): a leader's announcement to every member of the studio
-who can receive it, counted when it is sent.
+"""The rules of a notice (通知): a leader's announcement to every member of the studio who
+can receive it, or an admin's to every leader or every member of the union; counted when
+it is sent.
 
 Words are the caller's: each member's copy is written by a ``word(choice, notice)`` callback
 given that member's language choice (None means zh-CN), which returns the text and the
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from domain import DomainError
 from storage.queries.members import languages_of
-from storage.queries.notices import NOTICE_KIND, add_notice, notice_period, studio_audience
+from storage.queries.notices import NOTICE_KIND, add_notice, audience_of, notice_period
 from storage.queries.outbox import enqueue_many
 from storage.session import Session
 
@@ -43,7 +44,7 @@ class NoAudience(DomainError):
 @dataclass(frozen=True)
 class PostedNotice:
     notice_id: int
-    studio_id: int
+    studio_id: int | None  # None: the union's (an admin's)
     author_id: int
     content: str
     recipients: int  # members queued to receive it
@@ -55,8 +56,8 @@ NoticeWording = Callable[[str | None, PostedNotice], tuple[str, dict[str, str] |
 
 
 async def post_notice(
-    session: Session, *, studio_id: int, author_id: int, content: str, now: datetime,
-    word: NoticeWording,
+    session: Session, *, studio_id: int | None, author_id: int, content: str, now: datetime,
+    word: NoticeWording, audience: str = "studio",
 ) -> PostedNotice:
     """Record the notice and queue one push per member who can receive it now.
 
@@ -66,16 +67,17 @@ async def post_notice(
     Raises TooLong, or NoAudience when nobody can receive it (nothing is recorded then)."""
     if len(content) > MAX_CHARS:
         raise TooLong(limit=MAX_CHARS, chars=len(content))
-    audience = await studio_audience(session, studio_id, author_id)
-    if not audience.reachable:
-        raise NoAudience(unbound=audience.unbound, unfollowed=audience.unfollowed)
+    reach = await audience_of(session, audience, studio_id, author_id)
+    if not reach.reachable:
+        raise NoAudience(unbound=reach.unbound, unfollowed=reach.unfollowed)
     notice = await add_notice(session, studio_id=studio_id, author_id=author_id,
-                              content=content, recipients=len(audience.reachable), now=now)
+                              content=content, recipients=len(reach.reachable), now=now,
+                              audience=audience)
     posted = PostedNotice(notice_id=notice.id, studio_id=studio_id, author_id=author_id,
-                          content=content, recipients=len(audience.reachable), created_at=now)
-    languages = await languages_of(session, audience.reachable)
+                          content=content, recipients=len(reach.reachable), created_at=now)
+    languages = await languages_of(session, reach.reachable)
     # Written once per language choice: a studio reads in one or two languages, not forty.
-    chosen = {mid: languages.get(mid) for mid in audience.reachable}
+    chosen = {mid: languages.get(mid) for mid in reach.reachable}
     copies = {choice: word(choice, posted) for choice in set(chosen.values())}
     await enqueue_many(session, NOTICE_KIND, notice_period(notice.id),
                        {mid: copies[choice] for mid, choice in chosen.items()}, now)

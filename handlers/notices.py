@@ -1,5 +1,6 @@
-"""通知: a leader's announcement to the whole studio, sent after a confirm step; 通知 alone
-shows how the latest ones were delivered. The rules are domain.notices'."""
+"""通知: a leader's announcement to the whole studio, or an admin's to every leader or member
+of the union, sent after a confirm step; 通知 alone shows how the latest ones were
+delivered, 通知 未送达 who cannot receive them. The rules are domain.notices'."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from bot.replies import Reply, Text, clip_text, fit_lines
 from bot.routing import Router
 from domain.notices import MAX_CHARS, NoAudience, PostedNotice, TooLong, post_notice
 from handlers.common import push_state
-from handlers.parsing import is_yes
+from handlers.parsing import is_yes, says
 from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
-from storage.models import ROLE_LEADER
-from storage.queries.notices import recent_notices, studio_audience
+from storage.models import ROLE_ADMIN, ROLE_LEADER
+from storage.queries.members import union_name
+from storage.queries.notices import (
+    audience_of,
+    recent_notices,
+    studio_audience,
+    unreachable_in_studio,
+)
 from storage.queries.sender import MemberView
 
 router = Router("notices")
@@ -26,9 +33,18 @@ SNIPPET = 20
 
 @dataclass
 class NoticeDraft:
-    """The notice waiting for the leader's 确认 (the field name is the one stored before)."""
+    """The notice waiting for its 确认 (`content` is the field stored before; a draft
+    stored without an audience is a leader's, to the studio)."""
 
     content: str
+    audience: str = "studio"  # storage.models.NOTICE_AUDIENCES
+
+
+# Whom an admin's notice goes to, as its first word says (catalog lists).
+_TO_LEADERS = "input.notice.leaders"
+_TO_MEMBERS = "input.notice.members"
+# 通知 未送达: who cannot receive the studio's notices.
+_UNREACHABLE = "input.notice.unreachable"
 
 
 NOTICE = dialog(router, "notices", NoticeDraft, states=("confirm",), entry=("notice",))
@@ -43,14 +59,19 @@ def _nobody(ctx: Ctx, unbound: int, unfollowed: int) -> Reply:
     return ctx.reply("notices.nobody_because", why=formats.join(ctx.words, why))
 
 
-@router.command("通知", aliases=("notice",), takes_args=True, roles=(ROLE_LEADER,),
+@router.command("通知", aliases=("notice",), takes_args=True, roles=(ROLE_LEADER, ROLE_ADMIN),
                 summary="cmd.notice.summary", usage="cmd.notice.usage")
 async def on_notice(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
-    assert member is not None and member.studio_id is not None
+    assert member is not None
     content = ctx.args.strip()
+    if member.role == ROLE_ADMIN:
+        return await _union_notice(ctx, content)
+    assert member.studio_id is not None
     if not content:
-        return await _status(ctx)
+        return await _status(ctx, member.studio_id)
+    if says(content, _UNREACHABLE):
+        return await _unreachable(ctx, member.studio_id)
     if len(content) > MAX_CHARS:
         return ctx.reply("notices.too_long", limit=MAX_CHARS, chars=len(content))
     audience = await studio_audience(ctx.session, member.studio_id, member.id)
@@ -64,20 +85,64 @@ async def on_notice(msg: Incoming, ctx: Ctx) -> Reply:
     return ctx.reply("notices.ask_confirm", n=len(audience.reachable), content=content)
 
 
+async def _union_notice(ctx: Ctx, content: str) -> Reply:
+    """An admin's 通知 领衔人 <内容> / 通知 全体 <内容>; 通知 alone: how the union's went."""
+    member = ctx.member
+    assert member is not None
+    if not content:
+        return await _status(ctx, None)
+    head, _, body = content.partition(" ")
+    audience = ("leaders" if says(head, _TO_LEADERS)
+                else "members" if says(head, _TO_MEMBERS) else None)
+    body = body.strip()
+    if audience is None or not body:
+        return ctx.reply("notices.union_usage")
+    if len(body) > MAX_CHARS:
+        return ctx.reply("notices.too_long", limit=MAX_CHARS, chars=len(body))
+    reach = await audience_of(ctx.session, audience, None, member.id)
+    if not reach.reachable:
+        return _nobody(ctx, reach.unbound, reach.unfollowed)
+    NOTICE.enter(ctx, "confirm", NoticeDraft(content=body, audience=audience))
+    return ctx.reply(f"notices.ask_confirm_union.{audience}", n=len(reach.reachable),
+                     skipped=reach.unbound + reach.unfollowed, content=body)
+
+
+async def _unreachable(ctx: Ctx, studio_id: int) -> Reply:
+    """通知 未送达: who in the studio a notice cannot reach, and why, by name."""
+    member = ctx.member
+    assert member is not None
+    missing = await unreachable_in_studio(ctx.session, studio_id, member.id)
+    if not missing.unbound and not missing.unfollowed:
+        return ctx.reply("notices.all_reachable")
+    lines = [ctx.t("notices.unreachable_header")]
+    if missing.unbound:
+        lines.append(ctx.t("notices.unreachable.unbound", n=len(missing.unbound),
+                           names=formats.join(ctx.words, missing.unbound)))
+    if missing.unfollowed:
+        lines.append(ctx.t("notices.unreachable.unfollowed", n=len(missing.unfollowed),
+                           names=formats.join(ctx.words, missing.unfollowed)))
+    lines.append(ctx.t("notices.unreachable_hint"))
+    return Text(fit_lines(lines, ctx.t("notices.more")))
+
+
 @NOTICE.step("confirm")
 async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
     member = ctx.member
-    assert member is not None and member.studio_id is not None
+    assert member is not None
     if not is_yes(msg.text or ""):
         return stay(ctx.reply("notices.not_confirmed"))
     day = ctx.now.astimezone(ctx.settings.tz).date().isoformat()
+    union = data.audience != "studio"
+    # Who the notice is from, in its heading: the studio, or the union by its name.
+    sender = (await union_name(ctx.session) or "") if union else (member.studio_name or "")
 
     def word(choice: str | None, notice: PostedNotice) -> tuple[str, dict[str, str] | None]:
-        return _copy(choice, notice, member, day)
+        return _copy(choice, notice, member, sender, day)
 
     try:
-        posted = await post_notice(ctx.session, studio_id=member.studio_id, author_id=member.id,
-                                   content=data.content, now=ctx.now, word=word)
+        posted = await post_notice(ctx.session, studio_id=None if union else member.studio_id,
+                                   author_id=member.id, content=data.content, now=ctx.now,
+                                   word=word, audience=data.audience)
     except NoAudience as nobody:
         return end(_nobody(ctx, nobody.unbound, nobody.unfollowed))
     except TooLong as refused:
@@ -86,17 +151,18 @@ async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
                          n=posted.recipients))
 
 
-def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
+def _copy(choice: str | None, notice: PostedNotice, leader: MemberView, sender: str,
           day: str) -> tuple[str, dict[str, str] | None]:
     """One member's copy of the notice in their language: the text, and the template
-    fields for when only a template message can reach them."""
+    fields for when only a template message can reach them. `sender`: the studio's name,
+    or the union's for an admin's notice."""
 
     def build(w: Words) -> str:
-        return w("push.notice.text", studio=leader.studio_name or w("push.notice.studio_fallback"),
+        return w("push.notice.text", studio=sender or w("push.notice.studio_fallback"),
                  content=notice.content, leader=leader.name)
 
     # A template field holds one language: the first of a bilingual choice.
-    thing = words_for(choice)("push.notice.thing1", studio=leader.studio_name or "")
+    thing = words_for(choice)("push.notice.thing1", studio=sender)
     fields = {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": day}
     languages = words_for(choice).each()
     if len(languages) == 1:
@@ -104,7 +170,7 @@ def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
     # Bilingual: the heading in each language, the leader's own words once (they are in
     # whatever language the leader wrote; twice would halve what fits).
     headings = [w("push.notice.heading", leader=leader.name,
-                  studio=leader.studio_name or w("push.notice.studio_fallback"))
+                  studio=sender or w("push.notice.studio_fallback"))
                 for w in languages]
     heading = "\n".join(headings)
     # The leader's text gets what room the headings leave (it can reach MAX_CHARS characters
@@ -113,10 +179,9 @@ def _copy(choice: str | None, notice: PostedNotice, leader: MemberView,
     return heading + "\n" + clip_text(notice.content, room), fields
 
 
-async def _status(ctx: Ctx) -> Reply:
-    member = ctx.member
-    assert member is not None and member.studio_id is not None
-    notices = await recent_notices(ctx.session, member.studio_id)
+async def _status(ctx: Ctx, studio_id: int | None) -> Reply:
+    """How the latest notices went: the studio's, or (None) the union's."""
+    notices = await recent_notices(ctx.session, studio_id)
     if not notices:
         return ctx.reply("notices.none")
     lines = [ctx.t("notices.status_header")]

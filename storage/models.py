@@ -331,14 +331,20 @@ class TopicProgress(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+NOTICE_AUDIENCES = ("studio", "leaders", "members")  # a leader's; an admin's to the union
+
+
 class Notice(Base):
-    """An announcement a leader sent to the studio; its deliveries are outbox rows
-    with kind "notice" and period "notice:<id>"."""
+    """An announcement a leader sent to the studio, or an admin to every leader or every
+    member of the union (no studio); its deliveries are outbox rows with kind "notice"
+    and period "notice:<id>"."""
 
     __tablename__ = "notice"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"), index=True)
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(16), default="studio",
+                                          server_default="studio")
     author_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     content: Mapped[str] = mapped_column(Text)
     recipients: Mapped[int] = mapped_column(Integer)

@@ -117,8 +117,9 @@ async def test_progress_with_an_ambiguous_name_asks_for_the_full_one(svc: Servic
 
 async def test_progress_and_notices_are_for_leaders(svc: Service) -> None:
     assert "仅限领衔人使用" in (await svc.text("o-m01", "进展 焊接机器人 帮忙调试") or "")
-    assert "仅限领衔人使用" in (await svc.text("o-m01", "通知 明天开会") or "")
-    assert "仅限领衔人使用" in (await svc.text("o-a1", "通知 明天开会") or "")
+    assert "仅限领衔人、工会管理员使用" in (await svc.text("o-m01", "通知 明天开会") or "")
+    # An admin's notice says whom it is for: every leader, or everyone.
+    assert "通知 领衔人 内容" in (await svc.text("o-a1", "通知 明天开会") or "")
     assert "需要先绑定" in (await svc.text("o-stranger", "进展 焊接机器人 调试") or "")
 
 
@@ -172,6 +173,41 @@ async def test_notice_counts_who_cannot_receive_and_cancel_sends_nothing(svc: Se
                                         OutboxMessage.text.contains("季度总结")))
     assert n == 0
     assert "最多 600 字" in (await svc.text("o-l3", "通知 " + "很" * 601) or "")
+
+
+async def test_an_admin_notifies_every_leader_of_the_union(svc: Service) -> None:
+    ask = await svc.text("o-a1", "通知 领衔人 请于周五前报送季度台账") or ""
+    # L1, L2 and L3 are bound: all three leaders get it.
+    assert "将发给全体领衔人中可接收的 3 人（另有 0 人" in ask and "季度台账" in ask
+    done = await svc.text("o-a1", "确认") or ""
+    assert "3 人" in done
+    async with svc.db.transaction() as session:
+        rows = list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "notice", OutboxMessage.text.contains("季度台账"))))
+    leaders = {await member_id(svc, no) for no in ("L1", "L2", "L3")}
+    assert {r.recipient_id for r in rows} == leaders and len(rows) == 3
+    assert all(r.text.startswith("【测试市总工会通知】") and "——管理员" in r.text for r in rows)
+    # The admin's 通知 shows the union's notices; a leader's, the studio's only.
+    assert "共 3 人" in (await svc.text("o-a1", "通知") or "")
+    assert "季度台账" not in (await svc.text("o-l2", "通知") or "")
+    # To everyone: counted, and cancelled without a push.
+    everyone = await svc.text("o-a1", "通知 全体 元旦放假安排见工会网站") or ""
+    # Every member and leader but the admin: 47, less those unbound or no longer following.
+    reach = int(everyone.split("可接收的 ")[1].split(" 人")[0])
+    skipped = int(everyone.split("另有 ")[1].split(" 人")[0])
+    assert reach + skipped == 47 and skipped >= 1
+    assert "已取消" in (await svc.text("o-a1", "取消") or "")
+    async with svc.db.transaction() as session:
+        n = await session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.text.contains("元旦放假")))
+    assert n == 0
+
+
+async def test_a_leader_sees_who_cannot_receive_notices(svc: Service) -> None:
+    missing = await svc.text("o-l3", "通知 未送达") or ""
+    assert missing.splitlines()[:2] == ["收不到通知的成员：", "未绑定微信（1 人）：丙新人"]
+    assert "绑定 工号" in missing
+    assert "都能收到通知" in (await svc.text("o-l2", "通知 未送达") or "")
 
 
 # -- 建议 --------------------------------------------------------------------------------

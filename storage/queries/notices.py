@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
-from storage.models import Member, Notice, OutboxMessage
+from storage.models import ROLE_LEADER, ROLE_MEMBER, Member, Notice, OutboxMessage
 from storage.session import Session
 
 NOTICE_KIND = "notice"
@@ -24,11 +25,22 @@ class Audience:
     unfollowed: int  # bound but no longer following the account
 
 
-async def studio_audience(session: Session, studio_id: int, sender_id: int) -> Audience:
-    """Who a notice to the studio reaches: every active member except the sender."""
+def _audience_filter(audience: str, studio_id: int | None) -> Any:
+    """Who an audience is: a studio's members, or the union's leaders or members."""
+    if audience == "studio":
+        return Member.studio_id == studio_id
+    if audience == "leaders":
+        return Member.role == ROLE_LEADER
+    return Member.role.in_((ROLE_LEADER, ROLE_MEMBER))
+
+
+async def audience_of(session: Session, audience: str, studio_id: int | None,
+                      sender_id: int) -> Audience:
+    """Who a notice reaches: every active member of the audience except the sender."""
     rows = (await session.execute(
         select(Member.id, Member.openid, Member.subscribed)
-        .where(Member.studio_id == studio_id, Member.active.is_(True), Member.id != sender_id)
+        .where(_audience_filter(audience, studio_id), Member.active.is_(True),
+               Member.id != sender_id)
         .order_by(Member.id)
     )).all()
     return Audience(
@@ -38,10 +50,33 @@ async def studio_audience(session: Session, studio_id: int, sender_id: int) -> A
     )
 
 
-async def add_notice(session: Session, *, studio_id: int, author_id: int, content: str,
-                     recipients: int, now: datetime) -> Notice:
+async def studio_audience(session: Session, studio_id: int, sender_id: int) -> Audience:
+    """Who a notice to the studio reaches: every active member except the sender."""
+    return await audience_of(session, "studio", studio_id, sender_id)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    unbound: list[str]  # names of active members with no WeChat bound
+    unfollowed: list[str]  # names of those who stopped following the account
+
+
+async def unreachable_in_studio(session: Session, studio_id: int,
+                                sender_id: int) -> Unreachable:
+    """Who a notice to the studio cannot reach now, by name (通知 未送达)."""
+    rows = (await session.execute(
+        select(Member.name, Member.openid, Member.subscribed)
+        .where(Member.studio_id == studio_id, Member.active.is_(True), Member.id != sender_id)
+        .order_by(Member.employee_no))).all()
+    return Unreachable(unbound=[name for name, openid, _ in rows if openid is None],
+                       unfollowed=[name for name, openid, sub in rows
+                                   if openid is not None and not sub])
+
+
+async def add_notice(session: Session, *, studio_id: int | None, author_id: int, content: str,
+                     recipients: int, now: datetime, audience: str = "studio") -> Notice:
     notice = Notice(studio_id=studio_id, author_id=author_id, content=content,
-                    recipients=recipients, created_at=now)
+                    recipients=recipients, created_at=now, audience=audience)
     session.add(notice)
     await session.flush()
     return notice
@@ -58,10 +93,13 @@ class NoticeStatus:
     waiting: int
 
 
-async def recent_notices(session: Session, studio_id: int, limit: int = 5) -> list[NoticeStatus]:
-    """The studio's latest notices with their deliveries counted by outcome."""
+async def recent_notices(session: Session, studio_id: int | None,
+                         limit: int = 5) -> list[NoticeStatus]:
+    """The studio's latest notices (None: the union's, an admin's) with their deliveries
+    counted by outcome."""
+    where = Notice.studio_id == studio_id if studio_id is not None else Notice.studio_id.is_(None)
     notices = list(await session.scalars(
-        select(Notice).where(Notice.studio_id == studio_id)
+        select(Notice).where(where)
         .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)))
     if not notices:
         return []
