@@ -19,6 +19,7 @@ from locales.formats import hours as hours_in_words
 # Vocabularies (catalog keys) of the answers every dialog understands.
 YES = "input.yes"
 SKIP = "input.skip"
+NO = "input.no"
 DONE = "input.done"
 
 # Punctuation that ends a clause (in the folded form): a word that introduces a figure
@@ -92,6 +93,10 @@ def is_skip(text: str) -> bool:
 
 def is_yes(text: str) -> bool:
     return says(text, YES)
+
+
+def is_no(text: str) -> bool:
+    return says(text, NO)
 
 
 def is_done(text: str) -> bool:
