@@ -37,3 +37,16 @@ class WrongState(DomainError):
     """The record is not in a state this change may follow."""
 
     code = "wrong_state"
+
+
+class HoursOutOfRange(DomainError):
+    """Hours a record cannot hold: not above zero, or above what one such record can
+    take. Facts: ``hours``, ``limit``."""
+
+    code = "hours_out_of_range"
+
+
+def check_hours(hours: float | None, limit: float) -> None:
+    """HoursOutOfRange unless `hours` is missing or in (0, limit]."""
+    if hours is not None and not 0 < hours <= limit:
+        raise HoursOutOfRange(hours=hours, limit=limit)

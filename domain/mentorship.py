@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import DomainError, NotFound, WrongState
+from domain import DomainError, NotFound, WrongState, check_hours
 from storage.queries.members import languages_of
 from storage.queries.mentorship import (
     CHECKIN_CONFIRMED_KIND,
@@ -35,6 +35,7 @@ from storage.session import Session
 
 MAX_CHARS = 1000  # what a check-in may say
 MAX_COMMENT = 500  # a mentor's comment on confirming; longer is cut, not refused
+MAX_HOURS = 24.0  # a check-in is one sitting: a day at most
 
 
 class TooLong(DomainError):
@@ -82,9 +83,11 @@ async def record_checkin(
     """Record a check-in of `author_id` in the pair and queue the partner's notice.
 
     Raises NotFound when the pair is not the author's or has ended (the pair was chosen
-    at the start of a dialog; it may have ended since), TooLong for the content."""
+    at the start of a dialog; it may have ended since), TooLong for the content,
+    HoursOutOfRange for hours not in (0, MAX_HOURS]."""
     if len(content) > MAX_CHARS:
         raise TooLong(limit=MAX_CHARS, chars=len(content))
+    check_hours(hours, MAX_HOURS)
     pair = await pair_row(session, pair_id)
     if pair is None or not pair.active or author_id not in (pair.mentor_id, pair.apprentice_id):
         raise NotFound(pair_id=pair_id)

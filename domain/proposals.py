@@ -10,6 +10,8 @@ and to whom, and queues the push in the same transaction.
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from storage.queries.members import languages_of
 from storage.queries.outbox import enqueue
 from storage.queries.proposals import (
     achievement_by_id,
+    achievement_titles,
     add_achievement,
     add_suggestion,
     suggestion_by_id,
@@ -31,6 +34,16 @@ SUGGESTION = "suggestion"
 RESULT = "result"
 # The leader's words with a decision (a reply, a reason): kept to this many characters.
 MAX_SAID = 500
+# Two titles of a studio's results of one type from which the second is probably the
+# first reported again (difflib's ratio of their letters, spaces and punctuation left out):
+# 一种焊接夹具 and 一种焊接用夹具 are 0.92, 一种焊接夹具 and 一种切割夹具 0.67.
+SIMILAR_RATIO = 0.85
+# A title written inside another (焊接夹具 in 一种焊接夹具) is the same result from this
+# many characters on.
+SIMILAR_INSIDE = 4
+# A result still counts (and could be counted twice) while reported or verified; one that
+# was returned is expected to be reported again, corrected.
+_COUNTED = (RESULT_REPORTED, RESULT_VERIFIED)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,45 @@ async def decide(session: Session, decision: Decision, record_id: int, *, studio
 
 
 # -- putting something forward --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimilarResult:
+    """A result of the studio that a new one looks like."""
+
+    id: int
+    title: str
+
+
+def title_key(title: str) -> str:
+    """A title as compared: width folded, case folded, only letters and digits."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", title).casefold() if ch.isalnum())
+
+
+def likeness(a: str, b: str) -> float:
+    """How alike two titles are, 0 to 1 (1: the same once spaces and punctuation go)."""
+    a, b = title_key(a), title_key(b)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= SIMILAR_INSIDE and shorter in longer:
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+async def similar_result(session: Session, *, studio_id: int, type: str,
+                         title: str) -> SimilarResult | None:
+    """The studio's result of the same type most like `title`, if one is alike enough
+    that the new one may be it reported again (and its benefit counted twice)."""
+    best: tuple[float, SimilarResult] | None = None
+    for record_id, other in await achievement_titles(session, studio_id=studio_id, type=type,
+                                                     statuses=_COUNTED):
+        ratio = likeness(title, other)
+        if ratio >= SIMILAR_RATIO and (best is None or ratio > best[0]):
+            best = (ratio, SimilarResult(record_id, other))
+    return None if best is None else best[1]
 
 # Words the leaders' push about a new record: the recipient's language choice → text.
 WordNew = Callable[[str | None], str]

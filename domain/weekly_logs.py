@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from domain import DomainError
+from domain import DomainError, check_hours
 from storage.calendar import iso_week, previous_week, week_monday
 from storage.queries import weekly_logs as queries
 from storage.queries.sender import MemberView
@@ -21,6 +21,7 @@ from storage.queries.weekly_logs import LogView, Picture
 from storage.session import Session
 
 MAX_CHARS = 2000  # the most characters a log may have
+MAX_HOURS = 168.0  # a week's log covers seven days at most
 LAST_WEEK_DEADLINE = time(12, 0)  # last week's log is accepted until this time on Monday
 STREAK_WEEKS = 60  # how far back a streak of weekly logs is counted
 
@@ -62,6 +63,7 @@ class SavedLog:
     submitted_at: datetime
     action: Action  # "create" whenever the save made the week's first log
     pictures: int  # pictures attached by this save
+    hours_kept: bool = False  # a replacement without hours kept the old log's
 
     @property
     def chars(self) -> int:
@@ -122,13 +124,18 @@ async def save_log(
     """Create the week's log, or replace or append to it; each outcome becomes a version.
 
     Without a log for the week every action creates one. Replacing keeps the first
-    submission time; appending adds the new text after the old and the hours together (a
-    missing figure counts as none). A log once late stays late. `known_new` says the caller
-    has just seen that the week has no log, which saves a query. TooLong for a new text
-    over MAX_CHARS (an appended whole may be longer: each part was within the limit).
+    submission time, and the old hours when the new text gives none (a corrected text is
+    not a week without work; the caller says so); appending adds the new text after the
+    old and the hours together (a missing figure counts as none). A log once late stays
+    late. `known_new` says the caller has just seen that the week has no log, which saves
+    a query. TooLong for a new text over MAX_CHARS (an appended whole may be longer: each
+    part was within the limit); HoursOutOfRange when the log's hours would not be in
+    (0, MAX_HOURS] — appended hours included.
     """
     check_content(content)
+    check_hours(hours, MAX_HOURS)
     old = None if known_new else await queries.log_for_week(session, member.id, week)
+    kept = False
     if old is None:
         action = "create"
         log = await queries.insert_log(session, member_id=member.id, studio_id=member.studio_id,
@@ -139,12 +146,15 @@ async def save_log(
             content = old.content + PART_SEPARATOR + content
             if hours is not None or old.hours is not None:
                 hours = (old.hours or 0.0) + (hours or 0.0)
+                check_hours(hours, MAX_HOURS)
+        elif hours is None and old.hours is not None:
+            hours, kept = old.hours, True
         log = LogView(old.id, content, hours, old.late or late, old.version + 1, old.submitted_at)
         await queries.update_log(session, log, now=now)
         await queries.add_version(session, log, action=action, now=now)
     await queries.add_pictures(session, log.id, pictures, now=now)
     return SavedLog(log.id, week, log.content, log.hours, log.late, log.version, log.submitted_at,
-                    action, len(pictures))
+                    action, len(pictures), hours_kept=kept)
 
 
 def streak(weeks: set[str], this_week: str) -> int:

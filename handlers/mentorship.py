@@ -2,20 +2,25 @@
 
 打卡 is one declared dialog: it asks only for what the first message did not give — which
 pair (when the sender has several), the content, the hours — then records the check-in.
-The rules (who may record or confirm, who is told) are domain.mentorship's.
+The hours are read from the content by handlers.durations (the total it gives, or its one
+duration: 学习2小时30分钟 is 2.5 h, and the content keeps its words); hours it gives that
+cannot be taken (a range, several figures, more than a day …) are asked for, with the
+reason. The rules (who may record or confirm, who is told, the hours one check-in may
+have) are domain.mentorship's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
-from domain import NotFound
+from domain import HoursOutOfRange, NotFound
 from domain.mentorship import (
     MAX_CHARS,
+    MAX_HOURS,
     AlreadyConfirmed,
     CheckInConfirmed,
     CheckInRecorded,
@@ -25,8 +30,10 @@ from domain.mentorship import (
     pending_checkins,
     record_checkin,
 )
+from handlers import durations
 from handlers.common import push_state
-from handlers.parsing import SKIPPED, find_hours, hours_reply, record_numbers
+from handlers.durations import Doubt, doubt_words
+from handlers.parsing import is_skip, record_numbers
 from handlers.records import record_number, show_checkin
 from locales import Words, compose, formats
 from storage.models import ROLE_LEADER, ROLE_MEMBER
@@ -51,7 +58,15 @@ class CheckInDraft:
     content: str = ""
     hours: float | None = None
     hours_skipped: bool = False  # the sender answered 跳过: record without hours
+    # Hours the content gave that could not be taken: [reason, *the words], as
+    # handlers.durations.Doubt has them; the hours question says why it is asked.
+    hours_doubt: list[str] = field(default_factory=list)
 
+    def read_hours(self) -> None:
+        """The hours the content gives, or the doubt about them."""
+        found = durations.in_checkin(self.content, MAX_HOURS) if self.content else None
+        self.hours = found.value if isinstance(found, durations.Hours) else None
+        self.hours_doubt = [found.reason, *found.said] if isinstance(found, Doubt) else []
 
 CHECKIN = dialog(router, "mentorship", CheckInDraft, states=("pick", "content", "hours"),
                  entry=("checkin",))
@@ -72,6 +87,10 @@ async def _advance(ctx: Ctx, data: CheckInDraft) -> Step:
     if not data.content:
         return goto("content", ctx.reply(f"mentorship.ask_content.{pair.side}"))
     if data.hours is None and not data.hours_skipped:
+        if data.hours_doubt:
+            doubt = Doubt(data.hours_doubt[0], tuple(data.hours_doubt[1:]), MAX_HOURS)
+            return goto("hours", ctx.reply("mentorship.ask_hours_again",
+                                           reason=doubt_words(ctx.words, doubt)))
         return goto("hours", ctx.reply("mentorship.ask_hours"))
     return end(await _record(ctx, pair, data))
 
@@ -88,6 +107,12 @@ async def _record(ctx: Ctx, pair: PairView, data: CheckInDraft) -> Reply:
         return ctx.reply("mentorship.pair_ended")
     except TooLong as refused:
         return ctx.reply("mentorship.too_long", **refused.facts)
+    except HoursOutOfRange as refused:
+        # The reading refuses such hours first; this is the rule's own guard.
+        value = refused.facts["hours"]
+        assert isinstance(value, float)
+        return ctx.reply("format.hours_refused.out_of_range", hours=formats.hours(ctx.words, value),
+                         max=f"{MAX_HOURS:g}")
     side = "mentor" if recorded.by_mentor else "apprentice"
     return ctx.reply(f"mentorship.saved_by_{side}.{push_state(ctx)}", id=recorded.checkin_id,
                      partner=recorded.partner_name, hours=formats.hours(ctx.words, recorded.hours))
@@ -136,8 +161,8 @@ async def on_checkin(msg: Incoming, ctx: Ctx) -> Reply:
         pairs=[[p.pair_id, p.side, p.partner_id, p.partner_name] for p in pairs],
         pair=0 if len(pairs) == 1 else None,
         content=content,
-        hours=find_hours(content) if content else None,
     )
+    data.read_hours()
     return CHECKIN.follow(ctx, await _advance(ctx, data), data)
 
 
@@ -159,19 +184,22 @@ async def on_content(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     if len(content) > MAX_CHARS:
         return stay(ctx.reply("mentorship.too_long", limit=MAX_CHARS, chars=len(content)))
     data.content = content
-    data.hours = find_hours(content)
+    data.read_hours()
     return await _advance(ctx, data)
 
 
 @CHECKIN.step("hours")
 async def on_hours(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
-    answer = hours_reply(msg.text or "")
+    text = msg.text or ""
+    if is_skip(text):
+        data.hours_skipped = True
+        return await _advance(ctx, data)
+    answer = durations.answer(text, MAX_HOURS)
     if answer is None:
         return stay(ctx.reply("mentorship.bad_hours"))
-    if answer == SKIPPED:
-        data.hours_skipped = True
-    else:
-        data.hours = float(answer)
+    if isinstance(answer, Doubt):
+        return stay(Text(doubt_words(ctx.words, answer) + "\n" + ctx.t("mentorship.bad_hours")))
+    data.hours = answer.value
     return await _advance(ctx, data)
 
 

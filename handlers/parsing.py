@@ -1,4 +1,5 @@
-"""Reading what people type: hours ("2小时", "1.5h", "半小时"), yes/no, skip, done, choices.
+"""Reading what people type: yes/no, skip, done, choices, record numbers (hours are
+handlers.durations').
 
 The words themselves are the catalogs' ``input.*`` lists (locales.vocabulary), so that a
 language adds its words without code; they are compared in the routing's folded form
@@ -16,16 +17,15 @@ from bot.routing import normalise
 from locales import Words, vocabulary, words_for
 from locales.formats import hours as hours_in_words
 
-MAX_HOURS = 168.0  # a week; more is a typo
-
 # Vocabularies (catalog keys) of the answers every dialog understands.
 YES = "input.yes"
 SKIP = "input.skip"
+NO = "input.no"
 DONE = "input.done"
-_HOURS_UNIT = "input.hours.unit"
-_HALF_HOUR = "input.hours.half"
 
-SKIPPED = "skipped"
+# Punctuation that ends a clause (in the folded form): a word that introduces a figure
+# (共, 效益) does not reach across it.
+CLAUSE_END = r",.;!?\n。、"
 
 
 @functools.cache
@@ -51,46 +51,41 @@ def alternation(words: Iterable[str]) -> str:
     return "|".join(parts)
 
 
-@functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(hours in a sentence, a bare number of hours, half an hour), from the catalogs;
-    built on first use, not at import (the catalogs are read then)."""
-    units = alternation(words_of(_HOURS_UNIT))
-    half = alternation(words_of(_HALF_HOUR))
-    in_text = re.compile(rf"(\d+(?:\.\d+)?)\s*(?:{units})(?![a-z])")
-    number_only = re.compile(rf"^(\d+(?:\.\d+)?)\s*(?:{units})?$")
-    return in_text, number_only, re.compile(rf"(?:{half})")
+def bounded(key: str) -> str:
+    """The alternation of vocabulary `key`, where an English word must stand alone: the
+    "h" of "2h", not of "2 help"."""
+    parts = []
+    for word in words_of(key):
+        pattern = alternation([word])
+        if word.isascii() and word[:1].isalpha():
+            pattern = rf"(?<![a-z]){pattern}"
+        if word.isascii() and word[-1:].isalpha():
+            pattern = rf"{pattern}(?![a-z])"
+        parts.append((len(word), pattern))
+    return "|".join(p for _n, p in sorted(parts, key=lambda item: (-item[0], item[1])))
 
 
-def find_hours(text: str) -> float | None:
-    """Hours mentioned anywhere in a sentence, e.g. "讲解图纸 1.5 小时" → 1.5."""
-    in_text, _number_only, half = _patterns()
-    norm = normalise(text)
-    found = in_text.search(norm)
-    if found is not None:
-        value = float(found.group(1))
-        return value if 0 < value <= MAX_HOURS else None
-    if half.search(norm):
-        return 0.5
-    return None
+class Typed:
+    """A text as typed and in the folded form patterns read (`norm`), with the way back:
+    the typed words behind a span of the folded text (to repeat them, or cut them out)."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        chunks: list[str] = []
+        self._origin: list[int] = []
+        for i, ch in enumerate(text):
+            folded = normalise(ch)
+            chunks.append(folded)
+            self._origin.extend([i] * len(folded))
+        self._origin.append(len(text))
+        self.norm = "".join(chunks)
 
-def parse_hours_answer(text: str) -> float | None:
-    """An answer to "how many hours?": a bare number with or without a unit; else None."""
-    _in_text, number_only, half = _patterns()
-    norm = normalise(text).strip()
-    found = number_only.match(norm)
-    if found is not None:
-        value = float(found.group(1))
-        return value if 0 < value <= MAX_HOURS else None
-    return 0.5 if half.fullmatch(norm) else None
+    def at(self, position: int) -> int:
+        """The index in the typed text of the folded text's `position`."""
+        return self._origin[position]
 
-
-def hours_reply(text: str) -> float | str | None:
-    """An answer to "how many hours? (or skip)": the hours, SKIPPED, or None if unreadable."""
-    if is_skip(text):
-        return SKIPPED
-    return parse_hours_answer(text)
+    def span(self, start: int, end: int) -> str:
+        return self.text[self.at(start):self.at(end)].strip()
 
 
 def has_words(text: str, least: int = 2) -> bool:
@@ -105,6 +100,10 @@ def is_skip(text: str) -> bool:
 
 def is_yes(text: str) -> bool:
     return says(text, YES)
+
+
+def is_no(text: str) -> bool:
+    return says(text, NO)
 
 
 def is_done(text: str) -> bool:

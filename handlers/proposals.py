@@ -4,6 +4,15 @@ Statuses and result types are stored as codes; people read them through the cata
 (suggestion.status.*, result.status.*, result.type.*) and type a result's type in any
 word the catalogs list (input.proposals.type.*). The decisions' rules are
 domain.proposals'.
+
+A result's economic benefit is read anywhere in its text and cut out of the title: a
+benefit word (效益, 经济效益, 创效, 节约 … input.proposals.benefit_prefix) and an amount in
+万元 or 元 (效益 3万, 3.5万元, 30000元, 叁万), or without the word an amount whose unit
+says 元 (3万元, 30000元: "10万件" is not money). It is stored in 万元. A negative amount, an
+amount with a benefit word but no unit (效益 30000: 元 or 万元?) and two amounts are
+refused. A title close to one of the studio's results of the same type (still reported
+or verified) is asked about before it is recorded: the same result twice would count
+its benefit twice.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.context import Ctx, Incoming
+from bot.dialogs import Step, dialog, end, stay
 from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router
 from domain import NotFound, WrongState
@@ -27,12 +37,24 @@ from domain.proposals import (
     Decided,
     Decision,
     decide,
+    similar_result,
     submit_result,
     submit_suggestion,
 )
-from handlers.parsing import RECORD_ARGS, alternation, code_of, has_words
+from handlers.parsing import (
+    CLAUSE_END,
+    RECORD_ARGS,
+    Typed,
+    alternation,
+    bounded,
+    code_of,
+    has_words,
+    is_no,
+    is_yes,
+    words_of,
+)
 from handlers.records import record_number, show_result, show_suggestion
-from locales import Words, compose, vocabulary
+from locales import Words, compose, numerals, vocabulary
 from locales.formats import join, month_day
 from storage.models import (
     RESULT_REPORTED,
@@ -60,15 +82,80 @@ SNIPPET = 30  # characters of a suggestion or result named in a list or a push
 PUSH_CONTENT = 300  # characters of a new suggestion quoted to the leaders
 TYPED_KIND_SHOWN = 20  # characters of an unknown result type repeated back
 SUBMITTED = "submitted"
+YUAN_PER_WAN = 10_000  # the benefit is stored in 万元
+BENEFIT_DECIMALS = 4  # of a 万元: to the yuan
 
+# An amount: 30000, 30,000, 3.5, or Chinese numerals (三万, 叁万伍仟).
+_AMOUNT = rf"(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|{numerals.PATTERN})"
+# Not inside a longer number.
+_NOT_AFTER = rf"(?<![\d.{numerals.CHARS}])"
 
 
 @functools.cache
-def _benefit_pattern() -> re.Pattern[str]:
-    """The economic benefit in a result's text: "效益12万元", "经济效益：3.5万"."""
-    prefixes = alternation(vocabulary("input.proposals.benefit_prefix"))
-    units = alternation(vocabulary("input.proposals.benefit_unit"))
-    return re.compile(rf"(?:{prefixes})?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*(?:{units})", re.IGNORECASE)
+def _benefit_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(an amount after a benefit word, an amount alone whose unit says 元)."""
+    wan = bounded("input.proposals.benefit_unit")
+    yuan = bounded("input.proposals.benefit_yuan")
+    negative = bounded("input.negative")
+    filler = bounded("input.figure.filler")
+    # 万元 names money by itself; 万 alone only after a benefit word (10万件 is no money).
+    money_wan = alternation([w for w in words_of("input.proposals.benefit_unit")
+                             if any(y in w for y in words_of("input.proposals.benefit_yuan"))])
+    # A few words may come between the benefit word and its amount (节约成本约2万元), not
+    # a clause mark, a figure or a minus.
+    gap = rf"[^\d{numerals.CHARS}{CLAUSE_END}\-]{{0,4}}?"
+    amount = rf"(?P<neg>(?:{negative})\s*)?{_NOT_AFTER}(?P<n>{_AMOUNT})\s*"
+    after_word = re.compile(
+        rf"(?:{bounded('input.proposals.benefit_prefix')})\s*[:=]?{gap}\s*(?:(?:{filler})\s*)?"
+        rf"{amount}(?:(?P<wan>{wan})|(?P<yuan>{yuan}))?")
+    alone = re.compile(rf"{amount}(?:(?P<wan>{money_wan})|(?P<yuan>{yuan}))")
+    return after_word, alone
+
+
+def _in_wan(found: re.Match[str]) -> float | None:
+    """The amount in 万元; None when its unit is not given (效益 30000)."""
+    typed = found.group("n").replace(",", "")
+    is_numeral = not typed[:1].isdigit()
+    n = numerals.value_of(typed) if is_numeral else float(typed)
+    if n is None:
+        return None
+    if found.group("wan"):
+        return n
+    if found.group("yuan") or (is_numeral and not all(c in numerals.DIGITS for c in typed)):
+        # 30000元; 三万 and 五千 say their size themselves.
+        return round(n / YUAN_PER_WAN, BENEFIT_DECIMALS)
+    return None
+
+
+@dataclass(frozen=True)
+class _Benefit:
+    title: str  # the title with the benefit cut out
+    wan: float | None  # in 万元; None when the text gives none
+
+
+def _benefit(ctx: Ctx, title: str) -> _Benefit | Reply:
+    """The benefit in a result's text, and the text without it; or the refusal to send."""
+    typed = Typed(title)
+    after_word, alone = _benefit_patterns()
+    found = list(after_word.finditer(typed.norm))
+    taken = [(m.start(), m.end()) for m in found]
+    found += [m for m in alone.finditer(typed.norm)
+              if not any(a < m.end() and m.start() < b for a, b in taken)]
+    if not found:
+        return _Benefit(title, None)
+    if len(found) > 1:
+        found.sort(key=lambda m: m.start())
+        said = join(ctx.words, [typed.span(m.start(), m.end()) for m in found])
+        return ctx.reply("proposals.benefit_several", said=said)
+    [m] = found
+    said = typed.span(m.start(), m.end())
+    if m.group("neg"):
+        return ctx.reply("proposals.benefit_negative", said=said)
+    wan = _in_wan(m)
+    if wan is None:
+        return ctx.reply("proposals.benefit_no_unit", said=said)
+    rest = title[:typed.at(m.start())] + " " + title[typed.at(m.end()):]
+    return _Benefit(rest, wan)
 
 
 @functools.cache
@@ -161,8 +248,24 @@ async def _suggestions_overview(ctx: Ctx) -> Reply:
 # -- 成果 ------------------------------------------------------------------------------
 
 
-def _result_parts(ctx: Ctx, args: str) -> tuple[str, str, float | None, bool] | Reply:
-    """(type code, title, benefit in 万元, promoted) from "类型 名称 …", or the reply to send."""
+@dataclass
+class ResultDraft:
+    """A result waiting for its reporter's 是 (it looks like one the studio has)."""
+
+    kind: str
+    title: str
+    benefit: float | None = None  # 万元
+    promoted: bool = False
+
+
+RESULT = dialog(router, "proposals", ResultDraft, states=("similar",), entry=("result",))
+
+# Brackets left empty once the benefit is cut out: 一种夹具（效益3万元）.
+_EMPTY_BRACKETS = re.compile(r"[(（\[【]\s*[)）\]】]")
+
+
+def _result_parts(ctx: Ctx, args: str) -> ResultDraft | Reply:
+    """The result described by "类型 名称 …", or the reply to send."""
     parts = args.split(maxsplit=1)
     if len(parts) < 2:
         return ctx.reply("proposals.result_usage", types=_types(ctx.words))
@@ -170,20 +273,18 @@ def _result_parts(ctx: Ctx, args: str) -> tuple[str, str, float | None, bool] | 
     if kind is None:
         return ctx.reply("proposals.unknown_type", kind=parts[0][:TYPED_KIND_SHOWN],
                          types=_types(ctx.words))
-    title = parts[1]
-    benefit = None
-    found = _benefit_pattern().search(title)
-    if found is not None:
-        benefit = float(found.group(1))
-        title = title[: found.start()] + title[found.end():]
+    benefit = _benefit(ctx, parts[1])
+    if not isinstance(benefit, _Benefit):
+        return benefit
+    title = benefit.title
     promoted = _promoted_pattern().search(title) is not None
-    title = _promoted_pattern().sub("", title)
-    title = " ".join(title.replace("，", " ").replace(",", " ").split())
+    title = _EMPTY_BRACKETS.sub(" ", _promoted_pattern().sub("", title))
+    title = " ".join(title.replace("，", " ").replace(",", " ").split()).strip(" :：;；。.、")
     if not title:
         return ctx.reply("proposals.result_usage", types=_types(ctx.words))
     if len(title) > MAX_TITLE:
         return ctx.reply("proposals.title_too_long", limit=MAX_TITLE)
-    return kind, title, benefit, promoted
+    return ResultDraft(kind=kind, title=title, benefit=benefit.wan, promoted=promoted)
 
 
 @dataclass(frozen=True)
@@ -219,18 +320,39 @@ async def on_result(msg: Incoming, ctx: Ctx) -> Reply:
     record_id = record_number(args)
     if record_id is not None:  # 成果 3: that result in full
         return await show_result(ctx, record_id)
-    parts = _result_parts(ctx, args)
-    if not isinstance(parts, tuple):
-        return parts
-    kind, title, benefit, promoted = parts
+    draft = _result_parts(ctx, args)
+    if not isinstance(draft, ResultDraft):
+        return draft
+    similar = await similar_result(ctx.session, studio_id=member.studio_id, type=draft.kind,
+                                   title=draft.title)
+    if similar is not None:
+        RESULT.enter(ctx, "similar", draft)
+        return ctx.reply("proposals.ask_similar", title=similar.title, id=similar.id)
+    return await _record_result(ctx, draft)
+
+
+@RESULT.step("similar")
+async def on_similar(msg: Incoming, ctx: Ctx, draft: ResultDraft) -> Step:
+    answer = msg.text or ""
+    if is_yes(answer):
+        return end(await _record_result(ctx, draft))
+    if is_no(answer):
+        return end(ctx.reply("proposals.similar_dropped"))
+    return stay(ctx.reply("proposals.similar_again"))
+
+
+async def _record_result(ctx: Ctx, draft: ResultDraft) -> Reply:
+    member = ctx.member
+    assert member is not None and member.studio_id is not None
+
     def new(record_id: int) -> _NewResult:
-        return _NewResult(id=record_id, kind=kind, title=title, benefit=benefit,
-                          promoted=promoted, name=member.name)
+        return _NewResult(id=record_id, kind=draft.kind, title=draft.title,
+                          benefit=draft.benefit, promoted=draft.promoted, name=member.name)
 
     result = await submit_result(
-        ctx.session, studio_id=member.studio_id, member_id=member.id, type=kind, title=title,
-        economic_benefit=benefit, promoted=promoted, now=ctx.now,
-        word=lambda record_id, language: compose(language, new(record_id).push))
+        ctx.session, studio_id=member.studio_id, member_id=member.id, type=draft.kind,
+        title=draft.title, economic_benefit=draft.benefit, promoted=draft.promoted,
+        now=ctx.now, word=lambda record_id, language: compose(language, new(record_id).push))
     has_leader = result.has_leader
     then = ctx.t("proposals.result_then.leader" if member.role == ROLE_LEADER
                  else "proposals.result_then.member", id=result.id)

@@ -1,7 +1,11 @@
 """周报, 上周周报 (with the content → hours → confirm dialog) and 本周 for leaders.
 
-The rules (the length cap, last week's deadline, create / replace / append and the late
-mark) are domain.weekly_logs; this module reads the answers and words the outcome.
+The rules (the length cap, last week's deadline, create / replace / append, the late mark
+and the hours a week may have) are domain.weekly_logs; this module reads the answers and
+words the outcome. Hours are read by handlers.durations: the answer to the hours
+question, and in a one-shot 周报 the total its text gives (…共8小时) or a duration closing
+it; hours written there that cannot be taken (a range, zero, …) are asked for, and the
+log then goes through the dialog's preview and 确认.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
+from domain import HoursOutOfRange
 from domain.weekly_logs import (
     LAST_WEEK_DEADLINE,
+    MAX_HOURS,
     Action,
     LastWeekClosed,
     SavedLog,
@@ -27,7 +33,9 @@ from domain.weekly_logs import (
     save_log,
     this_week,
 )
-from handlers.parsing import MAX_HOURS, SKIPPED, hours_reply, is_done, is_yes, says
+from handlers import durations
+from handlers.durations import Doubt, doubt_words
+from handlers.parsing import is_done, is_skip, is_yes, says
 from handlers.records import show_member_log
 from locales import Words
 from locales.formats import hours, join, week_label
@@ -94,14 +102,22 @@ async def _save(ctx: Ctx, draft: LogDraft, action: Action, *, known_new: bool = 
                              known_new=known_new)
     except TooLong as error:
         return _too_long(ctx, error)
+    except HoursOutOfRange as error:
+        # Only appending can get here: the hours would add up to more than a week holds.
+        total = error.facts["hours"]
+        assert isinstance(total, float)
+        return ctx.reply("format.hours_refused.out_of_range", hours=hours(ctx.words, total),
+                         max=f"{MAX_HOURS:g}")
     return _saved(ctx, log, late=draft.late)
 
 
 def _saved(ctx: Ctx, log: SavedLog, *, late: bool) -> Text:
     words = ctx.words
+    said = hours(words, log.hours)
+    if log.hours_kept:
+        said = words("weekly_logs.hours_kept", hours=said)
     return ctx.reply(f"weekly_logs.saved.{log.action}", week=week_label(words, log.week),
-                     chars=log.chars, hours=hours(words, log.hours),
-                     pictures=_pictures_part(words, log.pictures),
+                     chars=log.chars, hours=said, pictures=_pictures_part(words, log.pictures),
                      late=words("weekly_logs.late_note") if late else "")
 
 
@@ -129,6 +145,13 @@ async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
     except TooLong as error:
         return _too_long(ctx, error)
     draft.parts.append(content)
+    found = durations.in_log(content, MAX_HOURS)
+    if isinstance(found, Doubt):
+        # Hours were written but cannot be taken: ask for them, then show the draft for
+        # 确认 as the dialog does, rather than save a figure the member did not mean.
+        LOG.enter(ctx, "hours", draft)
+        return ctx.reply("weekly_logs.ask_hours_again", reason=doubt_words(ctx.words, found))
+    draft.hours = None if found is None else found.value
     # The one-shot form: a dialog only if the week already has a log (replace/append/keep).
     return LOG.follow(ctx, await _submit(ctx, draft), draft)
 
@@ -182,11 +205,17 @@ async def on_content(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
 
 @LOG.step("hours")
 async def on_hours(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
-    answer = hours_reply(msg.text or "")
-    if answer is None:
-        return stay(ctx.reply("weekly_logs.bad_hours", max=f"{MAX_HOURS:g}"))
-    # SKIPPED: no figure; the log says 未填 (format.hours_none).
-    draft.hours = None if answer == SKIPPED else float(answer)
+    text = msg.text or ""
+    if is_skip(text):
+        draft.hours = None  # the log says 未填 (format.hours_none)
+    else:
+        answer = durations.answer(text, MAX_HOURS)
+        if answer is None:
+            return stay(ctx.reply("weekly_logs.bad_hours", max=f"{MAX_HOURS:g}"))
+        if isinstance(answer, Doubt):
+            return stay(Text(doubt_words(ctx.words, answer) + "\n"
+                             + ctx.t("weekly_logs.bad_hours", max=f"{MAX_HOURS:g}")))
+        draft.hours = answer.value
     content = draft.content
     preview = (content if len(content) <= PREVIEW_CHARS
                else ctx.t("weekly_logs.preview_cut", text=content[:PREVIEW_CHARS]))

@@ -33,6 +33,16 @@ async def add_achievement(session: Session, *, studio_id: int, member_id: int, t
     return achievement
 
 
+async def achievement_titles(session: Session, *, studio_id: int, type: str,
+                             statuses: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(id, title) of the studio's results of one type in these statuses, oldest first."""
+    q = (select(Achievement.id, Achievement.title)
+         .where(Achievement.studio_id == studio_id, Achievement.type == type,
+                Achievement.status.in_(statuses))
+         .order_by(Achievement.id))
+    return [(int(i), str(t)) for i, t in (await session.execute(q)).all()]
+
+
 async def suggestion_by_id(session: Session, suggestion_id: int) -> Suggestion | None:
     return await session.get(Suggestion, suggestion_id)
 
