@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
-from bot.dialogs import Step, dialog, end, goto, stay
+from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply
 from bot.routing import Router
 from domain import NotFound
@@ -145,7 +145,7 @@ async def on_pick(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     return await _advance(ctx, data)
 
 
-@CHECKIN.step("content")
+@CHECKIN.step("content", kind=TEXT)
 async def on_content(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     content = (msg.text or "").strip()
     if not content:

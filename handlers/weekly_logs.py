@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from bot.context import Ctx, Incoming
-from bot.dialogs import Step, dialog, end, goto, stay
+from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
 from domain.weekly_logs import (
@@ -153,7 +153,7 @@ async def on_last_week(msg: Incoming, ctx: Ctx) -> Reply:
     return await _start(ctx, week, late=True)
 
 
-@LOG.step("content")
+@LOG.step("content", kind=TEXT)
 async def on_content(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
     if msg.msg_type == "image":
         draft.pictures.append({"media_id": msg.media_id, "pic_url": msg.pic_url})
