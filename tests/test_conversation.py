@@ -123,7 +123,8 @@ async def test_an_offer_lapses_when_something_else_comes(svc: Service) -> None:
     assert await logs_of(svc, "M5") == []
 
 
-@pytest.mark.parametrize("text", ["你好", "谢谢你的帮助", "今天的周报怎么交？", "好的"])
+@pytest.mark.parametrize("text", ["你好", "谢谢你的帮助", "今天的周报怎么交？", "好的",
+                                  "请问今天下午在哪里"])
 async def test_other_text_still_gets_the_unknown_answer(svc: Service, text: str) -> None:
     assert f"没有找到与“{text}”对应的命令" in await say(svc, "o-m6", text)
 
