@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.replies import Text
+from bot.replies import Reply, Text
 from locales import Words
 from storage.queries.sender import MemberView
 from storage.session import Session
@@ -96,6 +97,9 @@ class Ctx:
     command: Command | None = None
     # The sender's words: their language, else the union's default (see locales).
     words: Words = field(default_factory=lambda: Words(None))
+    # The dispatcher's routing, for handle_afresh: resolve a message outside any dialog
+    # and run its handler with this context.
+    route_afresh: Callable[[Incoming, Ctx], Awaitable[Reply]] | None = None
 
     @property
     def session(self) -> Session:
@@ -116,3 +120,15 @@ class Ctx:
     def reply(self, key: str, /, **values: object) -> Text:
         """A text reply of the message `key` (the common case of a handler's answer)."""
         return Text(self.words(key, **values))
+
+    async def handle_afresh(self, msg: Incoming, text: str | None = None) -> Reply:
+        """Handle `msg` — saying `text` instead, if given — as if it had just arrived with no
+        dialog open: routed like any message and run by its handler with this context, so a
+        dialog that handler starts is kept. A dialog step passes a message on this way (a
+        command typed where an answer was expected, an offer taken up); it settles its own
+        dialog first."""
+        if self.route_afresh is None:
+            raise RuntimeError("handle_afresh needs the dispatcher's routing")
+        if text is not None:
+            msg = dataclasses.replace(msg, msg_type="text", text=text)
+        return await self.route_afresh(msg, self)

@@ -194,6 +194,7 @@ class Dispatcher:
                 settings=self.settings,
                 commands=self.routes.commands_for(role),
                 words=words_for(sender.language),
+                route_afresh=self._route_afresh,
             )
             if resolution is None:
                 reply: Reply = Silence()
@@ -231,6 +232,16 @@ class Dispatcher:
             self.writer.touch(member.id, now)
         return Outcome(reply)
 
+    async def _route_afresh(self, msg: Incoming, ctx: Ctx) -> Reply:
+        """Ctx.handle_afresh: `msg` routed as if no dialog were open, its handler run with
+        `ctx` (its arguments and command set for it)."""
+        resolution = self.routes.resolve(msg, None, ctx.role)
+        if resolution is None:
+            return Silence()
+        ctx.args = resolution.args
+        ctx.command = resolution.route.command
+        return await resolution.route.handler(msg, ctx)
+
     async def _apply_reading(self, msg: Incoming, now: datetime) -> Outcome | None:
         """PostgreSQL's fast path for a message that only reads (帮助, 我的, 统计, an unknown
         text) from a sender with no dialog: no per-user lock and no transaction, one
@@ -256,13 +267,17 @@ class Dispatcher:
                 ctx = Ctx(session_source=reading.get, member=member, dialog=Dialog(), now=now,
                           settings=self.settings, commands=self.routes.commands_for(role),
                           words=words_for(sender.language), args=resolution.args,
-                          command=resolution.route.command)
+                          command=resolution.route.command, route_afresh=self._route_afresh)
                 started = time.perf_counter()
                 reply = await resolution.route.handler(msg, ctx)
                 self.metrics.handler_seconds.observe(time.perf_counter() - started)
+                if ctx.dialog.changed:
+                    # A read-only route may open a dialog now and then (the fallback's offer
+                    # of what a text seemed to mean): store it under the lock.
+                    return None
                 session = reading.opened
-                if ctx.dialog.changed or (session is not None and session.in_transaction()
-                                          and await transaction_wrote(session)):
+                if session is not None and session.in_transaction() \
+                        and await transaction_wrote(session):
                     log.warning("a read-only route wrote: %s; running it again locked",
                                 resolution.route.handler.__name__)
                     return None

@@ -21,11 +21,15 @@ from dataclasses import dataclass, field, replace
 from bot.context import Ctx, Incoming
 from bot.replies import Reply
 from locales import vocabulary
+from locales.confusables import confusable
 
 Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
 
-# Separators allowed between a command and its arguments (after NFKC: `：` is `:`).
-_SEPARATORS = " \t\r\n:,"
+# What may follow a command word before its arguments (after NFKC: `：` is `:`, `！` is
+# `!`), besides spaces, closing brackets and quotes, and dashes: 「我的！」, 「【周报】测试」.
+_AFTER_WORD = ":,.;!?、。~"
+# ASCII quotes open and close alike: they are skipped after a word only if one opened it.
+_QUOTES = "\"'"
 CLICK_PREFIX = "CMD_"
 # resolve() for any sender: which route the message would reach, roles aside.
 ANY_ROLE = "*"
@@ -56,19 +60,58 @@ def normalise(text: str) -> str:
     return "".join(_norm_char(ch) for ch in text)
 
 
+def _opens(ch: str) -> bool:
+    """An opening bracket or quote (after folding): 【 [ ( 「 《 “ ‘ " '."""
+    return ch in _QUOTES or unicodedata.category(ch) in ("Ps", "Pi")
+
+
+def _between(ch: str, quoted: bool) -> bool:
+    """Whether `ch` (folded) may stand between a command word and its arguments."""
+    if ch.isspace() or ch in _AFTER_WORD:
+        return True
+    if ch in _QUOTES:
+        return quoted
+    return unicodedata.category(ch) in ("Pe", "Pf", "Pd")
+
+
 @dataclass(frozen=True)
 class Folded:
-    """A message's text with its normalised form, computed once for all commands."""
+    """A message's text with its normalised form, computed once for all commands. Brackets
+    and quotes before the first word are left out (「【周报】测试」 starts with 周报)."""
 
     stripped: str
     chunks: tuple[str, ...]  # the normalised form of each original character
     norm: str
+    quoted: bool = False  # an ASCII quote was left out in front
 
     @classmethod
     def of(cls, text: str) -> Folded:
         stripped = text.strip()
         chunks = tuple(_norm_char(ch) for ch in stripped)
-        return cls(stripped, chunks, "".join(chunks))
+        lead = 0
+        while lead < len(chunks) and chunks[lead][:1] and (
+                chunks[lead][:1].isspace() or _opens(chunks[lead][:1])):
+            lead += 1
+        quoted = any(c in _QUOTES for c in chunks[:lead])
+        if lead:
+            stripped, chunks = stripped[lead:], chunks[lead:]
+        return cls(stripped, chunks, "".join(chunks), quoted)
+
+    def chars_for(self, norm_length: int) -> int | None:
+        """How many original characters make the first `norm_length` normalised ones; None
+        if that falls inside one character's expansion."""
+        consumed, idx = 0, 0
+        while idx < len(self.chunks) and consumed < norm_length:
+            consumed += len(self.chunks[idx])
+            idx += 1
+        return idx if consumed == norm_length else None
+
+    def after(self, idx: int) -> str:
+        """The original text from character `idx` on, without what may separate a command
+        word from its arguments (spaces, `:`, `！`, a closing bracket)."""
+        while idx < len(self.chunks) and _between(self.chunks[idx][:1], self.quoted):
+            idx += 1
+        return self.stripped[idx:]
 
 
 @dataclass(frozen=True)
@@ -119,33 +162,126 @@ class Command:
     @functools.cached_property
     def _keys(self) -> tuple[str, ...]:
         # Longest first, so "上周周报" is tried before a shorter word it starts with.
-        return tuple(sorted({normalise(w) for w in (*self.words, *self.aliases)},
-                            key=len, reverse=True))
+        return tuple(sorted(self.spellings, key=len, reverse=True))
+
+    @functools.cached_property
+    def spellings(self) -> dict[str, str]:
+        """Each word of the command in its folded form, with the word as declared."""
+        found: dict[str, str] = {}
+        for word in (*self.words, *self.aliases):
+            found.setdefault(normalise(word), word)
+        return found
 
     def match(self, text: str, folded: Folded | None = None) -> str | None:
         """The arguments if `text` starts with this command, else None."""
         folded = folded or Folded.of(text)
-        stripped, chunks, norm = folded.stripped, folded.chunks, folded.norm
+        norm = folded.norm
         for key in self._keys:
             if not norm.startswith(key):
                 continue
             # Map the matched length back onto the original characters.
-            consumed, idx = 0, 0
-            while idx < len(chunks) and consumed < len(key):
-                consumed += len(chunks[idx])
-                idx += 1
-            if consumed != len(key):
+            idx = folded.chars_for(len(key))
+            if idx is None:
                 continue
-            rest = stripped[idx:]
             rest_norm = norm[len(key) :]
             # "help" must not match "helpful"; Chinese words need no space.
             if key[-1:].isascii() and key[-1:].isalnum() and rest_norm[:1].isalnum():
                 continue
-            args = rest.lstrip(_SEPARATORS + "　：，")
+            args = folded.after(idx)
             if args and not self.takes_args:
                 continue
             return args.strip()
         return None
+
+
+# -- did you mean ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A command the sender probably meant: `text` is what to send (its word as declared,
+    then the arguments as typed)."""
+
+    command: Command
+    text: str
+    distance: float
+
+
+def _typos_allowed(key: str) -> float:
+    """How far a typed word may be from the command word `key` and still suggest it. A
+    two-character Chinese word allows only one pinyin slip (周抱, 帮组, 我得: half a typo,
+    locales.confusables); any typo would make 我们 mean 我的."""
+    if key.isascii():
+        return 0.0 if len(key) < 4 else 1.0 if len(key) < 8 else 2.0
+    return 0.5 if len(key) <= 2 else 1.0 if len(key) <= 5 else 2.0
+
+
+def typo_distance(typed: str, word: str) -> float:
+    """Edit distance (the optimal string alignment one: a swap of neighbours is one edit) in
+    which a character a pinyin input method confuses with the right one counts half."""
+    rows = [[float(j) for j in range(len(word) + 1)]]
+    for i, a in enumerate(typed, 1):
+        row = [float(i)]
+        for j, b in enumerate(word, 1):
+            cost = 0.0 if a == b else 0.5 if confusable(a, b) else 1.0
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _head(folded: Folded) -> int:
+    """The length of the first word of a folded text: up to a space or a punctuation mark."""
+    for idx, chunk in enumerate(folded.chunks):
+        ch = chunk[:1]
+        if ch.isspace() or unicodedata.category(ch).startswith("P"):
+            return idx
+    return len(folded.chunks)
+
+
+def suggest(text: str, commands: Iterable[Command]) -> Suggestion | None:
+    """The command `text` nearly spells — the whole message (帮组, 我得！) or, for a command
+    that takes arguments, its first word (周抱 今天调试了设备) — when exactly one command is
+    nearest; None when nothing is near, or two commands are equally near."""
+    folded = Folded.of(text)
+    # The message's bare words: punctuation around them does not count as a typo.
+    end = len(folded.chunks)
+    while end and unicodedata.category(folded.chunks[end - 1][:1])[:1] in ("P", "Z"):
+        end -= 1
+    whole = "".join(folded.chunks[:end])
+    head = _head(folded)
+    best: list[Suggestion] = []
+    for command in commands:
+        for key, spelled in command.spellings.items():
+            allowed = _typos_allowed(key)
+            if not allowed:
+                continue
+            tries: list[tuple[str, str]] = []
+            if abs(len(whole) - len(key)) <= allowed:
+                tries.append((whole, spelled))
+            if command.takes_args:
+                # The first word, up to a space or a mark; Chinese needs neither, so also
+                # the first characters, as many as the command word has.
+                cuts = {head} if head < len(folded.chunks) else set()
+                if not key.isascii():
+                    cuts.add(len(key))
+                for cut in sorted(cuts):
+                    rest = folded.after(cut)
+                    if 0 < cut < len(folded.chunks) and rest:
+                        tries.append(("".join(folded.chunks[:cut]), f"{spelled} {rest}"))
+            for typed, meant in tries:
+                distance = typo_distance(typed, key)
+                if 0 < distance <= allowed:
+                    best.append(Suggestion(command, meant, distance))
+    if not best:
+        return None
+    nearest = min(s.distance for s in best)
+    found = [s for s in best if s.distance == nearest]
+    if len({s.command.name for s in found}) > 1:
+        return None
+    return found[0]
 
 
 @dataclass(frozen=True)

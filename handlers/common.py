@@ -1,16 +1,35 @@
-"""取消 and 帮助 (which beat any dialog), role refusals, and what nothing else matched."""
+"""取消 and 帮助 (which beat any dialog), role refusals, and what nothing else matched —
+with an offer of what it probably meant (handlers.guesses), which 是 takes up."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from bot.context import ROLE_UNBOUND, Ctx, Incoming
-from bot.dialogs import DIALOG_TTL
+from bot.dialogs import DIALOG_TTL, Step, dialog
 from bot.replies import MAX_TEXT_BYTES, SILENCE, Reply, Text, fit_lines
 from bot.routing import Router
+from handlers.guesses import guess, shown
+from handlers.parsing import is_yes
 from storage.models import ROLES
 
 router = Router("common")
 
-_ECHO_LIMIT = 20  # characters of an unknown text repeated back
+_ECHO_LIMIT = 20  # characters of a typed command repeated back
+_AROUND_WORD = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+@dataclass
+class Offer:
+    """What the fallback offered to do with a text it did not recognise: the message to
+    handle when the sender says yes."""
+
+    text: str
+
+
+OFFER = dialog(router, "offer", Offer, states=("confirm",), entry=(),
+               activity="common.offer_activity", declined="common.offer_declined")
 
 
 def _typed_word(msg: Incoming, ctx: Ctx) -> str:
@@ -21,7 +40,8 @@ def _typed_word(msg: Incoming, ctx: Ctx) -> str:
     if not typed:
         return ctx.command.name
     word = typed[: len(typed) - len(ctx.args)] if ctx.args else typed
-    return word.rstrip(" \t:：,，")[:_ECHO_LIMIT] or ctx.command.name
+    # Without the brackets and punctuation that may surround a command word: 【本周】 is 本周.
+    return _AROUND_WORD.sub("", word)[:_ECHO_LIMIT] or ctx.command.name
 
 
 def push_state(ctx: Ctx) -> str:
@@ -100,5 +120,16 @@ async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
             if ctx.dialog.expired else "")
     if not text:
         return Text(note + ctx.t("common.empty_text"))
-    shown = text if len(text) <= _ECHO_LIMIT else text[:_ECHO_LIMIT] + ctx.t("common.ellipsis")
-    return Text(note + ctx.t("common.unknown_text", text=shown))
+    offer = await guess(ctx, text)
+    if offer is not None:
+        OFFER.enter(ctx, "confirm", Offer(text=offer.text))
+        return Text(note + offer.reply.content)
+    return Text(note + ctx.t("common.unknown_text", text=shown(ctx, text)))
+
+
+@OFFER.step("confirm")
+async def on_offer_answer(msg: Incoming, ctx: Ctx, offer: Offer) -> Step:
+    if is_yes(msg.text or ""):
+        return await OFFER.hand_over(msg, ctx, offer.text)
+    # Anything else is a message of its own, handled as if nothing had been offered.
+    return await OFFER.hand_over(msg, ctx)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.context import Ctx, Incoming
-from bot.dialogs import Step, dialog, end, goto, stay
+from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
 from domain import HoursOutOfRange, NotFound
@@ -176,7 +176,7 @@ async def on_pick(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     return await _advance(ctx, data)
 
 
-@CHECKIN.step("content")
+@CHECKIN.step("content", kind=TEXT)
 async def on_content(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     content = (msg.text or "").strip()
     if not content:

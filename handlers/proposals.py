@@ -258,7 +258,8 @@ class ResultDraft:
     promoted: bool = False
 
 
-RESULT = dialog(router, "proposals", ResultDraft, states=("similar",), entry=("result",))
+RESULT = dialog(router, "proposals", ResultDraft, states=("similar",), entry=("result",),
+                declined="proposals.similar_dropped")
 
 # Brackets left empty once the benefit is cut out: 一种夹具（效益3万元）.
 _EMPTY_BRACKETS = re.compile(r"[(（\[【]\s*[)）\]】]")

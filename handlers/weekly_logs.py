@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from bot.context import Ctx, Incoming
-from bot.dialogs import Step, dialog, end, goto, stay
+from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
 from domain import HoursOutOfRange
 from domain.weekly_logs import (
+    ACTIONS,
     LAST_WEEK_DEADLINE,
     MAX_HOURS,
     Action,
@@ -50,6 +51,7 @@ PREVIEW_CHARS = 300  # characters of the draft shown for confirmation
 _REPLACE = "input.weekly_logs.replace"
 _APPEND = "input.weekly_logs.append"
 _KEEP = "input.weekly_logs.keep"
+_CHOICES: tuple[tuple[Action, str], ...] = (("replace", _REPLACE), ("append", _APPEND))
 
 
 @dataclass
@@ -61,6 +63,9 @@ class LogDraft:
     parts: list[str] = field(default_factory=list)
     pictures: list[dict[str, str | None]] = field(default_factory=list)  # media_id, pic_url
     hours: float | None = None
+    # "replace" or "append" when the week already had a log and the sender chose at the start
+    # (周报 with no text): the draft is saved that way, without asking again.
+    action: str | None = None
 
     @property
     def content(self) -> str:
@@ -121,23 +126,42 @@ def _saved(ctx: Ctx, log: SavedLog, *, late: bool) -> Text:
                      late=words("weekly_logs.late_note") if late else "")
 
 
-async def _submit(ctx: Ctx, draft: LogDraft) -> Step:
-    """Save a finished draft, unless the week has a log: then ask what to do with it."""
+def _chosen(draft: LogDraft) -> Action | None:
+    """The action the sender chose before writing, if any."""
+    return next((a for a in ACTIONS if a == draft.action), None)
+
+
+async def _ask_existing(ctx: Ctx, draft: LogDraft, key: str) -> Step | None:
+    """If the week has a log: ask (in the words of `key`) whether to replace, append or keep
+    it. None when it has none."""
     assert ctx.member is not None
     existing = await log_for_week(ctx.session, ctx.member.id, draft.week)
     if existing is None:
-        # Nothing for the week yet: the save need not look again.
-        return end(await _save(ctx, draft, "create", known_new=True))
+        return None
     when = submitted_at(ctx.words, existing.submitted_at.astimezone(ctx.settings.tz))
-    return goto("existing", ctx.reply("weekly_logs.ask_existing",
-                                      week=week_label(ctx.words, draft.week),
+    return goto("existing", ctx.reply(key, week=week_label(ctx.words, draft.week),
                                       chars=len(existing.content), when=when))
+
+
+async def _submit(ctx: Ctx, draft: LogDraft) -> Step:
+    """Save a finished draft, unless the week has a log: then ask what to do with it (or do
+    what the sender chose at the start)."""
+    chosen = _chosen(draft)
+    if chosen is not None:
+        return end(await _save(ctx, draft, chosen))
+    asked = await _ask_existing(ctx, draft, "weekly_logs.ask_existing")
+    # Nothing for the week yet: the save need not look again.
+    return asked or end(await _save(ctx, draft, "create", known_new=True))
 
 
 async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
     draft = LogDraft(week=week, late=late)
     content = ctx.args.strip()
     if not content:
+        # A second log of the week: what to do with the first is asked before the writing.
+        asked = await _ask_existing(ctx, draft, "weekly_logs.ask_existing_first")
+        if asked is not None:
+            return LOG.follow(ctx, asked, draft)
         LOG.enter(ctx, "content", draft)
         return ctx.reply("weekly_logs.ask_content", week=week_label(ctx.words, week))
     try:
@@ -181,7 +205,7 @@ async def on_last_week(msg: Incoming, ctx: Ctx) -> Reply:
     return await _start(ctx, week, late=True)
 
 
-@LOG.step("content")
+@LOG.step("content", kind=TEXT)
 async def on_content(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
     if msg.msg_type == "image":
         draft.pictures.append({"media_id": msg.media_id, "pic_url": msg.pic_url})
@@ -235,12 +259,17 @@ async def on_confirm(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
 @LOG.step("existing")
 async def on_existing(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
     answer = msg.text or ""
-    if says(answer, _REPLACE):
-        return end(await _save(ctx, draft, "replace"))
-    if says(answer, _APPEND):
-        return end(await _save(ctx, draft, "append"))
+    # Asked at the start (周报 with no text): the choice is remembered, the writing follows.
+    before = not draft.parts and not draft.pictures
+    for action, words in _CHOICES:
+        if says(answer, words):
+            if before:
+                draft.action = action
+                return goto("content", ctx.reply(f"weekly_logs.ask_content.{action}",
+                                                 week=week_label(ctx.words, draft.week)))
+            return end(await _save(ctx, draft, action))
     if says(answer, _KEEP):
-        return end(ctx.reply("weekly_logs.kept"))
+        return end(ctx.reply("weekly_logs.kept_unchanged" if before else "weekly_logs.kept"))
     return stay(ctx.reply("weekly_logs.bad_existing"))
 
 

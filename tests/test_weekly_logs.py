@@ -26,8 +26,10 @@ ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲三,M3,member,,
 甲工作室,甲四,M4,member,,
 乙工作室,乙领衔,L2,leader,,
+丙工作室,丙一,C1,member,,
 """
-OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "M4": "o-m4", "L2": "o-l2"}
+OPENIDS = {"L1": "o-l1", "M1": "o-m1", "M2": "o-m2", "M3": "o-m3", "M4": "o-m4", "L2": "o-l2",
+           "C1": "o-c1"}
 # Friday 20 November 2026, 16:00 in Shanghai: ISO week 2026-W47.
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -242,10 +244,11 @@ def test_a_draft_stored_as_the_old_dict_still_loads() -> None:
                                         "pic_url": "http://mmbiz.qpic.cn/a.jpg"}],
                              hours=6.5)
     assert draft.content == "上午调试\n下午交流"
-    # And it is stored in the same shape again: the fields are the old keys.
+    # And it is stored in the same shape again: the fields are the old keys, plus the
+    # replace/append choice made at the start (none for a draft begun before it existed).
     import dataclasses
 
-    assert dataclasses.asdict(draft) == old
+    assert dataclasses.asdict(draft) == {**old, "action": None}
     assert LOG.load({"week": "2026-W47", "unknown": 1}) is None
 
 
@@ -267,3 +270,31 @@ async def test_a_dialog_stored_by_the_old_release_continues(svc: Service) -> Non
     log = (await logs_of(svc, "M3"))[0]
     assert (log.week, log.content, log.hours, log.late) == (
         "2026-W46", "升级前写的内容\n升级后补的一条", None, True)
+
+
+async def test_a_second_log_asks_replace_append_or_keep_before_the_writing(svc: Service) -> None:
+    assert "已提交第47周" in (await svc.text("o-c1", "周报 第一版") or "")
+    # 周报 with no text: the first question is what to do with the week's log.
+    asked = await svc.text("o-c1", "周报") or ""
+    assert "您已提交过第47周" in asked and "3 保留原周报" in asked and "开始填写" not in asked
+    assert "原周报保持不变" in (await svc.text("o-c1", "3") or "")
+    await svc.text("o-c1", "周报")
+    assert "将追加到第47周" in (await svc.text("o-c1", "追加") or "")
+    await svc.text("o-c1", "补充的内容")
+    await svc.text("o-c1", "完成")
+    await svc.text("o-c1", "1.5")
+    # The choice was made at the start: the confirmation saves without asking again.
+    assert "已追加到" in (await svc.text("o-c1", "确认") or "")
+    [log] = await logs_of(svc, "C1")
+    assert (log.content, log.hours, log.version) == ("第一版\n补充的内容", 1.5, 2)
+    await svc.text("o-c1", "周报")
+    assert "将替换第47周" in (await svc.text("o-c1", "1") or "")
+    for text in ("重写的周报", "完成", "跳过"):
+        await svc.text("o-c1", text)
+    assert "已替换" in (await svc.text("o-c1", "确认") or "")
+    [log] = await logs_of(svc, "C1")
+    assert (log.content, log.version) == ("重写的周报", 3)
+    # The one-shot form still asks at once, as before.
+    assert "这次的内容要怎么处理" in (await svc.text("o-c1", "周报 一句话") or "")
+    assert "请回复 1" in (await svc.text("o-c1", "4") or "")
+    assert "已保留原周报" in (await svc.text("o-c1", "3") or "")
