@@ -80,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--qr", action="store_true",
                      help="also create a scan-to-bind QR code through the WeChat API")
     inv.add_argument("--studio", metavar="NAME",
-                     help="codes for every unbound member of a studio, as CSV slips")
+                     help="codes for the unbound members of a studio (its name or a distinctive "
+                          "part of it), as CSV slips")
+    inv.add_argument("--reissue", action="store_true",
+                     help="with --studio: also void and replace codes already handed out "
+                          "(printed slips stop working)")
     inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
 
     jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
@@ -171,9 +175,11 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await roster.import_roster(settings, args.file, now)
         if args.command == "invite":
             if args.studio:
-                return await invites.invite_studio(settings, args.studio, now, args.output)
+                return await invites.invite_studio(settings, args.studio, now, args.output,
+                                                   reissue=args.reissue)
             if not args.employee_no:
-                print("workshop-bot invite: give EMPLOYEE_NO or --studio NAME", file=sys.stderr)
+                words = await office_words_of(settings)
+                print(f"workshop-bot invite: {words('ops.invite.usage')}", file=sys.stderr)
                 return 2
             return await invites.invite(settings, args.employee_no, now, qr=args.qr)
         if args.command == "jobs":

@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 
 from bot.config import Settings
 from locales import Words, formats, words_for
+from ops.studios import pick_studio
 from ops.tables import Cell, headers_in, write_workbook
 from ops.terminal import err, office_words, progress_bar
 from storage.calendar import month_bounds, weeks_of_month
@@ -75,10 +76,10 @@ async def export_ledger(settings: Settings, month: str | None, studio: str | Non
         async with db.reader() as session:  # reads only: no write lock held
             studios = [s.name for s in await all_studios(session)]
             if studio is not None:
-                if studio not in studios:
-                    err.print(words("ledger.studio_unknown", studio=studio))
+                picked = await pick_studio(session, words, studio)
+                if picked is None:
                     return 2
-                studios = [studio]
+                studios = [picked]
             figures = {f.studio: f for f in
                        (await studio_figures(session, weeks, start, end, settings.tz)).values()}
             logs = _by_studio(await logs_for_weeks(session, weeks))

@@ -131,16 +131,27 @@ def test_import_roster_invite_and_export_studios(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert "新增成员 0" in again.stdout and "未变 12" in again.stdout
 
-    invite = run(tmp_path, "invite", "W1002")
+    invite = run(tmp_path, "invite", "w1002")  # employee numbers match in any case
     assert invite.returncode == 0, invite.stderr
     code = invite.stdout.strip().splitlines()[-1]
     assert len(code) == 8 and code.isalnum() and "李强" in invite.stdout
+    assert "工号 W1002" in invite.stdout
     assert run(tmp_path, "invite", "NOPE").returncode == 1
+    bare = run(tmp_path, "invite")
+    assert bare.returncode == 2 and "请给出成员的工号" in bare.stderr
 
-    slips = run(tmp_path, "invite", "--studio", "陈秀英焊接技能大师工作室", "-o", "slips.csv")
+    slips = run(tmp_path, "invite", "--studio", "陈秀英", "-o", "slips.csv")
     assert slips.returncode == 0, slips.stderr
+    assert "陈秀英焊接技能大师工作室" in slips.stderr  # found by a part of its name
     lines = (tmp_path / "slips.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "studio,name,employee_no,code,expires_at" and len(lines) == 6
+    # Again: the printed slips stay valid unless --reissue says otherwise.
+    again = run(tmp_path, "invite", "--studio", "陈秀英", "-o", "again.csv")
+    assert again.returncode == 1 and "--reissue" in again.stderr
+    assert not (tmp_path / "again.csv").exists()
+    reissued = run(tmp_path, "invite", "--studio", "陈秀英", "--reissue", "-o", "again.csv")
+    assert reissued.returncode == 0, reissued.stderr
+    assert len((tmp_path / "again.csv").read_text(encoding="utf-8-sig").splitlines()) == 6
 
     out = run(tmp_path, "export", "studios")
     assert out.returncode == 0, out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -95,3 +96,19 @@ async def studio_by_name(session: Session, name: str) -> Studio | None:
 
 async def all_studios(session: Session) -> list[Studio]:
     return list(await session.scalars(select(Studio).order_by(Studio.name)))
+
+
+def _folded(text: str) -> str:
+    """What a name is matched on: full width, case and spaces do not count."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+async def studios_matching(session: Session, text: str) -> list[str]:
+    """The studios an operator means by `text`: the one so named, else every studio whose
+    name contains it (「王建国」 finds 王建国劳模创新工作室), by name."""
+    names = list(await session.scalars(select(Studio.name).order_by(Studio.name)))
+    wanted = _folded(text)
+    if not wanted:
+        return []
+    exact = [name for name in names if _folded(name) == wanted]
+    return exact or [name for name in names if wanted in _folded(name)]
