@@ -89,7 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
-    jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
+    listing_jobs = jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
+    listing_jobs.add_argument("--now", metavar="ISO-8601",
+                              help="next runs as seen at this time (default: now)")
     run = jobs_sub.add_parser("run", help="run a job at once and send what it queues")
     run.add_argument("name", metavar="NAME")
     run.add_argument("--now", metavar="ISO-8601", help="run as if at this time (default: now)")
@@ -104,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--month", metavar="YYYY-MM",
                      help="logs of the weeks whose Thursday is in the month; check-ins, "
                           "suggestions and results dated in it")
-    exp.add_argument("--studio", metavar="NAME", help="studio-ledger: only this studio")
+    exp.add_argument("--studio", metavar="NAME",
+                     help="studio-ledger: only this studio (its name or a distinctive part)")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--headers", choices=["en", "zh"], default="en",
                      help="column names: en, machine-readable (default), or zh, in Chinese "
@@ -183,18 +186,17 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             return await invites.invite(settings, args.employee_no, now, qr=args.qr)
         if args.command == "jobs":
-            if args.jobs_command == "list":
-                return await jobs.jobs_list(settings, now)
             at = now
             if args.now:
                 try:
-                    at = datetime.fromisoformat(args.now)
+                    at = jobs.parse_moment(args.now, settings.tz)
                 except ValueError:
-                    print(f"workshop-bot jobs run: --now {args.now!r} is not ISO 8601",
-                          file=sys.stderr)
+                    words = await office_words_of(settings)
+                    print(f"workshop-bot jobs {args.jobs_command}: "
+                          f"{words('ops.jobs.bad_now', value=args.now)}", file=sys.stderr)
                     return 2
-                if at.tzinfo is None:
-                    at = at.replace(tzinfo=settings.tz)
+            if args.jobs_command == "list":
+                return await jobs.jobs_list(settings, at)
             return await jobs.jobs_run(settings, args.name, at)
         if args.command == "outbox":
             if args.outbox_command == "list":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
@@ -18,6 +18,13 @@ def real_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """`--now`: an ISO 8601 date and time (2026-11-20T16:00, 2026-11-20 16:00, 2026-11-20);
+    without an offset, in `tz`. Raises ValueError."""
+    at = datetime.fromisoformat(text.strip())
+    return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
 async def jobs_list(settings: Settings, now: datetime) -> int:
     from scheduled.scheduler import configured, describe
 
@@ -30,8 +37,9 @@ async def jobs_list(settings: Settings, now: datetime) -> int:
     for job in listing:
         run = job.last
         last = words("ops.jobs.never_run") if run is None else words(
-            "ops.jobs.last_run", at=f"{run.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
-            period=run.period, queued=run.queued)
+            "ops.jobs.last_run_manual" if run.manual else "ops.jobs.last_run",
+            at=f"{run.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}", period=run.period,
+            queued=run.queued)
         print(words("ops.jobs.entry", name=job.spec.name, description=job.spec.description(words),
                     schedule=job.spec.schedule_in(words), next=f"{job.next_at:%Y-%m-%d %H:%M}",
                     last=last))
@@ -49,7 +57,7 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
         if name not in JOBS:
             err.print(words("ops.jobs.unknown", name=name, jobs=formats.join(words, list(JOBS))))
             return 2
-        report = await run_job(db, name, now, settings.tz, settings.rank_weights)
+        report = await run_job(db, name, now, settings.tz, settings.rank_weights, manual=True)
         print(words("ops.jobs.queued", name=name, period=report.period, queued=report.queued,
                     skipped=report.skipped))
         for note in report.notes:

@@ -230,6 +230,15 @@ async def test_jobs_list_and_run_now_with_the_fake_api(tmp_path: Path) -> None:
         assert "2026-W47" in text and "新排队 0 条" in text and "11 人尚未绑定微信" in text
     finally:
         await fake.close()
+    # The run by hand is the job's last run.
+    after = run(tmp_path, "jobs", "list", "--now", "2026-11-21T09:00")
+    assert after.returncode == 0, after.stderr
+    assert "上次：2026-11-20 16:00 2026-W47，排队 0（手动运行）" in after.stdout
+    assert "下次：2026-11-27 16:00" in after.stdout  # as seen from --now
+    for command in (["jobs", "run", "weekly-log-reminder"], ["jobs", "list"]):
+        bad = run(tmp_path, *command, "--now", "2026-13-01")
+        assert bad.returncode == 2
+        assert "--now “2026-13-01” 不是有效的日期时间" in bad.stderr, bad.stderr
     assert run(tmp_path, "jobs", "run", "no-such-job").returncode == 2
     # Without credentials it says what it queued and that nothing will send it yet.
     plain = run(tmp_path, "jobs", "run", "monthly-summary", "--now", "2026-12-01T09:00:00")

@@ -1,19 +1,24 @@
 """The union office's tools as an operator meets them: invite slips that are never voided
-unasked, employee numbers and studio names as people type them."""
+unasked, employee numbers and studio names as people type them, job runs by hand in the
+listing, one source for a studio's stars, exports and ledgers that name people."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
-from locales import words_for
-from ops import chat, invites, ledger
+from bot.config import Settings
+from locales import t, words_for
+from ops import chat, exports, invites, jobs, ledger
+from ops.tables import headers_in
 from storage.models import InviteCode
 from tests.support import (
     FakeClock,
@@ -21,6 +26,7 @@ from tests.support import (
     bind_members,
     import_roster_text,
     make_settings,
+    number_in,
     start_service,
 )
 
@@ -56,6 +62,11 @@ async def svc(database_url: str, var_dir: Path,
     await bind_members(service, OPENIDS)
     yield service
     await service.client.close()
+
+
+def offline(settings: Settings) -> Settings:
+    """The same settings without credentials: `jobs run` queues and sends nothing."""
+    return settings.model_copy(update={"wechat_app_id": ""})
 
 
 def table(text: str) -> list[list[str]]:
@@ -168,3 +179,109 @@ async def test_a_studio_is_found_by_a_distinctive_part_of_its_name(
     assert await ledger.export_ledger(svc.settings, "2026-11", "工作室", str(tmp_path),
                                       FRIDAY) == 2
     assert "有 3 个工作室" in capsys.readouterr().err
+
+
+# -- 16: jobs, stars, exports, the ledger -------------------------------------------------
+
+async def test_jobs_list_shows_a_run_started_by_hand(
+        svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await jobs.jobs_run(offline(svc.settings), "mentorship-reminder", FRIDAY) == 0
+    capsys.readouterr()
+    assert await jobs.jobs_list(svc.settings, FRIDAY) == 0
+    listing = capsys.readouterr().out
+    lines = listing.splitlines()
+    start = lines.index("mentorship-reminder") + 1
+    entry = []  # the job's own indented lines, up to the next job's name
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        entry.append(line)
+    assert "  上次：2026-11-20 16:00 2026-W47，排队 0（手动运行）" in entry
+    assert not any("从未运行" in line for line in entry)
+
+
+def test_the_moment_given_with_now() -> None:
+    shanghai = make_settings("sqlite+aiosqlite://", "var").tz
+    assert jobs.parse_moment("2026-11-20 16:00", shanghai) == FRIDAY
+    assert jobs.parse_moment("2026-11-20T08:00+00:00", shanghai) == FRIDAY
+    for bad in ("2026-13-01", "friday", ""):
+        with pytest.raises(ValueError):
+            jobs.parse_moment(bad, shanghai)
+
+
+async def test_export_studios_shows_the_stars_the_ranking_shows(
+        svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert await exports.export(svc.settings, "studios", "csv", "-", FRIDAY) == 0
+    exported = {row[0]: row for row in table(capsys.readouterr().out)[1:]}
+    ranking = await svc.text("o-admin", "排名") or ""
+    ranked = {}
+    for line in ranking.splitlines():
+        found = re.match(r"\d+\. (\S+) ([\d.]+) 分", line)
+        if found:
+            ranked[found.group(1)] = (line.count("★"), found.group(2))
+    assert ranked == {"王建国劳模创新工作室": (3, "100"), "李红劳模创新工作室": (1, "66.7"),
+                      WELDERS: (0, "0")}
+    for studio, (stars, score) in ranked.items():
+        assert exported[studio][4] == str(stars)
+        assert float(exported[studio][5]) == float(score)
+
+
+async def checked_in_and_confirmed(svc: Service) -> int:
+    """张伟 checks in, his mentor 李强 confirms with a comment; the check-in's number."""
+    saved = await svc.text("o-w1003", "打卡 学习焊接图纸 2小时") or ""
+    checkin = number_in(saved)
+    confirmed = await svc.text("o-w1002", f"确认 {checkin} 图纸读得很细") or ""
+    assert "图纸读得很细" in confirmed
+    assert "已提交" in (await svc.text("o-w1003", "周报 调试焊接机器人\n第二行 6小时") or "")
+    return checkin
+
+
+async def test_checkins_export_and_ledger_name_people_and_carry_the_mentors_comment(
+        svc: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    await checked_in_and_confirmed(svc)
+    capsys.readouterr()
+    assert await exports.export(svc.settings, "checkins", "csv", "-", FRIDAY) == 0
+    [header, row] = table(capsys.readouterr().out)
+    assert header == list(exports.CHECKIN_COLUMNS)
+    got = dict(zip(header, row, strict=True))
+    assert (got["mentor_employee_no"], got["mentor_name"]) == ("W1002", "李强")
+    assert (got["apprentice_employee_no"], got["apprentice_name"]) == ("W1003", "张伟")
+    assert (got["confirmed"], got["comment"]) == ("true", "图纸读得很细")
+
+    assert await ledger.export_ledger(svc.settings, "2026-11", "王建国劳模创新工作室",
+                                      str(tmp_path), FRIDAY) == 0
+    wb = load_workbook(tmp_path / "王建国劳模创新工作室-2026-11.xlsx")
+    checkins = [list(r) for r in wb[t("zh-CN", "ledger.sheet.checkins")].iter_rows(
+        values_only=True)]
+    assert checkins[0] == headers_in(ZH, ledger.LEDGER_SHEETS["checkins"])
+    assert checkins[0] == ["日期", "师傅工号", "师傅姓名", "徒弟工号", "徒弟姓名", "内容",
+                           "时长（小时）", "师傅已确认", "师傅评语"]
+    assert checkins[1][1:5] == ["W1002", "李强", "W1003", "张伟"]
+    assert checkins[1][7:] == ["是", "图纸读得很细"]
+
+
+async def test_ledger_sheets_have_widths_bold_headers_and_date_cells(
+        svc: Service, tmp_path: Path) -> None:
+    assert await ledger.export_ledger(svc.settings, "2026-11", "王建国劳模创新工作室",
+                                      str(tmp_path), FRIDAY) == 0
+    wb = load_workbook(tmp_path / "王建国劳模创新工作室-2026-11.xlsx")
+    for name in ledger.LEDGER_SHEETS:
+        ws = wb[t("zh-CN", f"ledger.sheet.{name}")]
+        assert all(cell.font.b for cell in ws[1]), name
+        assert ws.freeze_panes == "A2"
+        assert all((ws.column_dimensions[c.column_letter].width or 0) >= 8 for c in ws[1]), name
+    logs = wb[t("zh-CN", "ledger.sheet.logs")]
+    header = [c.value for c in logs[1]]
+    submitted = logs.cell(2, header.index("提交时间") + 1)
+    assert isinstance(submitted.value, datetime) and submitted.number_format == "yyyy-mm-dd hh:mm"
+    assert submitted.value.date() == date(2026, 11, 20)
+    content = logs.cell(2, header.index("内容") + 1)
+    # A column is as wide as its widest text: the log's first line, in double-width characters.
+    assert logs.column_dimensions[content.column_letter].width == len("调试焊接机器人") * 2 + 2
+    assert content.alignment.wrap_text  # its two lines show as two
+    assert logs.column_dimensions["A"].width == len("2026-W47") + 2
+    checkins = wb[t("zh-CN", "ledger.sheet.checkins")]
+    day = checkins.cell(2, 1)
+    assert day.is_date and day.number_format == "yyyy-mm-dd"
+    assert day.value.date() == date(2026, 11, 20)

@@ -22,3 +22,4 @@ class JobReport:
     queued: int = 0
     skipped: int = 0  # queued by an earlier run of the same period: not queued again
     notes: list[Note] = field(default_factory=list)
+    run_id: int | None = None  # its job_run row, once recorded

@@ -69,6 +69,11 @@ async def finish_job_run(session: Session, run_id: int, *, queued: int, skipped:
     )
 
 
+async def mark_manual(session: Session, run_id: int) -> None:
+    """The run was started by the operator (`jobs run`), not by the scheduler."""
+    await session.execute(update(JobRun).where(JobRun.id == run_id).values(manual=True))
+
+
 async def last_runs(session: Session) -> dict[str, JobRun]:
     latest = select(JobRun.name, func.max(JobRun.id).label("id")).group_by(JobRun.name).subquery()
     rows = await session.scalars(select(JobRun).join(latest, latest.c.id == JobRun.id))

@@ -14,11 +14,11 @@ from storage.session import Session
 
 @dataclass(frozen=True)
 class StudioSummary:
+    studio_id: int
     studio: str
     leaders: list[str]
     members: int
     bound_members: int
-    stars: int
 
 
 async def studio_summaries(session: Session) -> list[StudioSummary]:
@@ -34,7 +34,7 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
         .subquery()
     )
     rows = (await session.execute(
-        select(Studio.id, Studio.name, Studio.stars, counts.c.members, counts.c.bound)
+        select(Studio.id, Studio.name, counts.c.members, counts.c.bound)
         .outerjoin(counts, counts.c.studio_id == Studio.id)
         .order_by(Studio.name)
     )).all()
@@ -47,8 +47,8 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
         if studio_id is not None:
             leaders.setdefault(studio_id, []).append(name)
     return [
-        StudioSummary(r.name, leaders.get(r.id, []), int(r.members or 0), int(r.bound or 0),
-                      int(r.stars))
+        StudioSummary(r.id, r.name, leaders.get(r.id, []), int(r.members or 0),
+                      int(r.bound or 0))
         for r in rows
     ]
 
