@@ -108,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
                           "suggestions and results dated in it")
     exp.add_argument("--studio", metavar="NAME",
                      help="studio-ledger: only this studio (its name or a distinctive part)")
+    exp.add_argument("--unbound", action="store_true",
+                     help="studios: the members who have not bound WeChat yet, one a row")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--headers", choices=["en", "zh"], default="en",
                      help="column names: en, machine-readable (default), or zh, in Chinese "
@@ -211,7 +213,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await ledger.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
             return await exports.export(settings, args.kind, args.format, args.output, now,
-                                      week=args.week, month=args.month, headers=args.headers)
+                                        week=args.week, month=args.month, headers=args.headers,
+                                        unbound=args.unbound)
     except ExportError as exc:
         words = await office_words_of(settings)
         print(f"workshop-bot {args.command}: {words(f'export.error.{exc.code}', **exc.facts)}",

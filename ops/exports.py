@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.queries.indicators import month_ratings, period_instants
 from storage.queries.mentorship import CheckInRow, checkins_between
 from storage.queries.proposals import AchievementRow, SuggestionRow, achievement_rows, suggestion_rows
-from storage.queries.studios import studio_summaries
+from storage.queries.studios import studio_summaries, unbound_members
 from storage.queries.weekly_logs import logs_for_weeks
 
 STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars", "score")
@@ -31,6 +31,8 @@ RESULT_COLUMNS = ("reported_at", "studio", "employee_no", "type", "title", "stat
 LOG_COLUMNS = ("week", "studio", "employee_no", "name", "content", "hours", "submitted_at", "late")
 CHECKIN_COLUMNS = ("date", "studio", "mentor_employee_no", "apprentice_employee_no", "content",
                    "hours", "confirmed", "mentor_name", "apprentice_name", "comment")
+# `export studios --unbound`: who still has to bind, to hand them a code.
+UNBOUND_COLUMNS = ("studio", "name", "employee_no", "role", "role_label")
 HEADERS = ("en", "zh")
 
 
@@ -40,10 +42,11 @@ def _iso(moment: datetime, settings: Settings) -> str:
 
 async def export(settings: Settings, kind: str, fmt: str, output: str | None, now: datetime, *,
                  week: str | None = None, month: str | None = None,
-                 headers: str = "en") -> int:
+                 headers: str = "en", unbound: bool = False) -> int:
     """SPEC §8 exports. Logs default to this week, check-ins to this month, suggestions and
     results to all of them (--month: those made in the month); studios carry this month's
-    indicator score and stars (those 排名 shows)."""
+    indicator score and stars (those 排名 shows); `unbound`: instead of the studios, their
+    members not bound yet."""
     today = now.astimezone(settings.tz).date()
     db = Database(settings.effective_database_url)
     rows: list[list[Cell]]
@@ -59,8 +62,15 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
             err.print(words("export.bad_argument", reason=exc))
             return 2
         since, until = period_instants(start, end, settings.tz) if month else (None, None)
+        if unbound and kind != "studios":
+            err.print(words("export.unbound_only_studios"))
+            return 2
         async with db.reader() as session:  # reads only: no write lock held
-            if kind == "studios":
+            if kind == "studios" and unbound:
+                columns, sheet = UNBOUND_COLUMNS, "unbound"
+                rows = [[m.studio, m.name, m.employee_no, m.role, words.named("role", m.role)]
+                        for m in await unbound_members(session)]
+            elif kind == "studios":
                 columns, sheet = STUDIO_COLUMNS, "studios"
                 # Studios nobody belongs to are not rated: no score, no stars.
                 rated = {r.studio_id: r for r in await month_ratings(

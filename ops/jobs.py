@@ -6,9 +6,10 @@ from datetime import UTC, datetime, tzinfo
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
-from locales import formats
+from locales import Words, formats
 from ops.outbox import reason_words
 from ops.terminal import err, office_words
+from scheduled.jobs.report import Note, People
 from storage.db import Database
 
 PREVIEW = 60  # characters of each sent push shown
@@ -23,6 +24,22 @@ def parse_moment(text: str, tz: tzinfo) -> datetime:
     without an offset, in `tz`. Raises ValueError."""
     at = datetime.fromisoformat(text.strip())
     return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+def note_words(words: Words, note: Note) -> str:
+    """A job's note in the office's words; the members it names read
+    「王建国（W1001）、李强（W1002）……等 12 人」."""
+    facts = {key: people_words(words, value) if isinstance(value, People) else value
+             for key, value in note.facts.items()}
+    return words(note.key, **facts)
+
+
+def people_words(words: Words, people: People) -> str:
+    named = formats.join(words, [words("ops.people.member", name=name, employee_no=number)
+                                 for name, number in people.shown])
+    if people.total > len(people.shown):
+        named += words("ops.people.more", n=people.total)
+    return named
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
@@ -61,7 +78,7 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
         print(words("ops.jobs.queued", name=name, period=report.period, queued=report.queued,
                     skipped=report.skipped))
         for note in report.notes:
-            print(words("ops.jobs.note", note=words(note.key, **note.facts)))
+            print(words("ops.jobs.note", note=note_words(words, note)))
         if not settings.can_push:
             # Neither this command nor serve sends anything without the credentials.
             print(words("ops.jobs.cannot_push", queued=report.queued))

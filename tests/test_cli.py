@@ -157,6 +157,10 @@ def test_import_roster_invite_and_export_studios(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("\ufeffstudio,leaders,members,bound_members,stars")
     assert "王建国劳模创新工作室,王建国,6,0,0" in out.stdout
+    unbound = run(tmp_path, "export", "studios", "--unbound")
+    assert unbound.returncode == 0, unbound.stderr
+    assert unbound.stdout.startswith("\ufeffstudio,name,employee_no,role,role_label")
+    assert "王建国劳模创新工作室,张伟,W1003,member,成员" in unbound.stdout
     xlsx = run(tmp_path, "export", "studios", "--format", "xlsx", "-o", "studios.xlsx")
     assert xlsx.returncode == 0, xlsx.stderr
     from openpyxl import load_workbook
@@ -228,6 +232,7 @@ async def test_jobs_list_and_run_now_with_the_fake_api(tmp_path: Path) -> None:
         text = out.decode()
         assert proc.returncode == 0, err.decode()
         assert "2026-W47" in text and "新排队 0 条" in text and "11 人尚未绑定微信" in text
+        assert "王建国（W1001）" in text and "export studios --unbound" in text
     finally:
         await fake.close()
     # The run by hand is the job's last run.

@@ -1,6 +1,7 @@
 """The union office's tools as an operator meets them: invite slips that are never voided
 unasked, employee numbers and studio names as people type them, job runs by hand in the
-listing, one source for a studio's stars, exports and ledgers that name people."""
+listing, one source for a studio's stars, exports and ledgers that name people, and the
+members still to bind."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from bot.config import Settings
 from locales import t, words_for
 from ops import chat, exports, invites, jobs, ledger
 from ops.tables import headers_in
-from storage.models import InviteCode
+from scheduled.jobs.report import People
+from storage.models import InviteCode, Member
 from tests.support import (
     FakeClock,
     Service,
@@ -285,3 +287,52 @@ async def test_ledger_sheets_have_widths_bold_headers_and_date_cells(
     day = checkins.cell(2, 1)
     assert day.is_date and day.number_format == "yyyy-mm-dd"
     assert day.value.date() == date(2026, 11, 20)
+
+
+# -- 17: who is not bound ------------------------------------------------------------------
+
+async def not_bound(svc: Service) -> list[tuple[str, str, str]]:
+    async with svc.db.transaction() as session:
+        return [(m.name, m.employee_no, m.role) for m in await session.scalars(
+            select(Member).where(Member.openid.is_(None), Member.active.is_(True)))]
+
+
+async def test_the_reminder_names_members_not_bound_and_points_to_the_export(
+        svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert await jobs.jobs_run(offline(svc.settings), "weekly-log-reminder", FRIDAY) == 0
+    [note] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("提示：")]
+    everyone = {f"{name}（{number}）" for name, number, role in await not_bound(svc)
+                if role != "admin"}  # admins owe no weekly log
+    assert f"{len(everyone)} 人尚未绑定微信，无法提醒：" in note
+    named = note.split("无法提醒：", 1)[1].split("……", 1)[0].split("、")
+    assert len(named) == 10 and set(named) <= everyone
+    assert f"……等 {len(everyone)} 人" in note
+    assert "workshop-bot export studios --unbound" in note
+
+
+def test_a_short_list_of_people_is_not_cut() -> None:
+    short = People((("钱七", "H2003"), ("焊工02", "C3002")), 2)
+    assert jobs.people_words(ZH, short) == "钱七（H2003）、焊工02（C3002）"
+    assert jobs.people_words(words_for("en"), People(short.shown, 5)) == (
+        "钱七 (H2003), 焊工02 (C3002) … 5 in all")
+
+
+async def test_export_studios_unbound_lists_the_members_still_to_bind(
+        svc: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert await exports.export(svc.settings, "studios", "csv", "-", FRIDAY, unbound=True) == 0
+    [header, *rows] = table(capsys.readouterr().out)
+    assert header == ["studio", "name", "employee_no", "role", "role_label"]
+    assert sorted((r[1], r[2], r[3]) for r in rows) == sorted(await not_bound(svc))
+    assert ["李红劳模创新工作室", "钱七", "H2003", "member", "成员"] in rows
+    assert ([WELDERS, "陈秀英", "C3001", "leader", "领衔人"]) in rows
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)  # by studio
+    assert await exports.export(svc.settings, "studios", "xlsx", str(tmp_path / "u.xlsx"),
+                                FRIDAY, unbound=True, headers="zh") == 0
+    wb = load_workbook(tmp_path / "u.xlsx", read_only=True)
+    assert wb.sheetnames == ["未绑定成员"]
+    assert next(wb.active.iter_rows(values_only=True)) == ("工作室", "姓名", "工号", "角色代码",
+                                                           "角色")
+    assert await exports.export(svc.settings, "logs", "csv", "-", FRIDAY, unbound=True) == 2
+    assert "--unbound 只用于 export studios" in capsys.readouterr().err

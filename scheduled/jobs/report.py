@@ -9,10 +9,20 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Note:
     """Something the operator should know about a run, as a catalog key and its facts:
-    the operator tools word it in the union's language (``job.note.unbound``, n=3)."""
+    the operator tools word it in the union's language (``job.note.unbound``, n=3, and the
+    members named as People)."""
 
     key: str
     facts: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class People:
+    """Members a note names, as a fact of it: the first few, (name, employee number) each,
+    and how many there are in all. The operator tools word the list."""
+
+    shown: tuple[tuple[str, str], ...]
+    total: int
 
 
 @dataclass

@@ -54,6 +54,27 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
 
 
 @dataclass(frozen=True)
+class UnboundMember:
+    studio: str  # empty for an admin who sits in no studio
+    name: str
+    employee_no: str
+    role: str  # a code (role.* in the catalogs)
+
+
+async def unbound_members(session: Session) -> list[UnboundMember]:
+    """Active members with no WeChat bound yet, by studio and employee number (admins who
+    sit in no studio first)."""
+    rows = (await session.execute(
+        select(Studio.name, Member.name, Member.employee_no, Member.role)
+        .outerjoin(Studio, Studio.id == Member.studio_id)
+        .where(Member.active.is_(True), Member.openid.is_(None))
+        .order_by(Studio.name.is_not(None), Studio.name, Member.employee_no)
+    )).all()
+    return [UnboundMember(studio or "", name, employee_no, role)
+            for studio, name, employee_no, role in rows]
+
+
+@dataclass(frozen=True)
 class Circle:
     mentors: list[str]
     apprentices: list[str]
