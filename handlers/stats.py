@@ -15,7 +15,7 @@ from locales.formats import describe_weights, hours, join, month_label, percent,
 from storage.calendar import counted_weeks, iso_week, month_bounds, month_of_week
 from storage.indicators import FULL_MARKS, StudioFigures, combined, stars
 from storage.models import RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
-from storage.queries.indicators import studio_figures
+from storage.queries.indicators import month_ratings, studio_figures
 from storage.queries.members import union_name
 from storage.queries.studios import studios_called
 
@@ -248,26 +248,24 @@ async def on_rank(msg: Incoming, ctx: Ctx) -> Reply:
     label = _label(ctx.words, month, today)
     if _too_early(month, today):
         return ctx.reply("stats.future_month", label=label)
-    figures, weeks = await _figures(ctx, month, None)
     weights = ctx.settings.rank_weights
-    scored = sorted(((f.score(weights, len(weeks)), f) for f in figures.values() if f.members),
-                    key=lambda pair: (-pair[0], pair[1].studio))
+    scored = await month_ratings(ctx.session, month, ctx.settings.tz, weights, today)
     if not scored:
         return ctx.reply("stats.no_ranked")
     lines = [ctx.t("stats.rank_header", label=label, n=len(scored))]
     footer = ctx.t("stats.rank_footer", weights=describe_weights(ctx.words, weights),
                    full=FULL_MARKS)
     if member.role == ROLE_LEADER and member.studio_id is not None:
-        for i, (points, f) in enumerate(scored, 1):
-            if f.studio_id == member.studio_id:
-                lines.append(ctx.t("stats.mine", i=i, score=_number(points)))
+        for i, r in enumerate(scored, 1):
+            if r.studio_id == member.studio_id:
+                lines.append(ctx.t("stats.mine", i=i, score=_number(r.score)))
         shown = scored[:RANK_SHOWN]
     else:
         shown = scored
-    lines += [ctx.t("stats.rank_line", i=i, studio=f.studio, score=_number(points),
-                    stars=ctx.t("stats.rank_stars", stars=_stars(ctx.words, points))
-                    if stars(points) else "")
-              for i, (points, f) in enumerate(shown, 1)]
+    lines += [ctx.t("stats.rank_line", i=i, studio=r.studio, score=_number(r.score),
+                    stars=ctx.t("stats.rank_stars", stars=ctx.t(f"stats.stars.{r.stars}"))
+                    if r.stars else "")
+              for i, r in enumerate(shown, 1)]
     if len(shown) < len(scored):
         lines.append(ctx.t("stats.rank_shown", n=len(scored), shown=len(shown)))
     # The footer must survive the cut, so the rest is fitted in what is left of the reply.

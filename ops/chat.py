@@ -89,17 +89,21 @@ class Console:
         return str(reply.get("Content", reply))
 
 
-async def _invite_for_console(settings: Settings, employee_no: str, openid: str) -> str | None:
-    """A fresh invite code for the member, or None if this console is bound to them already."""
+async def _invite_for_console(settings: Settings, employee_no: str, openid: str | None
+                              ) -> tuple[str, str | None]:
+    """The console's openid for the member (its own one unless `openid` is given) and a fresh
+    invite code, or None for the code if that openid is bound to them already."""
     db = Database(settings.effective_database_url)
     try:
         async with db.transaction() as session:
             member = await member_by_employee_no(session, employee_no)
             if member is None:
                 raise LookupError(employee_no)
+            # Keyed by the number as stored: `--as w1003` is the same console as `--as W1003`.
+            openid = openid or console_openid(settings, member.employee_no)
             if member.openid == openid:
-                return None
-            return (await issue_invite(session, member.id, datetime.now(UTC))).code
+                return openid, None
+            return openid, (await issue_invite(session, member.id, datetime.now(UTC))).code
     finally:
         await db.dispose()
 
@@ -110,14 +114,14 @@ async def run_chat(settings: Settings, *, url: str | None, openid: str | None,
     # The console speaks zh-CN: it talks to the service over HTTP, not to its database.
     words = default_words()
     url = url or serve_url(settings)
-    openid = openid or console_openid(settings, as_employee)
     code = None
     if as_employee:
         try:
-            code = await _invite_for_console(settings, as_employee, openid)
+            openid, code = await _invite_for_console(settings, as_employee, openid)
         except LookupError:
             print(words("ops.chat.no_member", employee_no=as_employee), file=sys.stderr)
             return 1
+    openid = openid or console_openid(settings)
     you, bot = words("ops.chat.you"), words("ops.chat.bot")
     async with aiohttp.ClientSession() as http:
         console = Console(settings, url, openid, http, words)

@@ -80,12 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--qr", action="store_true",
                      help="also create a scan-to-bind QR code through the WeChat API")
     inv.add_argument("--studio", metavar="NAME",
-                     help="codes for every unbound member of a studio, as CSV slips")
+                     help="codes for the unbound members of a studio (its name or a distinctive "
+                          "part of it), as CSV slips")
+    inv.add_argument("--reissue", action="store_true",
+                     help="with --studio: also void and replace codes already handed out "
+                          "(printed slips stop working)")
     inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
 
     jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
-    jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
+    listing_jobs = jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
+    listing_jobs.add_argument("--now", metavar="ISO-8601",
+                              help="next runs as seen at this time (default: now)")
     run = jobs_sub.add_parser("run", help="run a job at once and send what it queues")
     run.add_argument("name", metavar="NAME")
     run.add_argument("--now", metavar="ISO-8601", help="run as if at this time (default: now)")
@@ -100,7 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--month", metavar="YYYY-MM",
                      help="logs of the weeks whose Thursday is in the month; check-ins, "
                           "suggestions and results dated in it")
-    exp.add_argument("--studio", metavar="NAME", help="studio-ledger: only this studio")
+    exp.add_argument("--studio", metavar="NAME",
+                     help="studio-ledger: only this studio (its name or a distinctive part)")
+    exp.add_argument("--unbound", action="store_true",
+                     help="studios: the members who have not bound WeChat yet, one a row")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--headers", choices=["en", "zh"], default="en",
                      help="column names: en, machine-readable (default), or zh, in Chinese "
@@ -171,24 +180,25 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await roster.import_roster(settings, args.file, now)
         if args.command == "invite":
             if args.studio:
-                return await invites.invite_studio(settings, args.studio, now, args.output)
+                return await invites.invite_studio(settings, args.studio, now, args.output,
+                                                   reissue=args.reissue)
             if not args.employee_no:
-                print("workshop-bot invite: give EMPLOYEE_NO or --studio NAME", file=sys.stderr)
+                words = await office_words_of(settings)
+                print(f"workshop-bot invite: {words('ops.invite.usage')}", file=sys.stderr)
                 return 2
             return await invites.invite(settings, args.employee_no, now, qr=args.qr)
         if args.command == "jobs":
-            if args.jobs_command == "list":
-                return await jobs.jobs_list(settings, now)
             at = now
             if args.now:
                 try:
-                    at = datetime.fromisoformat(args.now)
+                    at = jobs.parse_moment(args.now, settings.tz)
                 except ValueError:
-                    print(f"workshop-bot jobs run: --now {args.now!r} is not ISO 8601",
-                          file=sys.stderr)
+                    words = await office_words_of(settings)
+                    print(f"workshop-bot jobs {args.jobs_command}: "
+                          f"{words('ops.jobs.bad_now', value=args.now)}", file=sys.stderr)
                     return 2
-                if at.tzinfo is None:
-                    at = at.replace(tzinfo=settings.tz)
+            if args.jobs_command == "list":
+                return await jobs.jobs_list(settings, at)
             return await jobs.jobs_run(settings, args.name, at)
         if args.command == "outbox":
             if args.outbox_command == "list":
@@ -203,7 +213,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await ledger.export_ledger(settings, args.month, args.studio, args.output, now)
         if args.command == "export":
             return await exports.export(settings, args.kind, args.format, args.output, now,
-                                      week=args.week, month=args.month, headers=args.headers)
+                                        week=args.week, month=args.month, headers=args.headers,
+                                        unbound=args.unbound)
     except ExportError as exc:
         words = await office_words_of(settings)
         print(f"workshop-bot {args.command}: {words(f'export.error.{exc.code}', **exc.facts)}",

@@ -14,10 +14,10 @@ from ops.tables import Cell, chinese_words, headers_in, write_table
 from ops.terminal import err, office_words
 from storage.calendar import iso_week, month_bounds, week_monday, weeks_of_month
 from storage.db import Database
-from storage.queries.indicators import period_instants, studio_figures
+from storage.queries.indicators import month_ratings, period_instants
 from storage.queries.mentorship import CheckInRow, checkins_between
 from storage.queries.proposals import AchievementRow, SuggestionRow, achievement_rows, suggestion_rows
-from storage.queries.studios import studio_summaries
+from storage.queries.studios import studio_summaries, unbound_members
 from storage.queries.weekly_logs import logs_for_weeks
 
 STUDIO_COLUMNS = ("studio", "leaders", "members", "bound_members", "stars", "score")
@@ -30,7 +30,9 @@ RESULT_COLUMNS = ("reported_at", "studio", "employee_no", "type", "title", "stat
 # the union office does (new columns go last, so scripts reading by position keep working).
 LOG_COLUMNS = ("week", "studio", "employee_no", "name", "content", "hours", "submitted_at", "late")
 CHECKIN_COLUMNS = ("date", "studio", "mentor_employee_no", "apprentice_employee_no", "content",
-                   "hours", "confirmed")
+                   "hours", "confirmed", "mentor_name", "apprentice_name", "comment")
+# `export studios --unbound`: who still has to bind, to hand them a code.
+UNBOUND_COLUMNS = ("studio", "name", "employee_no", "role", "role_label")
 HEADERS = ("en", "zh")
 
 
@@ -40,10 +42,11 @@ def _iso(moment: datetime, settings: Settings) -> str:
 
 async def export(settings: Settings, kind: str, fmt: str, output: str | None, now: datetime, *,
                  week: str | None = None, month: str | None = None,
-                 headers: str = "en") -> int:
+                 headers: str = "en", unbound: bool = False) -> int:
     """SPEC §8 exports. Logs default to this week, check-ins to this month, suggestions and
     results to all of them (--month: those made in the month); studios carry this month's
-    indicator score."""
+    indicator score and stars (those 排名 shows); `unbound`: instead of the studios, their
+    members not bound yet."""
     today = now.astimezone(settings.tz).date()
     db = Database(settings.effective_database_url)
     rows: list[list[Cell]]
@@ -59,17 +62,26 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
             err.print(words("export.bad_argument", reason=exc))
             return 2
         since, until = period_instants(start, end, settings.tz) if month else (None, None)
+        if unbound and kind != "studios":
+            err.print(words("export.unbound_only_studios"))
+            return 2
         async with db.reader() as session:  # reads only: no write lock held
-            if kind == "studios":
+            if kind == "studios" and unbound:
+                columns, sheet = UNBOUND_COLUMNS, "unbound"
+                rows = [[m.studio, m.name, m.employee_no, m.role, words.named("role", m.role)]
+                        for m in await unbound_members(session)]
+            elif kind == "studios":
                 columns, sheet = STUDIO_COLUMNS, "studios"
-                this_month = today.strftime("%Y-%m")
-                figures = await studio_figures(session, weeks_of_month(this_month),
-                                               *month_bounds(this_month), settings.tz)
-                score = {f.studio: f.score(settings.rank_weights, len(weeks_of_month(this_month)))
-                         for f in figures.values() if f.members}
-                rows = [[s.studio, formats.join(words, s.leaders), s.members, s.bound_members,
-                         s.stars, score.get(s.studio)]
-                        for s in await studio_summaries(session)]
+                # Studios nobody belongs to are not rated: no score, no stars.
+                rated = {r.studio_id: r for r in await month_ratings(
+                    session, today.strftime("%Y-%m"), settings.tz, settings.rank_weights,
+                    today)}
+                rows = []
+                for s in await studio_summaries(session):
+                    r = rated.get(s.studio_id)
+                    rows.append([s.studio, formats.join(words, s.leaders), s.members,
+                                 s.bound_members, r.stars if r else None,
+                                 r.score if r else None])
             elif kind == "logs":
                 columns, sheet = LOG_COLUMNS, "logs"
                 rows = [[r.week, r.studio, r.employee_no, r.name, r.content, r.hours,
@@ -97,7 +109,8 @@ async def export(settings: Settings, kind: str, fmt: str, output: str | None, no
 
 def _checkin_row(c: CheckInRow) -> list[Cell]:
     return [c.day.isoformat(), c.studio, c.mentor_employee_no, c.apprentice_employee_no,
-            c.content, c.hours, _flag(c.confirmed)]
+            c.content, c.hours, _flag(c.confirmed), c.mentor_name, c.apprentice_name,
+            c.comment or ""]
 
 
 def _suggestion_row(r: SuggestionRow, settings: Settings, words: Words) -> list[Cell]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
-from locales import formats
+from locales import Words, formats
 from ops.outbox import reason_words
 from ops.terminal import err, office_words
+from scheduled.jobs.report import Note, People
 from storage.db import Database
 
 PREVIEW = 60  # characters of each sent push shown
@@ -16,6 +17,29 @@ PREVIEW = 60  # characters of each sent push shown
 
 def real_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """`--now`: an ISO 8601 date and time (2026-11-20T16:00, 2026-11-20 16:00, 2026-11-20);
+    without an offset, in `tz`. Raises ValueError."""
+    at = datetime.fromisoformat(text.strip())
+    return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+def note_words(words: Words, note: Note) -> str:
+    """A job's note in the office's words; the members it names read
+    「王建国（W1001）、李强（W1002）……等 12 人」."""
+    facts = {key: people_words(words, value) if isinstance(value, People) else value
+             for key, value in note.facts.items()}
+    return words(note.key, **facts)
+
+
+def people_words(words: Words, people: People) -> str:
+    named = formats.join(words, [words("ops.people.member", name=name, employee_no=number)
+                                 for name, number in people.shown])
+    if people.total > len(people.shown):
+        named += words("ops.people.more", n=people.total)
+    return named
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
@@ -30,8 +54,9 @@ async def jobs_list(settings: Settings, now: datetime) -> int:
     for job in listing:
         run = job.last
         last = words("ops.jobs.never_run") if run is None else words(
-            "ops.jobs.last_run", at=f"{run.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
-            period=run.period, queued=run.queued)
+            "ops.jobs.last_run_manual" if run.manual else "ops.jobs.last_run",
+            at=f"{run.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}", period=run.period,
+            queued=run.queued)
         print(words("ops.jobs.entry", name=job.spec.name, description=job.spec.description(words),
                     schedule=job.spec.schedule_in(words), next=f"{job.next_at:%Y-%m-%d %H:%M}",
                     last=last))
@@ -49,11 +74,11 @@ async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
         if name not in JOBS:
             err.print(words("ops.jobs.unknown", name=name, jobs=formats.join(words, list(JOBS))))
             return 2
-        report = await run_job(db, name, now, settings.tz, settings.rank_weights)
+        report = await run_job(db, name, now, settings.tz, settings.rank_weights, manual=True)
         print(words("ops.jobs.queued", name=name, period=report.period, queued=report.queued,
                     skipped=report.skipped))
         for note in report.notes:
-            print(words("ops.jobs.note", note=words(note.key, **note.facts)))
+            print(words("ops.jobs.note", note=note_words(words, note)))
         if not settings.can_push:
             # Neither this command nor serve sends anything without the credentials.
             print(words("ops.jobs.cannot_push", queued=report.queued))

@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 
 from bot.config import Settings
 from locales import Words, formats, words_for
+from ops.studios import pick_studio
 from ops.tables import Cell, headers_in, write_workbook
 from ops.terminal import err, office_words, progress_bar
 from storage.calendar import month_bounds, weeks_of_month
@@ -40,11 +41,11 @@ RowT = TypeVar("RowT", bound=_HasStudio)
 LEDGER_SHEETS: dict[str, tuple[str, ...]] = {
     "overview": ("item", "value"),
     "logs": ("week", "employee_no", "name", "content", "hours", "submitted_at", "late"),
-    "checkins": ("date", "mentor_employee_no", "apprentice_employee_no", "content", "hours",
-                 "confirmed"),
-    "topics": ("topic", "kind_label", "status_label", "percent", "owner", "monthly_target",
-               "quarterly_target", "start_date", "due_date", "progress_at", "author", "progress",
-               "progress_percent"),
+    "checkins": ("date", "mentor_employee_no", "mentor_name", "apprentice_employee_no",
+                 "apprentice_name", "content", "hours", "confirmed", "comment"),
+    "topics": ("topic", "kind_label", "status_label", "percent", "owner_employee_no", "owner",
+               "monthly_target", "quarterly_target", "start_date", "due_date", "progress_at",
+               "author_employee_no", "author", "progress", "progress_percent"),
     "suggestions": ("submitted_at", "employee_no", "name", "content", "status_label", "reply",
                     "decided_at"),
     "results": ("reported_at", "employee_no", "name", "type_label", "title", "status_label",
@@ -75,10 +76,10 @@ async def export_ledger(settings: Settings, month: str | None, studio: str | Non
         async with db.reader() as session:  # reads only: no write lock held
             studios = [s.name for s in await all_studios(session)]
             if studio is not None:
-                if studio not in studios:
-                    err.print(words("ledger.studio_unknown", studio=studio))
+                picked = await pick_studio(session, words, studio)
+                if picked is None:
                     return 2
-                studios = [studio]
+                studios = [picked]
             figures = {f.studio: f for f in
                        (await studio_figures(session, weeks, start, end, settings.tz)).values()}
             logs = _by_studio(await logs_for_weeks(session, weeks))
@@ -166,8 +167,11 @@ def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Se
     tz, weights, month = settings.tz, settings.rank_weights, ledger.month
     yes, no = words("ledger.yes"), words("ledger.no")
 
-    def when(moment: datetime | None) -> str:
-        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+    def when(moment: datetime | None) -> datetime | None:
+        """A date cell in local time (a spreadsheet knows no time zones), to the minute."""
+        if moment is None:
+            return None
+        return moment.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
 
     def flag(value: bool) -> str:
         return yes if value else no
@@ -185,21 +189,23 @@ def write_ledgers(ledger: Ledger, studios: list[str], folder: Path, settings: Se
             for t in ledger.topics.get(name, []):
                 head: list[Cell] = [t.title, words.named("topic.kind", t.kind),
                                     words.named("topic.status", t.status), t.percent,
-                                    t.owner or "", t.monthly_target or "",
-                                    t.quarterly_target or "",
-                                    t.start_date.isoformat() if t.start_date else "",
-                                    t.due_date.isoformat() if t.due_date else ""]
-                topic_sheet += [[*head, when(p.created_at), p.author, p.content, p.percent]
-                                for p in updates.get(t.title, [])] or [[*head, "", "", "", None]]
+                                    t.owner_employee_no or "", t.owner or "",
+                                    t.monthly_target or "", t.quarterly_target or "",
+                                    t.start_date, t.due_date]
+                topic_sheet += [[*head, when(p.created_at), p.author_employee_no, p.author,
+                                 p.content, p.percent]
+                                for p in updates.get(t.title, [])] or [
+                                    [*head, None, "", "", "", None]]
             write_workbook(folder / f"{_UNSAFE.sub('_', name)}-{month}.xlsx", [
                 sheet("overview", overview_rows(words, name, month, ledger.figures[name],
                                                 ledger.weeks, weights)),
                 sheet("logs", [[r.week, r.employee_no, r.name, r.content, r.hours,
                                 when(r.submitted_at), flag(r.late)]
                                for r in ledger.logs.get(name, [])]),
-                sheet("checkins", [[c.day.isoformat(), c.mentor_employee_no,
-                                    c.apprentice_employee_no, c.content, c.hours,
-                                    flag(c.confirmed)] for c in ledger.checkins.get(name, [])]),
+                sheet("checkins", [[c.day, c.mentor_employee_no, c.mentor_name,
+                                    c.apprentice_employee_no, c.apprentice_name, c.content,
+                                    c.hours, flag(c.confirmed), c.comment or ""]
+                                   for c in ledger.checkins.get(name, [])]),
                 sheet("topics", topic_sheet),
                 sheet("suggestions", [[when(s.submitted_at), s.employee_no, s.name, s.content,
                                        words.named("suggestion.status", s.status),

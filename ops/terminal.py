@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from storage.db import Database
 
-err = Console(stderr=True, highlight=False)
+# Lines are data, never rich markup (a name may hold "[…]"), and are not cut at 80 columns
+# when piped into a file or a log: a terminal wraps them itself.
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 async def office_words(db: Database) -> Words:

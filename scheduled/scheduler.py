@@ -26,7 +26,7 @@ from storage.calendar import iso_week, previous_week
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.models import JobRun
-from storage.queries.jobs import last_runs, period_done
+from storage.queries.jobs import last_runs, mark_manual, period_done
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +187,14 @@ def configured(schedules: dict[str, str]) -> dict[str, JobSpec]:
 
 
 async def run_job(db: Database, name: str, now: datetime, tz: tzinfo,
-                  weights: Mapping[str, float] | None = None) -> JobReport:
-    """Run `name` as if at `now`, whatever its schedule (`workshop-bot jobs run`)."""
+                  weights: Mapping[str, float] | None = None, *,
+                  manual: bool = False) -> JobReport:
+    """Run `name` as if at `now`, whatever its schedule; `manual`: the operator asked for it
+    (`workshop-bot jobs run`), and `jobs list` says so."""
     report = await JOBS[name].run(db, now, tz, weights or DEFAULT_WEIGHTS)
+    if manual and report.run_id is not None:
+        async with db.transaction() as session:
+            await mark_manual(session, report.run_id)
     log.info("job %s for %s: queued %d, already queued %d", name, report.period, report.queued,
              report.skipped)
     return report

@@ -17,7 +17,7 @@ Default weights (one month; a quarter asks three times as much of the counted on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 # The indicators by name; each is worded as indicator.<name> in the catalogs, and
@@ -111,6 +111,28 @@ class StudioFigures:
 def stars(points: float) -> int:
     """≥ 85 three stars, ≥ 70 two, ≥ 60 one; below 60 the studio is at risk."""
     return 3 if points >= 85 else 2 if points >= 70 else 1 if points >= AT_RISK else 0
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A studio's standing over a period: its score and the stars that score earns."""
+
+    studio_id: int
+    studio: str
+    score: float
+    stars: int
+
+
+def ratings(figures: Iterable[StudioFigures], weights: Mapping[str, float], weeks: int,
+            months: int = 1) -> list[Rating]:
+    """The studios with members, rated and ranked (best first, ties by name): the one rating
+    排名, 统计, the quarterly review and `export studios` all show."""
+    rated = []
+    for f in figures:
+        if f.members:  # a studio nobody belongs to yet is not rated
+            points = f.score(weights, weeks, months)
+            rated.append(Rating(f.studio_id, f.studio, points, stars(points)))
+    return sorted(rated, key=lambda r: (-r.score, r.studio))
 
 
 def combined(figures: list[StudioFigures], name: str) -> StudioFigures:

@@ -131,21 +131,36 @@ def test_import_roster_invite_and_export_studios(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert "新增成员 0" in again.stdout and "未变 12" in again.stdout
 
-    invite = run(tmp_path, "invite", "W1002")
+    invite = run(tmp_path, "invite", "w1002")  # employee numbers match in any case
     assert invite.returncode == 0, invite.stderr
     code = invite.stdout.strip().splitlines()[-1]
     assert len(code) == 8 and code.isalnum() and "李强" in invite.stdout
+    assert "工号 W1002" in invite.stdout
     assert run(tmp_path, "invite", "NOPE").returncode == 1
+    bare = run(tmp_path, "invite")
+    assert bare.returncode == 2 and "请给出成员的工号" in bare.stderr
 
-    slips = run(tmp_path, "invite", "--studio", "陈秀英焊接技能大师工作室", "-o", "slips.csv")
+    slips = run(tmp_path, "invite", "--studio", "陈秀英", "-o", "slips.csv")
     assert slips.returncode == 0, slips.stderr
+    assert "陈秀英焊接技能大师工作室" in slips.stderr  # found by a part of its name
     lines = (tmp_path / "slips.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "studio,name,employee_no,code,expires_at" and len(lines) == 6
+    # Again: the printed slips stay valid unless --reissue says otherwise.
+    again = run(tmp_path, "invite", "--studio", "陈秀英", "-o", "again.csv")
+    assert again.returncode == 1 and "--reissue" in again.stderr
+    assert not (tmp_path / "again.csv").exists()
+    reissued = run(tmp_path, "invite", "--studio", "陈秀英", "--reissue", "-o", "again.csv")
+    assert reissued.returncode == 0, reissued.stderr
+    assert len((tmp_path / "again.csv").read_text(encoding="utf-8-sig").splitlines()) == 6
 
     out = run(tmp_path, "export", "studios")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("\ufeffstudio,leaders,members,bound_members,stars")
     assert "王建国劳模创新工作室,王建国,6,0,0" in out.stdout
+    unbound = run(tmp_path, "export", "studios", "--unbound")
+    assert unbound.returncode == 0, unbound.stderr
+    assert unbound.stdout.startswith("\ufeffstudio,name,employee_no,role,role_label")
+    assert "王建国劳模创新工作室,张伟,W1003,member,成员" in unbound.stdout
     xlsx = run(tmp_path, "export", "studios", "--format", "xlsx", "-o", "studios.xlsx")
     assert xlsx.returncode == 0, xlsx.stderr
     from openpyxl import load_workbook
@@ -217,8 +232,18 @@ async def test_jobs_list_and_run_now_with_the_fake_api(tmp_path: Path) -> None:
         text = out.decode()
         assert proc.returncode == 0, err.decode()
         assert "2026-W47" in text and "新排队 0 条" in text and "11 人尚未绑定微信" in text
+        assert "王建国（W1001）" in text and "export studios --unbound" in text
     finally:
         await fake.close()
+    # The run by hand is the job's last run.
+    after = run(tmp_path, "jobs", "list", "--now", "2026-11-21T09:00")
+    assert after.returncode == 0, after.stderr
+    assert "上次：2026-11-20 16:00 2026-W47，排队 0（手动运行）" in after.stdout
+    assert "下次：2026-11-27 16:00" in after.stdout  # as seen from --now
+    for command in (["jobs", "run", "weekly-log-reminder"], ["jobs", "list"]):
+        bad = run(tmp_path, *command, "--now", "2026-13-01")
+        assert bad.returncode == 2
+        assert "--now “2026-13-01” 不是有效的日期时间" in bad.stderr, bad.stderr
     assert run(tmp_path, "jobs", "run", "no-such-job").returncode == 2
     # Without credentials it says what it queued and that nothing will send it yet.
     plain = run(tmp_path, "jobs", "run", "monthly-summary", "--now", "2026-12-01T09:00:00")

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.wechat_api import WeChatAPI
-from locales import t
+from locales import words_for
+from ops.jobs import note_words
 from scheduled.delivery import Deliverer
 from scheduled.scheduler import JOBS, catch_up, due_on, next_run, run_job
 from storage.models import JobRun, Member, OutboxMessage
@@ -73,7 +74,8 @@ async def test_reminder_queues_once_per_member_without_a_log(svc: Service) -> No
     report = await run_job(svc.db, NAME, FRIDAY, TZ)
     assert (report.period, report.queued, report.skipped) == ("2026-W47", 3, 0)
     # M5; M4 unfollowed; M3 logged. The operator tools word the note (ops.jobs).
-    assert [t("zh-CN", n.key, **n.facts) for n in report.notes] == ["1 人尚未绑定微信，无法提醒"]
+    assert [note_words(words_for("zh-CN"), n) for n in report.notes] == [
+        "1 人尚未绑定微信，无法提醒：未绑定（M5）。完整名单可用 workshop-bot export studios --unbound 导出"]
     rows = await outbox(svc)
     assert len(rows) == 3 and all(r.kind == NAME and r.period == "2026-W47" for r in rows)
     assert "11月22日（周日）24:00" in rows[0].text and "周报 内容" in rows[0].text

@@ -476,7 +476,8 @@ async def test_studio_ledger_has_a_sheet_for_each_record(svc: Service, october: 
     assert len(sheet["周报"]) == 1 + 12 and len(sheet["师徒打卡"]) == 1 + 3
     # Topics: 甲课题 twice (its two updates), the paused one with its update, the idle
     # and the November one once each, with no update.
-    topics = [(r[0], r[11]) for r in sheet["课题进展"][1:]]
+    progress = sheet["课题进展"][0].index("进展内容")
+    topics = [(r[0], r[progress]) for r in sheet["课题进展"][1:]]
     assert topics == [("甲课题", "推进"), ("甲课题", "推进"), ("丙课题", "推进"), ("乙课题", None),
                       ("丁课题", None)]
     assert [r[4] for r in sheet["合理化建议"][1:]] == ["已采纳", "已实施", "未采纳", "待处理"]

@@ -99,6 +99,7 @@ async def queue_run(
     report = JobReport(name, period)
     async with db.transaction() as session:
         run_id = await start_job_run(session, name, period, now)
+    report.run_id = run_id
     try:
         messages, done = await asyncio.to_thread(_compose_apart, db.url, name, period, compose,
                                                  report)

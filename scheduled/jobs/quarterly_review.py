@@ -15,7 +15,7 @@ from scheduled.jobs.common import Fields, Messages, Shared, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
-from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, stars
+from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, Rating, ratings, stars
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import admin_ids, reachable_members
 from storage.session import Session
@@ -36,15 +36,15 @@ def quarter_of(day: date) -> tuple[str, list[str]]:
     return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(first, first + 3)]
 
 
-def _review(words: Words, quarter: str, scored: list[tuple[float, str]],
+def _review(words: Words, quarter: str, scored: list[Rating],
             weights: Mapping[str, float]) -> str:
-    counts = [sum(1 for p, _ in scored if stars(p) == n) for n in (3, 2, 1, 0)]
-    risky = [words("push.quarterly_review.risk_line", studio=name, score=p)
-             for p, name in reversed(scored) if p < AT_RISK][:SHOWN]
+    counts = [sum(1 for r in scored if r.stars == n) for n in (3, 2, 1, 0)]
+    risky = [words("push.quarterly_review.risk_line", studio=r.studio, score=r.score)
+             for r in reversed(scored) if r.score < AT_RISK][:SHOWN]
     best = "\n".join(
-        words("push.quarterly_review.best_line", i=i, studio=name, score=p,
-              stars=STAR * stars(p) or words("push.quarterly_review.no_star"))
-        for i, (p, name) in enumerate(scored[:BEST], 1))
+        words("push.quarterly_review.best_line", i=i, studio=r.studio, score=r.score,
+              stars=STAR * r.stars or words("push.quarterly_review.no_star"))
+        for i, r in enumerate(scored[:BEST], 1))
     risk = (words("push.quarterly_review.risk", at_risk=AT_RISK, names="\n".join(risky))
             if risky else words("push.quarterly_review.no_risk", at_risk=AT_RISK))
     return words("push.quarterly_review.text", quarter=quarter, n=len(scored), s3=counts[0],
@@ -60,10 +60,8 @@ async def quarterly_review(db: Database, now: datetime, tz: tzinfo,
     async def messages(session: Session, report: JobReport) -> Messages:
         weeks = [w for m in months for w in weeks_of_month(m)]
         start, end = month_bounds(months[0])[0], month_bounds(months[-1])[1]
-        studios = [f for f in (await studio_figures(session, weeks, start, end, tz)).values()
-                   if f.members]
-        scored = sorted(((f.score(weights, len(weeks), months=3), f.studio) for f in studios),
-                        key=lambda pair: (-pair[0], pair[1]))
+        scored = ratings((await studio_figures(session, weeks, start, end, tz)).values(),
+                         weights, len(weeks), months=3)
         admins = await reachable_members(session, set(await admin_ids(session)))
         # Every admin gets the same review: written once per language.
         review = Shared(lambda w: _review(w, quarter, scored, weights))

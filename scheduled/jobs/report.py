@@ -9,10 +9,20 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Note:
     """Something the operator should know about a run, as a catalog key and its facts:
-    the operator tools word it in the union's language (``job.note.unbound``, n=3)."""
+    the operator tools word it in the union's language (``job.note.unbound``, n=3, and the
+    members named as People)."""
 
     key: str
     facts: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class People:
+    """Members a note names, as a fact of it: the first few, (name, employee number) each,
+    and how many there are in all. The operator tools word the list."""
+
+    shown: tuple[tuple[str, str], ...]
+    total: int
 
 
 @dataclass
@@ -22,3 +32,4 @@ class JobReport:
     queued: int = 0
     skipped: int = 0  # queued by an earlier run of the same period: not queued again
     notes: list[Note] = field(default_factory=list)
+    run_id: int | None = None  # its job_run row, once recorded

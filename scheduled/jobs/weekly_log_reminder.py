@@ -8,7 +8,7 @@ from functools import partial
 
 from locales import Words, compose, formats
 from scheduled.jobs.common import Fields, Messages, queue_run
-from scheduled.jobs.report import JobReport, Note
+from scheduled.jobs.report import JobReport, Note, People
 from storage.calendar import iso_week, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
@@ -18,6 +18,7 @@ from storage.session import Session
 NAME = "weekly-log-reminder"
 # The deadline is the end of the week's Sunday (what time2 says to a template).
 DEADLINE_TIME = "24:00"
+UNBOUND_NAMED = 10  # members not bound that the run's note names; the export lists them all
 
 
 async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
@@ -45,7 +46,10 @@ async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
     async def messages(session: Session, report: JobReport) -> Messages:
         missing = await missing_logs_for_week(session, week)
         if missing.unbound:
-            report.notes.append(Note("job.note.unbound", {"n": missing.unbound}))
+            # Named, so the office can hand them a code; the rest are in the export.
+            named = People(tuple(missing.unbound[:UNBOUND_NAMED]), len(missing.unbound))
+            report.notes.append(Note("job.note.unbound", {"n": len(missing.unbound),
+                                                          "names": named}))
         return {r.id: (compose(r.language, partial(text, name=r.name)), fields(r.language))
                 for r in missing.reachable}
 

@@ -3,12 +3,14 @@ review read. A fixed number of grouped queries, whatever the number of studios."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from storage.indicators import StudioFigures
+from storage.calendar import counted_weeks, month_bounds
+from storage.indicators import Rating, StudioFigures, ratings
 from storage.models import (
     RESULT_VERIFIED,
     TOPIC_PAUSED,
@@ -105,3 +107,12 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
         if sid in figures:
             figures[sid].suggestions_by_status[status] = int(n)
     return figures
+
+
+async def month_ratings(session: Session, month: str, tz: tzinfo,
+                        weights: Mapping[str, float], today: date) -> list[Rating]:
+    """The studios rated for `month` (YYYY-MM) as seen on `today` (the weeks counted so far:
+    storage.calendar.counted_weeks), best first: 排名, 统计 and `export studios`."""
+    weeks = counted_weeks(month, today)
+    figures = await studio_figures(session, weeks, *month_bounds(month), tz)
+    return ratings(figures.values(), weights, len(weeks))

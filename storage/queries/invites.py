@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from storage.models import BindAttempt, InviteCode, Member, Studio
@@ -111,10 +113,43 @@ async def forget_bind_failures(session: Session, openid: str) -> None:
     await session.execute(delete(BindAttempt).where(BindAttempt.openid == openid))
 
 
+def typed_employee_no(text: str) -> str:
+    """An employee number as an operator may type it: full-width (a Chinese input method),
+    with spaces around it."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 async def member_by_employee_no(session: Session, employee_no: str) -> Member | None:
-    return await session.scalar(
-        select(Member).options(joinedload(Member.studio)).where(Member.employee_no == employee_no)
+    """The member with this employee number, matched without regard to case (w1003 finds
+    W1003). Should two numbers differ only in case, only the exact one is found."""
+    typed = typed_employee_no(employee_no)
+    exact = await session.scalar(
+        select(Member).options(joinedload(Member.studio)).where(Member.employee_no == typed)
     )
+    if exact is not None or not typed:
+        return exact
+    folded = list(await session.scalars(
+        select(Member).options(joinedload(Member.studio))
+        .where(func.lower(Member.employee_no) == typed.lower()).limit(2)
+    ))
+    return folded[0] if len(folded) == 1 else None
+
+
+async def live_invites(session: Session, member_ids: Sequence[int], now: datetime
+                       ) -> dict[int, datetime]:
+    """Of `member_ids`, those holding a code that still works (unused, not superseded, not
+    expired), each with when their latest such code expires: a fresh code would void it."""
+    found: dict[int, datetime] = {}
+    wanted = list(member_ids)
+    for start in range(0, len(wanted), 5000):  # IN lists stay within every driver's limits
+        rows = await session.execute(
+            select(InviteCode.member_id, func.max(InviteCode.expires_at))
+            .where(InviteCode.member_id.in_(wanted[start:start + 5000]),
+                   InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None),
+                   InviteCode.expires_at > now)
+            .group_by(InviteCode.member_id))
+        found.update({mid: expires for mid, expires in rows.all()})
+    return found
 
 
 async def unbound_members_of_studio(session: Session, studio_name: str) -> list[Member]:

@@ -35,13 +35,15 @@ class Recipient:
 @dataclass(frozen=True)
 class MissingLogs:
     reachable: list[Recipient]  # bound and following: they get a reminder
-    unbound: int  # expected to log, but no WeChat account is bound to them yet
+    # Expected to log, but no WeChat account is bound to them yet: (name, employee number).
+    unbound: list[tuple[str, str]]
 
 
 async def missing_logs_for_week(session: Session, week: str) -> MissingLogs:
     """Active members and leaders with no log for `week`, following the account or not bound."""
     logged = select(WeeklyLog.member_id).where(WeeklyLog.week == week)
-    base = select(Member.id, Member.name, Member.openid, Member.language).where(
+    base = select(Member.id, Member.name, Member.openid, Member.language,
+                  Member.employee_no).where(
         Member.active.is_(True), Member.subscribed.is_(True), Member.role.in_(LOG_WRITERS),
         Member.id.not_in(logged),
     ).order_by(Member.id)
@@ -49,8 +51,9 @@ async def missing_logs_for_week(session: Session, week: str) -> MissingLogs:
     default = await union_language(session)
     return MissingLogs(
         reachable=[Recipient(mid, name, language or default)
-                   for mid, name, openid, language in rows if openid is not None],
-        unbound=sum(1 for _mid, _name, openid, _language in rows if openid is None),
+                   for mid, name, openid, language, _no in rows if openid is not None],
+        unbound=[(name, employee_no)
+                 for _mid, name, openid, _language, employee_no in rows if openid is None],
     )
 
 
@@ -67,6 +70,11 @@ async def finish_job_run(session: Session, run_id: int, *, queued: int, skipped:
         update(JobRun).where(JobRun.id == run_id)
         .values(queued=queued, skipped=skipped, finished_at=now)
     )
+
+
+async def mark_manual(session: Session, run_id: int) -> None:
+    """The run was started by the operator (`jobs run`), not by the scheduler."""
+    await session.execute(update(JobRun).where(JobRun.id == run_id).values(manual=True))
 
 
 async def last_runs(session: Session) -> dict[str, JobRun]:

@@ -178,6 +178,9 @@ class CheckInRow:
     content: str
     hours: float | None
     confirmed: bool
+    mentor_name: str
+    apprentice_name: str
+    comment: str | None  # the mentor's, on confirming
 
 
 async def checkins_between(session: Session, start: date, end: date,
@@ -187,7 +190,8 @@ async def checkins_between(session: Session, start: date, end: date,
     apprentice = aliased(Member)
     rows = (await session.execute(
         select(CheckIn.checkin_date, Studio.name, mentor.employee_no, apprentice.employee_no,
-               CheckIn.content, CheckIn.hours, CheckIn.confirmed_at)
+               CheckIn.content, CheckIn.hours, CheckIn.confirmed_at, mentor.name,
+               apprentice.name, CheckIn.comment)
         .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
         .join(mentor, mentor.id == MentorshipPair.mentor_id)
         .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
@@ -196,4 +200,5 @@ async def checkins_between(session: Session, start: date, end: date,
                *in_studio(apprentice.studio_id, studio_id))
         .order_by(CheckIn.checkin_date, CheckIn.id)
     )).all()
-    return [CheckInRow(d, s or "", m, a, c, h, at is not None) for d, s, m, a, c, h, at in rows]
+    return [CheckInRow(d, s or "", m, a, c, h, at is not None, mn, an, comment)
+            for d, s, m, a, c, h, at, mn, an, comment in rows]

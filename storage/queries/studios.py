@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -13,11 +14,11 @@ from storage.session import Session
 
 @dataclass(frozen=True)
 class StudioSummary:
+    studio_id: int
     studio: str
     leaders: list[str]
     members: int
     bound_members: int
-    stars: int
 
 
 async def studio_summaries(session: Session) -> list[StudioSummary]:
@@ -33,7 +34,7 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
         .subquery()
     )
     rows = (await session.execute(
-        select(Studio.id, Studio.name, Studio.stars, counts.c.members, counts.c.bound)
+        select(Studio.id, Studio.name, counts.c.members, counts.c.bound)
         .outerjoin(counts, counts.c.studio_id == Studio.id)
         .order_by(Studio.name)
     )).all()
@@ -46,10 +47,31 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
         if studio_id is not None:
             leaders.setdefault(studio_id, []).append(name)
     return [
-        StudioSummary(r.name, leaders.get(r.id, []), int(r.members or 0), int(r.bound or 0),
-                      int(r.stars))
+        StudioSummary(r.id, r.name, leaders.get(r.id, []), int(r.members or 0),
+                      int(r.bound or 0))
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class UnboundMember:
+    studio: str  # empty for an admin who sits in no studio
+    name: str
+    employee_no: str
+    role: str  # a code (role.* in the catalogs)
+
+
+async def unbound_members(session: Session) -> list[UnboundMember]:
+    """Active members with no WeChat bound yet, by studio and employee number (admins who
+    sit in no studio first)."""
+    rows = (await session.execute(
+        select(Studio.name, Member.name, Member.employee_no, Member.role)
+        .outerjoin(Studio, Studio.id == Member.studio_id)
+        .where(Member.active.is_(True), Member.openid.is_(None))
+        .order_by(Studio.name.is_not(None), Studio.name, Member.employee_no)
+    )).all()
+    return [UnboundMember(studio or "", name, employee_no, role)
+            for studio, name, employee_no, role in rows]
 
 
 @dataclass(frozen=True)
@@ -99,21 +121,28 @@ class StudioName:
     name: str
 
 
-async def studios_called(session: Session, text: str) -> list[StudioName]:
-    """Studios an admin may mean by `text`: the one of exactly that name, else every one
-    whose name contains it (王建国 → 王建国劳模创新工作室), by name."""
-    text = text.strip()
-    if not text:
-        return []
-    exact = (await session.execute(select(Studio.id, Studio.name).where(Studio.name == text))).first()
-    if exact is not None:
-        return [StudioName(*exact)]
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = await session.execute(select(Studio.id, Studio.name)
-                                 .where(Studio.name.like(pattern, escape="\\"))
-                                 .order_by(Studio.name))
-    return [StudioName(*row) for row in rows]
-
-
 async def all_studios(session: Session) -> list[Studio]:
     return list(await session.scalars(select(Studio).order_by(Studio.name)))
+
+
+def _folded(text: str) -> str:
+    """What a name is matched on: full width, case and spaces do not count."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+async def studios_called(session: Session, text: str) -> list[StudioName]:
+    """The studios someone means by `text` (an operator's --studio, an admin's 统计): the one
+    so named, else every studio whose name contains it (「王建国」 finds 王建国劳模创新工作室),
+    by name."""
+    rows = [StudioName(*row) for row in
+            await session.execute(select(Studio.id, Studio.name).order_by(Studio.name))]
+    wanted = _folded(text)
+    if not wanted:
+        return []
+    exact = [s for s in rows if _folded(s.name) == wanted]
+    return exact or [s for s in rows if wanted in _folded(s.name)]
+
+
+async def studios_matching(session: Session, text: str) -> list[str]:
+    """studios_called, by name only."""
+    return [s.name for s in await studios_called(session, text)]

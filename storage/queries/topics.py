@@ -97,13 +97,15 @@ class ProgressRow:
     content: str
     percent: int | None
     created_at: datetime
+    author_employee_no: str
 
 
 async def progress_between(session: Session, since: datetime, until: datetime,
                            studio_id: int | None = None) -> list[ProgressRow]:
     rows = (await session.execute(
         select(Studio.name, Topic.title, Topic.kind, Topic.status, Member.name,
-               TopicProgress.content, TopicProgress.percent, TopicProgress.created_at)
+               TopicProgress.content, TopicProgress.percent, TopicProgress.created_at,
+               Member.employee_no)
         .join(Topic, Topic.id == TopicProgress.topic_id)
         .join(Studio, Studio.id == Topic.studio_id)
         .join(Member, Member.id == TopicProgress.author_id)
@@ -127,6 +129,7 @@ class TopicRow:
     quarterly_target: str | None
     start_date: date | None
     due_date: date | None
+    owner_employee_no: str | None
 
 
 async def topic_rows(session: Session) -> list[TopicRow]:
@@ -134,7 +137,7 @@ async def topic_rows(session: Session) -> list[TopicRow]:
     rows = (await session.execute(
         select(Studio.name, Topic.id, Topic.title, Topic.kind, Topic.status, Topic.percent,
                Member.name, Topic.monthly_target, Topic.quarterly_target, Topic.start_date,
-               Topic.due_date)
+               Topic.due_date, Member.employee_no)
         .join(Studio, Studio.id == Topic.studio_id)
         .outerjoin(Member, Member.id == Topic.owner_id)
         .order_by(Studio.name, Topic.created_at, Topic.id)
