@@ -259,7 +259,10 @@ async def test_result_is_reported_with_benefit_and_verified_by_the_leader(svc: S
     verified = await svc.text("o-l1", f"认定 {number} 已核对专利证书") or ""
     assert "标为“已认定”" in verified
     assert any("已认定" in t and "已核对专利证书" in t for t in await inbox(svc, "M07"))
-    returned = await svc.text("o-l1", f"退回 {number} 证书编号有误") or ""
+    # Undoing the verification is asked about first.
+    ask = await svc.text("o-l1", f"退回 {number} 证书编号有误") or ""
+    assert "已经是“已认定”，确定改为“已退回”，原因：证书编号有误吗？" in ask
+    returned = await svc.text("o-l1", "是") or ""
     assert "标为“已退回”" in returned
     listing = await svc.text("o-l1", "成果") or ""
     assert "已退回 1" in listing and "待认定：" in listing and "点检助手" in listing
