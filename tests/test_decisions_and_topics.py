@@ -1,14 +1,23 @@
 """Leaders' decisions that say why and can be commented on later, changes of a final
-decision confirmed first."""
+decision confirmed first; topics that 是 does not duplicate, that can be renamed and
+deleted with their history kept, and whose status changes are not progress."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from storage.models import Achievement, Suggestion
+from sqlalchemy import func, select
+
+from storage.calendar import month_bounds, weeks_of_month
+from storage.indicators import StudioFigures
+from storage.models import Achievement, Suggestion, Topic, TopicProgress
+from storage.queries.indicators import studio_figures
 from tests.support import Service, inbox, number_in, roster_fixture
 
+TZ = ZoneInfo("Asia/Shanghai")
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+OCTOBER = datetime(2026, 10, 14, 2, 0, tzinfo=UTC)
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 甲工作室,甲领衔,L1,leader,,
@@ -148,3 +157,119 @@ async def test_a_members_lists_show_the_leaders_comment(svc: Service) -> None:
     assert f"编号 {result_no} （" in results and "\n   原因：请补充现场照片" in results
     # The proposer's push carries the reason too.
     assert any("原因：请补充现场照片" in t for t in await pushes_about(svc, "M2", result_no))
+
+
+# -- topics -------------------------------------------------------------------------------
+
+
+async def topics_titled(svc: Service, title: str) -> list[Topic]:
+    async with svc.db.transaction() as session:
+        return list(await session.scalars(select(Topic).where(Topic.title == title)))
+
+
+async def test_yes_does_not_create_a_topic_spelt_like_another(svc: Service) -> None:
+    await svc.text("o-l1", "进展 液压站改造 开题")
+    assert "已新建课题“液压站改造”" in (await svc.text("o-l1", "是") or "")
+    ask = await svc.text("o-l1", "进展 液压站改进 更换密封件 30%") or ""
+    assert "1. 液压站改造" in ask and "“新建 液压站改进”" in ask and "回复“是”" not in ask
+    explained = await svc.text("o-l1", "是") or ""
+    assert "不会新建" in explained and "“新建 液压站改进”" in explained
+    assert "“新建 液压站改进”" in (await svc.text("o-l1", "QC") or "")
+    assert await topics_titled(svc, "液压站改进") == []
+    created = await svc.text("o-l1", "新建 液压站改进 QC") or ""
+    assert "已新建课题“液压站改进”（QC）" in created and "（30%）" in created
+    [topic] = await topics_titled(svc, "液压站改进")
+    assert topic.kind == "qc"
+    # Without a topic spelt alike, 是 creates as before.
+    await svc.text("o-l1", "进展 智能点检 开题")
+    assert "已新建课题“智能点检”" in (await svc.text("o-l1", "是") or "")
+
+
+async def test_a_renamed_topic_keeps_its_history(svc: Service) -> None:
+    await svc.text("o-l1", "进展 焊缝检测 开题 10%")
+    await svc.text("o-l1", "是")
+    await svc.text("o-l1", "进展 焊缝检测 完成样机 40%")
+    renamed = await svc.text("o-l1", "进展 焊缝检测 改名 焊缝视觉检测") or ""
+    assert "已将课题“焊缝检测”改名为“焊缝视觉检测”" in renamed
+    assert "没有名为“焊缝检测”" in (await svc.text("o-l1", "进展 焊缝检测 删除") or "")
+    detail = await svc.text("o-l1", "进展 焊缝视觉检测") or ""
+    assert "完成样机（40%）" in detail and "开题（10%）" in detail
+    assert "已经叫“焊缝视觉检测”" in (await svc.text("o-l1", "进展 焊缝视觉检测 改名 焊缝视觉检测")
+                                   or "")
+    assert "已有名为“智能点检”" in (await svc.text("o-l1", "进展 焊缝视觉检测 改名 智能点检") or "")
+    assert "中间不要有空格" in (await svc.text("o-l1", "进展 焊缝视觉检测 改名 焊缝 检测") or "")
+    assert "没有名为“不存在的课题”" in (
+        await svc.text("o-l1", "进展 不存在的课题 改名 新名字") or "")
+    assert len(await topics_titled(svc, "焊缝视觉检测")) == 1
+    assert await topics_titled(svc, "不存在的课题") == []
+    # Another studio's topic is none of this leader's.
+    assert "没有名为" in (await svc.text("o-l2", "进展 焊缝视觉检测 改名 偷来的") or "")
+
+
+async def figures(svc: Service, month: str) -> StudioFigures:
+    start, end = month_bounds(month)
+    async with svc.db.transaction() as session:
+        studio = (await session.scalars(select(Topic.studio_id)
+                                        .where(Topic.title == "旧工装改造"))).first()
+        assert studio is not None
+        return (await studio_figures(session, weeks_of_month(month), start, end, TZ,
+                                     studio_id=studio))[studio]
+
+
+async def test_a_deleted_topic_leaves_the_list_and_keeps_its_history(svc: Service) -> None:
+    svc.clock.now = OCTOBER
+    try:
+        await svc.text("o-l1", "进展 旧工装改造 开题")
+        await svc.text("o-l1", "是")
+        await svc.text("o-l1", "进展 旧工装改造 完成测绘 20%")
+    finally:
+        svc.clock.now = FRIDAY
+    october, november = await figures(svc, "2026-10"), await figures(svc, "2026-11")
+    ask = await svc.text("o-l1", "进展 旧工装改造 删除") or ""
+    assert "确定删除课题“旧工装改造”吗？" in ask and "已有的 2 条记录保留" in ask
+    assert "课题没有删除" in (await svc.text("o-l1", "否") or "")
+    assert len(await topics_titled(svc, "旧工装改造")) == 1
+    await svc.text("o-l1", "进展 旧工装改造 删除")
+    assert "请回复“是”删除课题“旧工装改造”" in (await svc.text("o-l1", "嗯") or "")
+    assert "已删除课题“旧工装改造”，它的 2 条记录已保留" in (await svc.text("o-l1", "是") or "")
+    [topic] = await topics_titled(svc, "旧工装改造")
+    assert topic.deleted_at == FRIDAY
+    async with svc.db.transaction() as session:
+        kept = await session.scalar(select(func.count(TopicProgress.id))
+                                    .where(TopicProgress.topic_id == topic.id))
+    assert kept == 2
+    assert "旧工装改造" not in (await svc.text("o-l1", "进展") or "")
+    assert "没有名为“旧工装改造”" in (await svc.text("o-l1", "进展 旧工装改造 删除") or "")
+    # October, which ended before the deletion, reads as it did; November counts it no more.
+    assert await figures(svc, "2026-10") == october
+    after = await figures(svc, "2026-11")
+    assert after.topics_active == november.topics_active - 1
+    # Its name is free for a new topic; the old one keeps its history.
+    await svc.text("o-l1", "进展 旧工装改造 重新立项")
+    assert "已新建课题“旧工装改造”" in (await svc.text("o-l1", "是") or "")
+    assert len(await topics_titled(svc, "旧工装改造")) == 2
+    assert "重新立项" in (await svc.text("o-l1", "进展 旧工装改造") or "")
+
+
+async def test_status_changes_are_shown_apart_from_progress(svc: Service) -> None:
+    await svc.text("o-l1", "进展 激光清洗 完成方案论证 10%")
+    await svc.text("o-l1", "是")
+    svc.clock.advance(days=1)
+    try:
+        await svc.text("o-l1", "进展 激光清洗 状态 验收")
+    finally:
+        svc.clock.now = FRIDAY
+    listing = await svc.text("o-l1", "进展") or ""
+    head = next(i for i, line in enumerate(listing.splitlines()) if "激光清洗（" in line)
+    assert "激光清洗（技术攻关·验收·10%）" in listing
+    assert listing.splitlines()[head + 1] == "   11月20日：完成方案论证"
+    detail = (await svc.text("o-l1", "进展 激光清洗") or "").splitlines()
+    assert detail[detail.index("最近进展：") + 1] == "   11月20日：完成方案论证（10%）"
+    assert detail[detail.index("状态变更：") + 1] == "   11月21日：改为验收"
+    assert not any("状态改为" in line for line in detail)
+    async with svc.db.transaction() as session:
+        kinds = list(await session.execute(
+            select(TopicProgress.kind, TopicProgress.status)
+            .join(Topic, Topic.id == TopicProgress.topic_id)
+            .where(Topic.title == "激光清洗").order_by(TopicProgress.id)))
+    assert [tuple(k) for k in kinds] == [("progress", "in_progress"), ("status", "acceptance")]

@@ -107,8 +107,9 @@ async def test_progress_sets_status_owner_and_due_date(svc: Service) -> None:
 async def test_progress_with_an_ambiguous_name_asks_for_the_full_one(svc: Service) -> None:
     await svc.text("o-l2", "进展 扭矩检测一 开题")
     await svc.text("o-l2", "是")
+    # 扭矩检测一 is spelt alike: only 新建 <名称> creates the second.
     await svc.text("o-l2", "进展 扭矩检测二 开题")
-    await svc.text("o-l2", "是")
+    assert "已新建课题“扭矩检测二”" in (await svc.text("o-l2", "新建 扭矩检测二") or "")
     reply = await svc.text("o-l2", "进展 扭矩检测 做了对比试验") or ""
     assert "可能指以下课题" in reply and "扭矩检测一" in reply and "扭矩检测二" in reply
     # Another studio's topics are not this one's.
