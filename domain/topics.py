@@ -1,9 +1,16 @@
-"""A studio's topics (课题 / 攻关项目): creating one, recording progress, setting its fields.
+"""A studio's topics (课题 / 攻关项目): creating one, recording progress, setting its fields,
+renaming and deleting it.
 
-Every function acts on a topic of the caller's studio only (another studio's is as good
-as missing: NotFound) and takes codes, never words: a kind of TOPIC_KINDS, a status of
-TOPIC_STATUSES. The first progress update on a topic just set up (approved) means the
-work has started: it moves to in_progress.
+Every function acts on a live topic of the caller's studio only (another studio's, or a
+deleted one, is as good as missing: NotFound) and takes codes, never words: a kind of
+TOPIC_KINDS, a status of TOPIC_STATUSES. The first progress update on a topic just set up
+(approved) means the work has started: it moves to in_progress. A status a leader sets is
+kept in the topic's history as a row of its own kind (PROGRESS_STATUS), apart from the
+progress updates.
+
+Deleting a topic marks it deleted and keeps everything: its progress stays in the history
+and the exports, and the periods that ended before still count it
+(storage.queries.topics.counted_in); its name is free for a new topic.
 """
 
 from __future__ import annotations
@@ -11,9 +18,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import DomainError, NotFound
-from storage.models import TOPIC_APPROVED, TOPIC_IN_PROGRESS, TOPIC_KINDS, TOPIC_STATUSES, Topic
-from storage.queries.topics import add_progress, add_topic, studio_member_named, topic_in_studio
+from domain import DomainError, NotFound, WrongState
+from storage.models import (
+    PROGRESS_STATUS,
+    TOPIC_APPROVED,
+    TOPIC_IN_PROGRESS,
+    TOPIC_KINDS,
+    TOPIC_STATUSES,
+    Topic,
+)
+from storage.queries.topics import (
+    add_progress,
+    add_topic,
+    live_topic_titled,
+    progress_count,
+    studio_member_named,
+    topic_in_studio,
+)
 from storage.session import Session
 
 # The longest target text kept.
@@ -91,7 +112,7 @@ async def set_status(session: Session, topic_id: int, *, studio_id: int, author_
         raise UnknownValue("unknown_status", status=status)
     topic = await _topic(session, topic_id, studio_id)
     await add_progress(session, topic, author_id=author_id, content=note, percent=None,
-                       status=status, now=now)
+                       status=status, now=now, kind=PROGRESS_STATUS)
     return TopicState.of(topic)
 
 
@@ -134,3 +155,31 @@ async def set_target(session: Session, topic_id: int, *, studio_id: int, period:
         topic.quarterly_target = text[:MAX_TARGET]
     topic.updated_at = now
     return TopicState.of(topic)
+
+
+async def rename_topic(session: Session, topic_id: int, *, studio_id: int, title: str,
+                       now: datetime) -> TopicState:
+    """Give the topic a new name; its history goes with it. Raises WrongState with code
+    "title_taken" (facts: title) when another live topic of the studio has that name."""
+    topic = await _topic(session, topic_id, studio_id)
+    other = await live_topic_titled(session, studio_id, title)
+    if other is not None and other.id != topic.id:
+        raise WrongState("title_taken", title=title)
+    topic.title, topic.updated_at = title, now
+    return TopicState.of(topic)
+
+
+@dataclass(frozen=True)
+class DeletedTopic:
+    id: int
+    title: str
+    kept: int  # the rows of its history, kept
+
+
+async def delete_topic(session: Session, topic_id: int, *, studio_id: int,
+                       now: datetime) -> DeletedTopic:
+    """Mark the topic deleted (the module's docstring says what stays)."""
+    topic = await _topic(session, topic_id, studio_id)
+    topic.deleted_at = topic.updated_at = now
+    return DeletedTopic(id=topic.id, title=topic.title,
+                        kept=await progress_count(session, topic.id))

@@ -3,7 +3,9 @@
 Statuses and result types are stored as codes; people read them through the catalogs
 (suggestion.status.*, result.status.*, result.type.*) and type a result's type in any
 word the catalogs list (input.proposals.type.*). The decisions' rules are
-domain.proposals'.
+domain.proposals': 不采纳 and 退回 want a reason; the same decision again with new words
+changes the comment; one that undoes a final decision waits for the leader's 是 (the
+decisions dialog). A member's own lists show the leader's comment under each record.
 
 A result's economic benefit is read anywhere in its text and cut out of the title: a
 benefit word (效益, 经济效益, 创效, 节约 … input.proposals.benefit_prefix) and an amount in
@@ -34,13 +36,18 @@ from domain.proposals import (
     RETURN,
     SUGGESTION,
     VERIFY,
+    ChangesFinal,
     Decided,
     Decision,
+    ReasonNeeded,
     decide,
+    decision_for,
+    decision_named,
     similar_result,
     submit_result,
     submit_suggestion,
 )
+from domain.proposals import RESULT as RESULT_SUBJECT  # RESULT here is the 成果 dialog
 from handlers.parsing import (
     CLAUSE_END,
     RECORD_ARGS,
@@ -177,6 +184,16 @@ def _counts(ctx: Ctx, counts: dict[str, int], prefix: str, codes: tuple[str, ...
         for code in codes)
 
 
+def _note_line(ctx: Ctx, subject: str, status: str, note: str | None) -> list[str]:
+    """The leader's comment under a decided record in its proposer's list, cut short (建议 3
+    shows it whole); none while it waits."""
+    decision = decision_for(subject, status)
+    if not note or decision is None:
+        return []
+    return [ctx.t("proposals.note_line", what=ctx.t(f"proposals.what.{decision.name}"),
+                  note=_cut(ctx.words, note))]
+
+
 def _types(words: Words) -> str:
     return join(words, [words(f"result.type.{code}") for code in RESULT_TYPES])
 
@@ -226,9 +243,11 @@ async def _suggestions_overview(ctx: Ctx) -> Reply:
         if not mine:
             return Text(ctx.t("proposals.no_my_suggestions") + "\n" + ctx.t("proposals.suggest_usage"))
         lines = [ctx.t("proposals.my_suggestions", n=len(mine))]
-        lines += [ctx.t("proposals.suggestion_line", id=s.id, name="", day=_day(ctx, s),
-                        status=ctx.words.named("suggestion.status", s.status),
-                        snippet=_cut(ctx.words, s.content)) for s, _ in mine]
+        for s, _ in mine:
+            lines.append(ctx.t("proposals.suggestion_line", id=s.id, name="", day=_day(ctx, s),
+                               status=ctx.words.named("suggestion.status", s.status),
+                               snippet=_cut(ctx.words, s.content)))
+            lines += _note_line(ctx, SUGGESTION, s.status, s.reply)
         return Text(fit_lines(lines, more))
     counts = await suggestion_counts(ctx.session, studio_id=member.studio_id)
     lines = [ctx.t("proposals.studio_suggestions", total=sum(counts.values()),
@@ -371,10 +390,12 @@ async def _results_overview(ctx: Ctx) -> Reply:
             return Text(ctx.t("proposals.no_my_results") + "\n"
                         + ctx.t("proposals.result_usage", types=_types(ctx.words)))
         lines = [ctx.t("proposals.my_results", n=len(mine))]
-        lines += [ctx.t("proposals.result_line", id=a.id, name="", day=_day(ctx, a),
-                        status=ctx.words.named("result.status", a.status),
-                        type=ctx.words.named("result.type", a.type),
-                        title=_cut(ctx.words, a.title)) for a, _ in mine]
+        for a, _ in mine:
+            lines.append(ctx.t("proposals.result_line", id=a.id, name="", day=_day(ctx, a),
+                               status=ctx.words.named("result.status", a.status),
+                               type=ctx.words.named("result.type", a.type),
+                               title=_cut(ctx.words, a.title)))
+            lines += _note_line(ctx, RESULT_SUBJECT, a.status, a.note)
         return Text(fit_lines(lines, more))
     counts = await achievement_counts(ctx.session, studio_id=member.studio_id)
     lines = [ctx.t("proposals.studio_results", total=sum(counts.values()),
@@ -412,6 +433,11 @@ def _decision_push(decision: Decision, leader: str, decided: Decided, choice: st
         subject = decided.content if decided.subject == SUGGESTION else words(
             "proposals.result_subject", type=words.named("result.type", decided.type or ""),
             title=decided.content)
+        if decided.comment_only:  # push.suggestion_comment.text, push.result_comment.text
+            return words(f"push.{decided.subject}_comment.text", id=decided.id,
+                         snippet=_cut(words, subject), leader=leader,
+                         status=_status(words, decided.subject, decided.status),
+                         what=words(f"proposals.what.{decision.name}"), said=decided.said)
         return words(f"push.{decided.subject}_decision.text", id=decided.id,
                      snippet=_cut(words, subject), leader=leader,
                      status=_status(words, decided.subject, decided.status),
@@ -420,33 +446,77 @@ def _decision_push(decision: Decision, leader: str, decided: Decided, choice: st
     return compose(choice, build)
 
 
+@dataclass
+class PendingDecision:
+    """A decision that undoes a final one, waiting for the leader's 是."""
+
+    decision: str  # Decision.name
+    record_id: int
+    said: str | None = None
+
+
+# No entry commands: another decision typed at the question (a leader going down the list)
+# runs as itself, the question waiting; one that asks in turn replaces it.
+DECIDE = dialog(router, "decisions", PendingDecision, states=("confirm",), entry=(),
+                activity="proposals.change_activity", declined="proposals.change_kept")
+
+
 async def _decide(ctx: Ctx, decision: Decision) -> Reply:
-    member = ctx.member
-    assert member is not None and member.studio_id is not None
     found = RECORD_ARGS.match(ctx.args.strip())
     if found is None:
         return ctx.reply(f"proposals.usage.{decision.name}")
-    record_id = int(found.group(1))
+    return await _take(ctx, decision, int(found.group(1)), found.group(2), confirmed=False)
+
+
+@DECIDE.step("confirm")
+async def on_confirm_change(msg: Incoming, ctx: Ctx, pending: PendingDecision) -> Step:
+    if not is_yes(msg.text or ""):
+        return stay(ctx.reply("proposals.confirm_again"))
+    return end(await _take(ctx, decision_named(pending.decision), pending.record_id,
+                           pending.said, confirmed=True))
+
+
+async def _take(ctx: Ctx, decision: Decision, record_id: int, said: str | None, *,
+                confirmed: bool) -> Reply:
+    member = ctx.member
+    assert member is not None and member.studio_id is not None
     noun = ctx.t(f"proposals.noun.{decision.subject}")
+    target = _status(ctx.words, decision.subject, decision.status)
     try:
         decided = await decide(ctx.session, decision, record_id, studio_id=member.studio_id,
-                               leader_id=member.id, said=found.group(2), now=ctx.now,
-                               word_push=partial(_decision_push, decision, member.name))
+                               leader_id=member.id, said=said, now=ctx.now,
+                               word_push=partial(_decision_push, decision, member.name),
+                               confirmed=confirmed)
     except NotFound:
         return ctx.reply("proposals.not_found", id=record_id, noun=noun)
+    except ReasonNeeded:
+        return ctx.reply(f"proposals.reason_needed.{decision.name}", id=record_id)
+    except ChangesFinal as final:
+        DECIDE.enter(ctx, "confirm", PendingDecision(decision.name, record_id, said))
+        told = ctx.t("proposals.ask_change_told",
+                     name=ctx.t(f"proposals.proposer.{decision.subject}")) \
+            if final.facts["proposer_id"] != member.id and ctx.settings.can_push else ""
+        return ctx.reply("proposals.ask_change", id=record_id, noun=noun, target=target,
+                         status=_status(ctx.words, decision.subject, str(final.facts["status"])),
+                         said=_said(ctx.words, decision, (said or "").strip()), told=told)
     except WrongState as refused:
         now_status = _status(ctx.words, decision.subject, str(refused.facts["status"]))
         if refused.code == "already":
-            return ctx.reply("proposals.already", id=record_id, noun=noun, status=now_status)
+            return ctx.reply("proposals.already", id=record_id, noun=noun, status=now_status,
+                             what=ctx.t(f"proposals.what.{decision.name}"),
+                             command=ctx.t(f"proposals.command.{decision.name}"))
         return ctx.reply("proposals.cannot", id=record_id, noun=noun, status=now_status,
-                         target=_status(ctx.words, decision.subject, decision.status))
+                         target=target)
     notified = ""
     if decided.notified:
         proposer = ctx.t(f"proposals.proposer.{decision.subject}")
         notified = ctx.t("proposals.notified.push" if ctx.settings.can_push
                          else "proposals.notified.no_push", name=proposer)
-    return ctx.reply("proposals.decided", id=record_id, noun=noun,
-                     status=_status(ctx.words, decision.subject, decided.status),
+    if decided.comment_only:
+        return ctx.reply("proposals.comment_updated", id=record_id, noun=noun,
+                         what=ctx.t(f"proposals.what.{decision.name}"), said=decided.said,
+                         notified=notified)
+    return ctx.reply("proposals.decided", id=record_id, noun=noun, status=target,
                      said=_said(ctx.words, decision, decided.said), notified=notified)
 
 

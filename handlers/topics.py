@@ -3,6 +3,13 @@
 The topic's kind and status are stored as codes (storage.models.TOPIC_KINDS,
 TOPIC_STATUSES); people read them as topic.kind.* / topic.status.* and may type any word
 the catalogs list for them (input.topics.*). The rules are domain.topics'.
+
+A name that is no topic of the studio asks before creating one. When topics spelt alike
+exist, a plain 是 does not create it (a leader answering the question with 是 most often
+meant the topic they know): only 「新建 <名称>」 does, or a listed topic's number.
+``进展 <课题> 改名 <新名>`` renames a topic; ``进展 <课题> 删除`` deletes it after a 是,
+keeping its history. A topic shown alone lists its latest progress updates and, apart,
+the status changes.
 """
 
 from __future__ import annotations
@@ -17,34 +24,59 @@ from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
 from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router, normalise
-from domain import NotFound
+from domain import NotFound, WrongState
 from domain.topics import (
     TopicState,
     create_topic,
+    delete_topic,
     record_progress,
+    rename_topic,
     set_due_date,
     set_kind,
     set_owner,
     set_status,
     set_target,
 )
-from handlers.parsing import alternation, code_of, is_yes
+from handlers.parsing import alternation, code_of, is_yes, says
 from locales import vocabulary
 from locales.formats import join, month_day, percent
-from storage.models import ROLE_LEADER, TOPIC_KIND_DEFAULT, TOPIC_KINDS, TOPIC_STATUSES, Topic
-from storage.queries.topics import TopicView, topic_overview, topics_of
+from storage.models import (
+    PROGRESS_STATUS,
+    PROGRESS_UPDATE,
+    ROLE_LEADER,
+    TOPIC_KIND_DEFAULT,
+    TOPIC_KINDS,
+    TOPIC_STATUSES,
+    Topic,
+)
+from storage.queries.topics import (
+    TopicView,
+    progress_count,
+    topic_history,
+    topic_overview,
+    topics_of,
+)
 
 router = Router("topics")
 
 MAX_TITLE = 40
 MAX_CHARS = 1000
 SNIPPET = 40  # characters of the latest update shown in the overview
+HISTORY_SHOWN = 3  # progress updates, and status changes, shown with one topic
+# Characters of the latest update shown with one topic (older ones: SNIPPET), so that the
+# status changes below them still fit in the reply.
+LATEST_SHOWN = 300
 # The fields "进展 课题 <field word> <value>" sets instead of recording prose.
 FIELDS = ("status", "kind", "owner", "due_date", "monthly_target", "quarterly_target")
 _TARGETS = {"monthly_target": "monthly", "quarterly_target": "quarterly"}
 # Year, month and day with anything but a digit between them: 2026-12-31, 2026/12/31,
 # 2026年12月31日 (the words of no language needed).
 _DATE = re.compile(r"^(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]?$")
+# What follows a topic's name instead of progress (catalog lists): 改名 <新名>, 删除; and
+# the word that creates a topic when topics spelt alike were offered (新建 <名称>).
+_RENAME = "input.topics.rename"
+_DELETE = "input.topics.delete"
+_CREATE = "input.topics.create"
 
 
 @dataclass
@@ -59,6 +91,19 @@ class NewTopic:
 
 
 CREATE = dialog(router, "topics", NewTopic, states=("create",), entry=("progress",))
+
+
+@dataclass
+class DoomedTopic:
+    """A topic waiting for the leader's 是 to delete it."""
+
+    topic_id: int
+    title: str
+
+
+# No entry commands: 进展 typed at the question runs as itself, the question waiting.
+DELETE = dialog(router, "topic_delete", DoomedTopic, states=("confirm",), entry=(),
+                activity="topics.delete_activity", declined="topics.delete_kept")
 
 
 @functools.cache
@@ -144,6 +189,16 @@ async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
         if len(found) == 1:
             return await _detail(ctx, found[0])
         return ctx.reply("topics.usage")
+    word, value = _first_word(rest)
+    if says(rest, _DELETE) or (value and says(word, _RENAME)):
+        if len(found) > 1:
+            choices = "\n".join(ctx.t("topics.choice_bullet", title=t.title) for t in found)
+            return ctx.reply("topics.ambiguous", title=title, choices=choices)
+        if not found:
+            return ctx.reply("topics.no_such", title=title)
+        if says(rest, _DELETE):
+            return await _ask_delete(ctx, found[0])
+        return await _rename(ctx, found[0], topics, value)
     if len(rest) > MAX_CHARS:
         return ctx.reply("topics.too_long", limit=MAX_CHARS, chars=len(rest))
     split = _percent_of(rest)
@@ -159,7 +214,8 @@ async def on_progress(msg: Incoming, ctx: Ctx) -> Reply:
         if alike:
             choices = "\n".join(ctx.t("topics.choice_numbered", i=i, title=t.title)
                                 for i, t in enumerate(alike, 1))
-            return ctx.reply("topics.ask_alike", title=title, choices=choices, kinds=_kinds(ctx))
+            return ctx.reply("topics.ask_alike", title=title, choices=choices, kinds=_kinds(ctx),
+                             create=_create_words(ctx, title))
         return ctx.reply("topics.ask_create", title=title,
                          kind=ctx.t(f"topic.kind.{TOPIC_KIND_DEFAULT}"), kinds=_kinds(ctx))
     topic = found[0]
@@ -179,8 +235,17 @@ async def on_create_answer(msg: Incoming, ctx: Ctx, data: NewTopic) -> Step:
         if picked:
             return end(Text(await _apply(ctx, picked[0].id, data.content, data.percent)))
         return end(ctx.reply("topics.usage"))
-    kind = TOPIC_KIND_DEFAULT if is_yes(answer) else code_of("input.topics.kind", TOPIC_KINDS,
-                                                              answer)
+    kind = _create_answer(answer, data.title)
+    if data.alike:
+        # Topics spelt alike were offered: only 新建 <名称> creates another.
+        if kind is None and is_yes(answer):
+            return stay(ctx.reply("topics.alike_yes", create=_create_words(ctx, data.title)))
+        if kind is None:
+            return stay(ctx.reply("topics.bad_create_alike",
+                                  create=_create_words(ctx, data.title)))
+    elif kind is None:
+        kind = TOPIC_KIND_DEFAULT if is_yes(answer) else code_of("input.topics.kind",
+                                                                  TOPIC_KINDS, answer)
     if kind is None:
         return stay(ctx.reply("topics.bad_create", title=data.title, kinds=_kinds(ctx)))
     # The same title may have been created meanwhile (another leader): use that one.
@@ -195,6 +260,66 @@ async def on_create_answer(msg: Incoming, ctx: Ctx, data: NewTopic) -> Step:
         topic_id = state.id
         created = ctx.t("topics.created", title=state.title, kind=ctx.t(f"topic.kind.{state.kind}"))
     return end(Text(created + await _apply(ctx, topic_id, data.content, data.percent)))
+
+
+def _create_words(ctx: Ctx, title: str) -> str:
+    """What to type to create the topic after all: 新建 <名称> in the reader's words."""
+    return ctx.t("topics.create_words", title=title)
+
+
+def _create_answer(answer: str, title: str) -> str | None:
+    """The kind 「新建 <名称> [类型]」 creates the topic `title` as (the default without a
+    kind); None when the answer is not that."""
+    word, rest = _first_word(answer)
+    if not says(word, _CREATE) or not rest:
+        return None
+    name, kind_word = _first_word(rest)
+    if _key(name) != _key(title):
+        return None
+    if not kind_word:
+        return TOPIC_KIND_DEFAULT
+    return code_of("input.topics.kind", TOPIC_KINDS, kind_word)
+
+
+async def _rename(ctx: Ctx, topic: Topic, topics: list[Topic], new_title: str) -> Reply:
+    member = ctx.member
+    assert member is not None and member.studio_id is not None
+    if len(new_title.split()) > 1:
+        return ctx.reply("topics.rename_usage")
+    if len(new_title) > MAX_TITLE:
+        return ctx.reply("topics.title_too_long", limit=MAX_TITLE)
+    if new_title == topic.title:
+        return ctx.reply("topics.rename_same", title=topic.title)
+    # Names that differ only in width, case or blanks would be found as one: taken too.
+    if any(_key(t.title) == _key(new_title) for t in topics if t.id != topic.id):
+        return ctx.reply("topics.rename_taken", title=new_title)
+    old_title = topic.title
+    try:
+        state = await rename_topic(ctx.session, topic.id, studio_id=member.studio_id,
+                                   title=new_title, now=ctx.now)
+    except WrongState:
+        return ctx.reply("topics.rename_taken", title=new_title)
+    return ctx.reply("topics.renamed", old=old_title, title=state.title)
+
+
+async def _ask_delete(ctx: Ctx, topic: Topic) -> Reply:
+    DELETE.enter(ctx, "confirm", DoomedTopic(topic_id=topic.id, title=topic.title))
+    return ctx.reply("topics.ask_delete", title=topic.title,
+                     n=await progress_count(ctx.session, topic.id))
+
+
+@DELETE.step("confirm")
+async def on_delete_answer(msg: Incoming, ctx: Ctx, data: DoomedTopic) -> Step:
+    member = ctx.member
+    assert member is not None and member.studio_id is not None
+    if not is_yes(msg.text or ""):
+        return stay(ctx.reply("topics.delete_again", title=data.title))
+    try:
+        deleted = await delete_topic(ctx.session, data.topic_id, studio_id=member.studio_id,
+                                     now=ctx.now)
+    except NotFound:  # deleted meanwhile (another leader)
+        return end(ctx.reply("topics.gone", title=data.title))
+    return end(ctx.reply("topics.deleted", title=deleted.title, n=deleted.kept))
 
 
 async def _apply(ctx: Ctx, topic_id: int, content: str, figure: int | None) -> str:
@@ -293,10 +418,22 @@ async def _detail(ctx: Ctx, topic: Topic) -> Reply:
     if topic.monthly_target or topic.quarterly_target:
         lines.append(ctx.t("topics.targets", monthly=topic.monthly_target or not_set,
                            quarterly=topic.quarterly_target or not_set))
-    if v.last_update is not None and v.last_update_at is not None:
-        lines.append(ctx.t("topics.last_update",
-                           day=month_day(ctx.words, v.last_update_at.astimezone(ctx.settings.tz).date()),
-                           content=v.last_update))
-    else:
-        lines.append(ctx.t("topics.no_update"))
+    tz = ctx.settings.tz
+    # Progress and the statuses a leader set, apart: a status change is no progress.
+    updates = await topic_history(ctx.session, topic.id, PROGRESS_UPDATE, HISTORY_SHOWN)
+    lines.append(ctx.t("topics.progress_header" if updates else "topics.no_update"))
+    for i, u in enumerate(updates):
+        figure = ctx.t("topics.saved_percent", percent=percent(ctx.words, u.percent / 100)) \
+            if u.percent is not None else ""
+        lines.append(ctx.t("topics.progress_line",
+                           day=month_day(ctx.words, u.created_at.astimezone(tz).date()),
+                           content=_snippet(ctx, u.content, LATEST_SHOWN if i == 0 else SNIPPET),
+                           percent=figure))
+    changes = await topic_history(ctx.session, topic.id, PROGRESS_STATUS, HISTORY_SHOWN)
+    if changes:
+        lines.append(ctx.t("topics.status_header"))
+        lines += [ctx.t("topics.status_line",
+                        day=month_day(ctx.words, c.created_at.astimezone(tz).date()),
+                        status=ctx.words.named("topic.status", c.status or ""))
+                  for c in changes]
     return Text(fit_lines(lines, ctx.t("topics.more")))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -298,11 +299,18 @@ TOPIC_STATUSES = (TOPIC_APPROVED, TOPIC_IN_PROGRESS, "acceptance", "applied", TO
 TOPIC_KIND_LENGTH = 32
 
 
+# A deleted topic keeps its row and its progress: it leaves the lists, and the figures of
+# the periods that ended after its deletion, but not those of the periods before.
+_LIVE_TOPIC = text("deleted_at IS NULL")
+
+
 class Topic(Base):
     """A studio's research topic or technical problem (课题 / 攻关项目)."""
 
     __tablename__ = "topic"
-    __table_args__ = (UniqueConstraint("studio_id", "title"),)
+    # One live topic of a name per studio; a deleted one does not hold its name.
+    __table_args__ = (Index("uq_topic_studio_id_title_live", "studio_id", "title", unique=True,
+                            sqlite_where=_LIVE_TOPIC, postgresql_where=_LIVE_TOPIC),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
@@ -317,6 +325,14 @@ class Topic(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 进展 <课题> 删除
+
+
+# What a topic_progress row records: a progress update (prose, perhaps a figure; the first
+# one also moves a topic just set up to in_progress), or a status a leader set.
+PROGRESS_UPDATE = "progress"
+PROGRESS_STATUS = "status"
+PROGRESS_KINDS = (PROGRESS_UPDATE, PROGRESS_STATUS)
 
 
 class TopicProgress(Base):
@@ -331,6 +347,8 @@ class TopicProgress(Base):
     content: Mapped[str] = mapped_column(Text)
     percent: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(16))  # the status it moved the topic to
+    kind: Mapped[str] = mapped_column(String(16), default=PROGRESS_UPDATE,
+                                      server_default=PROGRESS_UPDATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -1,11 +1,13 @@
 """Migration 0009: the Chinese words stored for topic kinds and statuses and for result types
-become codes, and back on downgrade; every reader still sees the same words."""
+become codes, and back on downgrade; every reader still sees the same words. 0008 and 0012
+on tables with rows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -150,5 +152,68 @@ async def test_0008_upgrades_and_downgrades_a_database_with_rows(database_url: s
                 "SELECT language FROM member WHERE id >= 50 ORDER BY id"))).scalars().all()
         assert list(back) == ["zh-CN", "en"]
         await upgrade(db.engine)
+    finally:
+        await db.dispose()
+
+
+# A topic's history as 0011 stored it: (content, status, percent) → the kind 0012 gives it.
+HISTORY = [
+    (("开题", "in_progress", 5), "progress"),  # the first update, which started the work
+    (("状态改为验收", "acceptance", None), "status"),
+    (("狀態改為推廣應用", "applied", None), "status"),
+    (("Status changed to paused", "paused", None), "status"),
+    (("状态改为验收", None, None), "progress"),  # prose that moved nothing
+    (("完成第二轮试验", None, 60), "progress"),
+]
+
+
+async def test_0012_tells_status_changes_apart_and_frees_a_deleted_topics_name(
+        database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await downgrade(db.engine, "0011")
+        async with db.engine.begin() as conn:
+            await conn.execute(_sql("INSERT INTO studio (id, name, stars, status, created_at) "
+                                    "VALUES (70, '丙工作室', 0, 'active', :at)", at=AT))
+            await conn.execute(_sql("INSERT INTO member (id, employee_no, name, role, studio_id, "
+                                    "subscribed, active, created_at) VALUES (70, 'L70', '丙领衔', "
+                                    "'leader', 70, true, true, :at)", at=AT))
+            await conn.execute(_sql(
+                "INSERT INTO topic (id, studio_id, title, kind, status, created_at, updated_at) "
+                "VALUES (70, 70, '液压站', 'qc', 'paused', :at, :at)", at=AT))
+            for (content, status, percent), _kind in HISTORY:
+                await conn.execute(_sql(
+                    "INSERT INTO topic_progress (topic_id, author_id, content, status, percent, "
+                    "created_at) VALUES (70, 70, :content, :status, :percent, :at)", at=AT)
+                    .bindparams(content=content, status=status, percent=percent))
+        await upgrade(db.engine)
+        async with db.engine.begin() as conn:
+            kinds = (await conn.execute(sa.text(
+                "SELECT kind FROM topic_progress WHERE topic_id = 70 ORDER BY id"))).scalars()
+            assert list(kinds) == [kind for _row, kind in HISTORY]
+            assert await conn.run_sync(_diff) == []
+            # Deleted, its name taken by a new topic: both are kept, the history too.
+            await conn.execute(_sql("UPDATE topic SET deleted_at = :at WHERE id = 70", at=AT))
+            await conn.execute(_sql(
+                "INSERT INTO topic (id, studio_id, title, kind, status, created_at, updated_at) "
+                "VALUES (71, 70, '液压站', 'qc', 'approved', :at, :at)", at=AT))
+            with pytest.raises(sa.exc.IntegrityError):
+                async with conn.begin_nested():
+                    await conn.execute(_sql(
+                        "INSERT INTO topic (id, studio_id, title, kind, status, created_at, "
+                        "updated_at) VALUES (72, 70, '液压站', 'qc', 'approved', :at, :at)",
+                        at=AT))
+        # Back to one name per studio: the deleted topic gives way.
+        await downgrade(db.engine, "0011")
+        async with db.engine.begin() as conn:
+            titles = (await conn.execute(sa.text(
+                "SELECT id, title FROM topic WHERE studio_id = 70 ORDER BY id"))).all()
+            kept = (await conn.execute(sa.text(
+                "SELECT count(*) FROM topic_progress WHERE topic_id = 70"))).scalar()
+        assert [tuple(t) for t in titles] == [(70, "液压站 #70"), (71, "液压站")]
+        assert kept == len(HISTORY)
+        await upgrade(db.engine)
+        async with db.engine.begin() as conn:
+            assert await conn.run_sync(_diff) == []
     finally:
         await db.dispose()

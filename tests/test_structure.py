@@ -123,7 +123,8 @@ def test_every_declared_dialog_is_complete() -> None:
 
     routes = RouteTable(build_router())
     assert {spec.name for spec in ALL_DIALOGS} == {
-        "onboarding", "weekly_logs", "mentorship", "notices", "topics", "proposals", "offer"}
+        "onboarding", "weekly_logs", "mentorship", "notices", "topics", "topic_delete", "proposals",
+        "decisions", "offer"}
     for spec in ALL_DIALOGS:
         spec.check_complete(routes)
 

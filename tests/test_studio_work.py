@@ -107,8 +107,9 @@ async def test_progress_sets_status_owner_and_due_date(svc: Service) -> None:
 async def test_progress_with_an_ambiguous_name_asks_for_the_full_one(svc: Service) -> None:
     await svc.text("o-l2", "进展 扭矩检测一 开题")
     await svc.text("o-l2", "是")
+    # 扭矩检测一 is spelt alike: only 新建 <名称> creates the second.
     await svc.text("o-l2", "进展 扭矩检测二 开题")
-    await svc.text("o-l2", "是")
+    assert "已新建课题“扭矩检测二”" in (await svc.text("o-l2", "新建 扭矩检测二") or "")
     reply = await svc.text("o-l2", "进展 扭矩检测 做了对比试验") or ""
     assert "可能指以下课题" in reply and "扭矩检测一" in reply and "扭矩检测二" in reply
     # Another studio's topics are not this one's.
@@ -259,7 +260,10 @@ async def test_result_is_reported_with_benefit_and_verified_by_the_leader(svc: S
     verified = await svc.text("o-l1", f"认定 {number} 已核对专利证书") or ""
     assert "标为“已认定”" in verified
     assert any("已认定" in t and "已核对专利证书" in t for t in await inbox(svc, "M07"))
-    returned = await svc.text("o-l1", f"退回 {number} 证书编号有误") or ""
+    # Undoing the verification is asked about first.
+    ask = await svc.text("o-l1", f"退回 {number} 证书编号有误") or ""
+    assert "已经是“已认定”，确定改为“已退回”，原因：证书编号有误吗？" in ask
+    returned = await svc.text("o-l1", "是") or ""
     assert "标为“已退回”" in returned
     listing = await svc.text("o-l1", "成果") or ""
     assert "已退回 1" in listing and "待认定：" in listing and "点检助手" in listing

@@ -24,6 +24,7 @@ from storage.models import (
 )
 from storage.queries.jobs import studio_months
 from storage.queries.scope import in_studio
+from storage.queries.topics import counted_in
 from storage.session import Session
 
 
@@ -56,18 +57,20 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
         if sid in figures:
             figures[sid].checkin_hours = float(hours or 0.0)
 
+    # A topic deleted since the period ended still counts in it (storage.queries.topics).
     topic_filter = in_studio(Topic.studio_id, studio_id)
     for sid, status, n in (await session.execute(
             # Topics that existed by the month's end: a past month does not count one
             # created since.
             select(Topic.studio_id, Topic.status, func.count(Topic.id))
-            .where(Topic.created_at < until, *topic_filter)
+            .where(Topic.created_at < until, counted_in(until), *topic_filter)
             .group_by(Topic.studio_id, Topic.status))).all():
         if sid in figures:
             figures[sid].topics_by_status[status] = int(n)
     for sid, n in (await session.execute(
             select(Topic.studio_id, func.count(Topic.id))
-            .where(Topic.status != TOPIC_PAUSED, Topic.created_at < until, *topic_filter)
+            .where(Topic.status != TOPIC_PAUSED, Topic.created_at < until, counted_in(until),
+                   *topic_filter)
             .group_by(Topic.studio_id))).all():
         if sid in figures:
             figures[sid].topics_active = int(n)
@@ -75,7 +78,7 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
             select(Topic.studio_id, func.count(func.distinct(Topic.id)), func.count(TopicProgress.id))
             .join(TopicProgress, TopicProgress.topic_id == Topic.id)
             .where(TopicProgress.created_at >= since, TopicProgress.created_at < until,
-                   Topic.status != TOPIC_PAUSED, *topic_filter)
+                   Topic.status != TOPIC_PAUSED, counted_in(until), *topic_filter)
             .group_by(Topic.studio_id))).all():
         if sid in figures:
             figures[sid].topics_progressed = int(topics)
