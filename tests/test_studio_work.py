@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -220,7 +221,7 @@ async def test_suggestion_goes_to_the_leader_and_the_decision_comes_back(svc: Se
     [to_leader] = [t for t in await inbox(svc, "L1") if "合理化建议" in t]
     assert "甲成员05" in to_leader and f"采纳 {number}" in to_leader
     pending = await svc.text("o-l1", "建议") or ""
-    assert "待处理 1" in pending and f"编号 {number} 甲成员05" in pending
+    assert "待处理 1" in pending and f"编号 {number}（11月20日）甲成员05：" in pending
     # Another studio's leader cannot touch it; a member cannot decide at all.
     assert "没有编号" in (await svc.text("o-l2", f"采纳 {number}") or "")
     assert "仅限领衔人使用" in (await svc.text("o-m06", f"采纳 {number}") or "")
@@ -413,7 +414,8 @@ async def test_rank_orders_studios_by_score(svc: Service, october: None) -> None
     # 甲 and 乙 have only their bound members to show in October (10 points each, the
     # tie broken by name); 丙 as counted in the leader's 统计.
     ranking = ["1. 丙工作室 78 分 ★★", "2. 乙工作室 10 分", "3. 甲工作室 10 分"]
-    footer = "得分构成：周报30＋师徒打卡20＋课题进展15＋成果15＋合理化建议10＋绑定10（满分 100）"
+    footer = ("得分构成：周报30＋师徒打卡20（仅计已确认）＋课题进展15＋成果15＋合理化建议10＋绑定10"
+              "（满分 100）")
     assert reply.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室",
                                   "本工作室：第 2 名，10 分", *ranking, footer]
     assert admin.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室", *ranking,
@@ -490,10 +492,12 @@ def test_rank_weights_are_configurable_and_checked() -> None:
     from storage.indicators import StudioFigures, parse_weights
 
     f = StudioFigures(studio_id=1, studio="丙", members=4, bound=3, writers=4, logs=12, pairs=1,
-                      checkins=3, topics_active=2, topics_progressed=1, results_verified=2,
-                      suggestions_by_status={"submitted": 4})
-    assert f.score(parse_weights("logs=30,checkins=20,topics=15,results=15,suggestions=10,"
-                                 "bound=10"), weeks=5) == 78.0
+                      checkins=3, checkins_confirmed=2, topics_active=2, topics_progressed=1,
+                      results_verified=2, suggestions_by_status={"submitted": 4})
+    defaults = parse_weights("logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10")
+    assert f.score(defaults, weeks=5) == 78.0
+    # Only confirmed check-ins count: three written, none confirmed, earn nothing.
+    assert replace(f, checkins_confirmed=0).score(defaults, weeks=5) == 58.0
     # Only logs and bound counted, scaled to 100: (1 × 0.6 + 1 × 0.75) / 2.
     assert f.score(parse_weights("logs=1，bound=1"), weeks=5) == 67.5
     for bad in ("logs=x", "speed=10", "logs=-1", "logs=0", "logs"):
