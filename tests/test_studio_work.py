@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from bot.replies import MAX_TEXT_BYTES
 from bot.simulator import text_xml
 from bot.wechat_api import WeChatAPI
+from locales import messages
 from ops import exports, ledger
 from scheduled.delivery import Deliverer
 from storage.models import (
@@ -676,3 +678,37 @@ async def test_a_decision_reaches_the_proposer_in_their_own_language(svc: Servic
     assert len(parts) == 2
     assert parts[1] == (f"您的合理化建议（编号 {number}：工具柜加锁）已被领衔人甲领衔标为“已采纳”，"
                         "意见：本周落实。")
+
+
+async def test_help_names_each_command_once(svc: Service) -> None:
+    # 统计：统计：… no more: a summary says what the command does, not its name again.
+    leader = await svc.text("o-l1", "帮助") or ""
+    mentor = await svc.text("o-c1", "帮助") or ""  # 丙师傅 has an apprentice: 打卡 is listed
+    assert "· 统计 [工作室] [月份]：本月（或指定月份）的工作室数据" in leader
+    assert "· 排名 [月份]：本月各工作室的指标得分排名" in leader
+    assert "· 打卡 [内容]：记录一次师徒带教或学习" in mentor
+    lines = [line for reply in (leader, mentor) for line in reply.splitlines()
+             if line.startswith("· ")]
+    usages = [text for key, text in messages("zh-CN").items()
+              if key.startswith("cmd.") and key.endswith(".usage")]
+    assert len(lines) > 10
+    for line in lines:
+        [usage] = [u for u in usages if line.startswith(f"· {u}：")]
+        summary = line[len(f"· {usage}："):]
+        assert not summary.startswith(usage.split()[0]), line
+        assert re.match(r"[^，；（“]{1,8}：", summary) is None, line  # no label of its own
+
+
+async def test_refusals_over_the_limit_say_what_happened_and_what_works(svc: Service) -> None:
+    notice = await svc.text("o-l1", "通知 " + "知" * 601) or ""
+    assert "通知最多 600 字，这次有 601 字，没有发出。请精简后再发，或分成两条通知发送" in notice
+    suggestion = await svc.text("o-m06", "建议 " + "建" * 1001) or ""
+    assert "建议内容最多 1000 字，这次有 1001 字，没有提交。请精简到 1000 字以内再发" in suggestion
+
+
+async def test_my_own_list_has_no_stray_space_after_the_number(svc: Service) -> None:
+    # M05's own suggestions (made above): no proposer's name, so nothing between the
+    # number and the date.
+    mine = await svc.text("o-m05", "建议") or ""
+    assert re.search(r"^编号 \d+（\d+月\d+日）已实施：", mine, re.M), mine
+    assert re.search(r"编号 \d+ （", mine) is None
