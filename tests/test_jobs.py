@@ -286,3 +286,47 @@ async def test_two_workers_draining_one_outbox_send_each_row_once(
     sends = [c.body["touser"] for c in fake_api.calls_to(SEND)
              if c.body["text"]["content"].startswith("二号通知")]
     assert len(sends) == len(set(sends)) == len(ids)
+
+
+def test_percentages_round_half_up_everywhere() -> None:
+    from locales import formats
+    from scheduled.jobs.monthly_summary import _change
+    from scheduled.jobs.weekly_leader_digest import _share
+
+    zh = words_for("zh-CN")
+    assert formats.percent(zh, 1 / 6) == "17%"
+    assert formats.percent(zh, 0.145) == "15%"  # 14.4999… as a float: still half up
+    assert formats.percent(zh, 0.125) == "13%"  # not round()'s half to even, 12
+    # The digest: as everywhere, but never 100% while a log is missing, nor 0% after one.
+    assert [formats.percent(zh, _share(d, e)) for d, e in ((1, 6), (199, 200), (1, 300),
+                                                            (6, 6), (0, 6))] == [
+        "17%", "99%", "1%", "100%", "0%"]
+    # The monthly change in points: 2.5 points is 3 (``{:.0f}`` said 2), 0.5 is 1.
+    assert _change(zh, 0.425, 0.40) == "比上月高 3 个百分点"
+    assert _change(zh, 0.405, 0.40) == "比上月高 1 个百分点"
+    assert _change(zh, 0.404, 0.40) == "与上月持平"
+
+
+async def test_a_studio_without_points_is_never_among_the_best(svc: Service) -> None:
+    # A second studio whose one member has not bound yet: 0 points in every period.
+    from storage.models import Studio
+
+    async with svc.db.transaction() as session:
+        studio = Studio(name="乙工作室", created_at=FRIDAY)
+        session.add(studio)
+        await session.flush()
+        session.add(Member(employee_no="B1", name="乙成员", role="member", studio_id=studio.id,
+                           created_at=FRIDAY))
+    # December: 甲 has 5 of 6 members bound (8.3 points), 乙 none.
+    report = await run_job(svc.db, "monthly-summary", datetime(2027, 1, 1, 1, 0, tzinfo=UTC), TZ)
+    assert report.period == "2026-12"
+    [union] = [r.text for r in await outbox(svc)
+               if r.kind == "monthly-summary" and r.period == "2026-12" and "本工会月报" in r.text]
+    assert "指标得分最高：\n1. 甲工作室 8.3 分，周报 0%\n需要关注：\n· 乙工作室 0 分" in union
+    assert "2. 乙工作室" not in union
+    # The quarterly review names the best with points only; both are at risk.
+    await run_job(svc.db, "quarterly-review", datetime(2027, 4, 1, 1, 30, tzinfo=UTC), TZ)
+    [review] = [r.text for r in await outbox(svc)
+                if r.kind == "quarterly-review" and r.period == "2027-Q1"]
+    assert "得分最高：\n1. 甲工作室 8.3 分（—）\n（得分构成：" in review
+    assert "· 乙工作室 0 分" in review and "2. 乙工作室" not in review
