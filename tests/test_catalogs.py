@@ -166,3 +166,14 @@ def test_a_help_summary_does_not_repeat_its_command(language: str) -> None:
                 language != "en" and word and summary.startswith(word)):
             doubled.append(key)
     assert doubled == []
+
+
+def test_one_term_per_thing_in_what_people_read() -> None:
+    """周报 (never 工作日志 or 日志), 工会管理员 (not 工作室管理员: no such role), and the
+    union as 本工会 or its name (全会 reads as a plenary session). Words people type (a
+    `日志` alias, `语言 全会`) may differ."""
+    read = {key: text for key, text in messages(DEFAULT_LANGUAGE).items()
+            if not key.startswith("input.") and not _own_words(key)}
+    found = {(key, term) for key, text in read.items()
+             for term in ("日志", "全会", "工作室管理员") if term in text}
+    assert found == set()
