@@ -67,8 +67,8 @@ async def on_cancel(msg: Incoming, ctx: Ctx) -> Reply:
 async def listed_commands(ctx: Ctx) -> list[Command]:
     """The commands 帮助 lists for the sender: those of their role with a line of help,
     less those whose availability check says they are no use to them now (打卡 without a
-    mentorship pair). Each check runs once, however many commands share it: a few
-    queries at most for the hottest message, one for the commands there are now."""
+    mentorship pair). Each check runs once, however many commands share it: 帮助 is the
+    hottest message, and today it costs one query (the pair check 打卡 and 确认 share)."""
     answers: dict[Availability, bool] = {}
     listed = []
     for c in ctx.commands:

@@ -44,6 +44,8 @@ router = Router("mentorship")
 
 # How much of a check-in's content its notice repeats (the partner can ask for the rest).
 NOTICE_SNIPPET = 200
+# How much of an answer naming no single partner is repeated back.
+ECHO_LIMIT = 20
 
 
 
@@ -199,7 +201,7 @@ async def on_pick(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     if not found:
         return stay(ctx.reply("mentorship.bad_pair", n=n))
     if len(found) > 1:
-        return stay(ctx.reply("mentorship.ambiguous_pair", name=answer[:20], n=n))
+        return stay(ctx.reply("mentorship.ambiguous_pair", name=answer[:ECHO_LIMIT], n=n))
     data.pair = found[0]
     return await _advance(ctx, data)
 
