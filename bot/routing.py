@@ -24,6 +24,7 @@ from locales import vocabulary
 from locales.confusables import confusable
 
 Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
+Availability = Callable[[Ctx], Awaitable[bool]]
 
 # What may follow a command word before its arguments (after NFKC: `：` is `:`, `！` is
 # `!`), besides spaces, closing brackets and quotes, and dashes: 「我的！」, 「【周报】测试」.
@@ -126,6 +127,11 @@ class Command:
     usage: str = ""  # catalog key of how to type it (cmd.log.usage: 周报 [内容])
     # Values the summary's placeholders take, from the constants they describe.
     facts: tuple[tuple[str, str], ...] = ()
+    # Whether 帮助 lists it for this sender, beyond the role (打卡: only for someone in a
+    # mentorship pair). Commands sharing a check share its answer: 帮助 asks each check
+    # once. It does not decide who may use the command: its handler answers anyone of
+    # the roles.
+    available: Availability | None = None
 
     @property
     def name(self) -> str:
@@ -364,6 +370,7 @@ class Router:
         facts: dict[str, str] | None = None,
         writes: bool = True,
         lean: bool = False,
+        available: Availability | None = None,
     ) -> Callable[[Handler], Handler]:
         cmd = Command(
             words=tuple(words),
@@ -373,6 +380,7 @@ class Router:
             summary=summary,
             usage=usage or words[0],
             facts=tuple((facts or {}).items()),
+            available=available,
         )
         return self._add(command=cmd, always=always, writes=writes, lean=lean)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.context import ROLE_UNBOUND, Ctx, Incoming
 from bot.dialogs import DIALOG_TTL, Step, dialog
 from bot.replies import MAX_TEXT_BYTES, SILENCE, Reply, Text, fit_lines
-from bot.routing import Router
+from bot.routing import Availability, Command, Router
 from handlers.guesses import guess, shown
 from handlers.parsing import is_yes
 from storage.models import ROLES
@@ -64,6 +64,25 @@ async def on_cancel(msg: Incoming, ctx: Ctx) -> Reply:
     return ctx.reply("common.cancelled")
 
 
+async def listed_commands(ctx: Ctx) -> list[Command]:
+    """The commands 帮助 lists for the sender: those of their role with a line of help,
+    less those whose availability check says they are no use to them now (打卡 without a
+    mentorship pair). Each check runs once, however many commands share it: 帮助 is the
+    hottest message, and today it costs one query (the pair check 打卡 and 确认 share)."""
+    answers: dict[Availability, bool] = {}
+    listed = []
+    for c in ctx.commands:
+        if not (c.summary and c.roles):
+            continue
+        if c.available is not None:
+            if c.available not in answers:
+                answers[c.available] = await c.available(ctx)
+            if not answers[c.available]:
+                continue
+        listed.append(c)
+    return listed
+
+
 @router.command("帮助", aliases=("help", "?", "？", "菜单", "menu"), always=True,
                 summary="cmd.help.summary", writes=False)
 async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
@@ -73,10 +92,12 @@ async def on_help(msg: Incoming, ctx: Ctx) -> Reply:
     # member's tools, and the footer mentions 取消.
     lines = [ctx.t("common.help_line", usage=ctx.t(c.usage),
                    summary=ctx.t(c.summary, **dict(c.facts)))
-             for c in ctx.commands if c.summary and c.roles]
-    header = ctx.t("common.help_header", name=ctx.member.name,
-                   studio=ctx.member.studio_name or ctx.t("common.union_seat"),
-                   role=role_name(ctx, ctx.member.role))
+             for c in await listed_commands(ctx)]
+    role = role_name(ctx, ctx.member.role)
+    # A union admin belongs to no studio: their role says where they sit.
+    header = (ctx.t("common.help_header", name=ctx.member.name, studio=ctx.member.studio_name,
+                    role=role) if ctx.member.studio_name is not None
+              else ctx.t("common.help_header_union", name=ctx.member.name, role=role))
     footer = ctx.t("common.help_footer")
     # A long help (Mongolian script takes three bytes a letter) keeps its footer: the
     # command lines give way, ending on a whole line with a pointer to the rest.

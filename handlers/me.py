@@ -25,13 +25,12 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None  # the router lets only bound users through
     local = ctx.now.astimezone(ctx.settings.tz)
-    lines = [ctx.t(
-        "me.header",
-        name=member.name,
-        employee_no=member.employee_no,
-        studio=member.studio_name or ctx.t("me.no_studio"),
-        role=role_name(ctx, member.role),
-    )]
+    role = role_name(ctx, member.role)
+    # A union admin belongs to no studio: no 工作室 line, their role says where they sit.
+    lines = [ctx.t("me.header", name=member.name, employee_no=member.employee_no,
+                   studio=member.studio_name, role=role) if member.studio_name is not None
+             else ctx.t("me.header_union", name=member.name, employee_no=member.employee_no,
+                        role=role)]
     circle = await mentorship_circle(ctx.session, member.id)
     if circle.mentors:
         lines.append(ctx.t("me.mentors", names=join(ctx.words, circle.mentors)))

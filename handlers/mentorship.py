@@ -1,7 +1,8 @@
 """打卡 (a mentorship check-in) and 确认 (the mentor confirms one).
 
 打卡 is one declared dialog: it asks only for what the first message did not give — which
-pair (when the sender has several), the content, the hours — then records the check-in.
+pair (when the sender has several: by its number or the partner's name), the content, the
+hours — then records the check-in.
 The hours are read from the content by handlers.durations (the total it gives, or its one
 duration: 学习2小时30分钟 is 2.5 h, and the content keeps its words); hours it gives that
 cannot be taken (a range, several figures, more than a day …) are asked for, with the
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from bot.context import Ctx, Incoming
 from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
-from bot.routing import Router
+from bot.routing import Router, normalise
 from domain import HoursOutOfRange, NotFound
 from domain.mentorship import (
     MAX_CHARS,
@@ -37,12 +38,14 @@ from handlers.parsing import is_skip, record_numbers
 from handlers.records import record_number, show_checkin
 from locales import Words, compose, formats
 from storage.models import ROLE_LEADER, ROLE_MEMBER
-from storage.queries.mentorship import PairView, active_pairs_of
+from storage.queries.mentorship import PairView, active_pairs_of, in_a_pair
 
 router = Router("mentorship")
 
 # How much of a check-in's content its notice repeats (the partner can ask for the rest).
 NOTICE_SNIPPET = 200
+# How much of an answer naming no single partner is repeated back.
+ECHO_LIMIT = 20
 
 
 
@@ -144,8 +147,14 @@ def _confirmed_notice(choice: str | None, confirmed: CheckInConfirmed) -> str:
     return compose(choice, build)
 
 
+async def in_a_pair_now(ctx: Ctx) -> bool:
+    """打卡 and 确认 are listed in 帮助 only for someone in an active mentorship pair."""
+    return ctx.member is not None and await in_a_pair(ctx.session, ctx.member.id)
+
+
 @router.command("打卡", aliases=("checkin",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),
-                summary="cmd.checkin.summary", usage="cmd.checkin.usage")
+                summary="cmd.checkin.summary", usage="cmd.checkin.usage",
+                available=in_a_pair_now)
 async def on_checkin(msg: Incoming, ctx: Ctx) -> Reply:
     assert ctx.member is not None
     record_id = record_number(ctx.args)
@@ -166,13 +175,34 @@ async def on_checkin(msg: Incoming, ctx: Ctx) -> Reply:
     return CHECKIN.follow(ctx, await _advance(ctx, data), data)
 
 
+def pairs_named(pairs: list[PairView], answer: str) -> list[int]:
+    """The indexes of the pairs whose partner `answer` names: the whole name (刘洋), or
+    else a part of it (洋) or the name within more words (徒弟刘洋). Several when it fits
+    more than one partner; folded as command words are (width, case, Traditional), blanks
+    aside."""
+    said = "".join(normalise(answer).split())
+    if not said:
+        return []
+    names = ["".join(normalise(p.partner_name).split()) for p in pairs]
+    exact = [i for i, name in enumerate(names) if name == said]
+    return exact or [i for i, name in enumerate(names) if name and (said in name or name in said)]
+
+
 @CHECKIN.step("pick")
 async def on_pick(msg: Incoming, ctx: Ctx, data: CheckInDraft) -> Step:
     n = len(data.pairs)
     answer = (msg.text or "").strip()
-    if not answer.isdigit() or not 1 <= int(answer) <= n:
+    if answer.isdigit():
+        if not 1 <= int(answer) <= n:
+            return stay(ctx.reply("mentorship.bad_pair", n=n))
+        data.pair = int(answer) - 1
+        return await _advance(ctx, data)
+    found = pairs_named(_pairs(data), answer)
+    if not found:
         return stay(ctx.reply("mentorship.bad_pair", n=n))
-    data.pair = int(answer) - 1
+    if len(found) > 1:
+        return stay(ctx.reply("mentorship.ambiguous_pair", name=answer[:ECHO_LIMIT], n=n))
+    data.pair = found[0]
     return await _advance(ctx, data)
 
 
@@ -209,7 +239,8 @@ PENDING_SNIPPET = 24
 
 
 @router.command("确认", aliases=("confirm",), takes_args=True, roles=(ROLE_MEMBER, ROLE_LEADER),
-                summary="cmd.confirm.summary", usage="cmd.confirm.usage")
+                summary="cmd.confirm.summary", usage="cmd.confirm.usage",
+                available=in_a_pair_now)
 async def on_confirm(msg: Incoming, ctx: Ctx) -> Reply:
     member = ctx.member
     assert member is not None

@@ -41,12 +41,13 @@ class AskCode:
 BIND = dialog(router, "onboarding", AskCode, states=("ask_code",), entry=("bind",))
 
 
-def _describe(ctx: Ctx, member: MemberView) -> dict[str, str]:
-    return {
-        "name": member.name,
-        "studio": member.studio_name or ctx.t("common.union_seat"),
-        "role": role_name(ctx, member.role),
-    }
+def _described(ctx: Ctx, key: str, member: MemberView) -> Text:
+    """The reply `key` about who the member is: with their studio, or — a union admin, who
+    belongs to none — in the words of `key`_union, which name the role alone."""
+    if member.studio_name is None:
+        return ctx.reply(f"{key}_union", name=member.name, role=role_name(ctx, member.role))
+    return ctx.reply(key, name=member.name, studio=member.studio_name,
+                     role=role_name(ctx, member.role))
 
 
 async def _bind(msg: Incoming, ctx: Ctx, typed: str) -> tuple[Reply, bool]:
@@ -54,7 +55,7 @@ async def _bind(msg: Incoming, ctx: Ctx, typed: str) -> tuple[Reply, bool]:
 
     Returns the reply and whether the dialog (if any) is over."""
     if ctx.member is not None:
-        return ctx.reply("onboarding.already_bound", **_describe(ctx, ctx.member)), True
+        return _described(ctx, "onboarding.already_bound", ctx.member), True
     failures = await bind_failures_since(ctx.session, msg.openid, ctx.now - LOCK_WINDOW)
     if len(failures) >= MAX_FAILURES:
         until = (failures[-MAX_FAILURES] + LOCK_WINDOW).astimezone(ctx.settings.tz)
@@ -67,7 +68,7 @@ async def _bind(msg: Incoming, ctx: Ctx, typed: str) -> tuple[Reply, bool]:
         if bound.language:
             # From now on they read their own language (the roster may have set it).
             ctx.words = words_for(bound.language)
-        return ctx.reply("onboarding.bound", **_describe(ctx, bound)), True
+        return _described(ctx, "onboarding.bound", bound), True
     if result.status == "unknown":
         # Only guesses count towards the lock: a used or expired code is not a guess.
         await record_bind_failure(ctx.session, msg.openid, ctx.now)

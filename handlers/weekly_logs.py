@@ -24,6 +24,7 @@ from domain.weekly_logs import (
     MAX_HOURS,
     Action,
     LastWeekClosed,
+    PartTooLong,
     SavedLog,
     TooLong,
     check_content,
@@ -95,7 +96,9 @@ def _pictures_part(words: Words, count: int) -> str:
 
 
 def _too_long(ctx: Ctx, error: TooLong) -> Text:
-    return ctx.reply(f"weekly_logs.{error.code}", **error.facts)
+    """The refusal says the limit and the way that works: shorter, or the rest appended."""
+    key = "weekly_logs.too_long_part" if isinstance(error, PartTooLong) else "weekly_logs.too_long"
+    return ctx.reply(key, **error.facts)
 
 
 async def _save(ctx: Ctx, draft: LogDraft, action: Action, *, known_new: bool = False) -> Reply:

@@ -3,6 +3,7 @@ weeks, days, hours, percentages, indicator weights. Each takes the reader's Word
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -47,9 +48,15 @@ def hours(words: Words, value: float | None) -> str:
     return words("format.hours", hours=f"{value:g}")
 
 
+def half_up(value: float) -> int:
+    """A figure rounded to a whole number as people round: half up (2.5 → 3, where Python's
+    round() and ``{:.0f}`` give 2), 0.145 × 100 included, which floats hold as 14.4999…"""
+    return math.floor(round(value, 9) + 0.5)
+
+
 def percent(words: Words, fraction: float) -> str:
     """0.1667 → 「17%」 (rounded half up, as people round)."""
-    return words("format.percent", value=int(fraction * 100 + 0.5))
+    return words("format.percent", value=half_up(fraction * 100))
 
 
 def join(words: Words, items: list[str]) -> str:
@@ -58,7 +65,14 @@ def join(words: Words, items: list[str]) -> str:
 
 
 def describe_weights(words: Words, weights: Mapping[str, float]) -> str:
-    """「周报30＋师徒打卡20＋…」: what the indicator score is made of."""
+    """「周报30＋师徒打卡20（仅计已确认）＋…」: what the indicator score is made of. An
+    indicator with a word on what it counts has its own ``format.weight.<name>``."""
+    def one(key: str, value: float) -> str:
+        name, weight = words(f"indicator.{key}"), f"{value:g}"
+        try:
+            return words(f"format.weight.{key}", name=name, weight=weight)
+        except KeyError:
+            return words("format.weight", name=name, weight=weight)
+
     return words("format.weights_separator").join(
-        words("format.weight", name=words(f"indicator.{key}"), weight=f"{value:g}")
-        for key, value in weights.items() if value)
+        one(key, value) for key, value in weights.items() if value)

@@ -9,8 +9,9 @@ in Traditional characters, and Hong Kong and Taiwan factories:
 - 臺 → 台 (台帳, 平台, 後台): s2tw writes the formal 臺 everywhere; business writing in
   both Hong Kong and Taiwan uses 台, and 台帳 is how the ledger is named in the documents.
 - 賬 → 帳 (帳號, 台帳): the Taiwan standard form for accounts and ledgers.
-- 周 as a week is 週 (OpenCC's phrase table handles 周报/本周/周日; 周 alone, as in
-  「第49周」, is fixed here), but 周 the surname stays (no message uses it).
+- 周 as a week is 週 (OpenCC's phrase table handles 周报/本周/周日; 周 alone after a
+  number, as in 「第49周」「第45—48周」「4 周」, and 周次 are fixed here), but 周 the
+  surname stays (no message uses it).
 - 回复 "reply" is 回覆: s2tw writes 回復 (recover) or, in 「回复数字」, reads 复数 "plural"
   and writes 回複數字 — a term error no character table can see.
 - 默认 is 預設 and 消息 is 訊息 (message): the Traditional-script terms both Taiwan's and
@@ -45,10 +46,12 @@ TERM_FIXES: tuple[tuple[str, str], ...] = (
     ("聯繫", "聯絡"),
     ("繫結", "綁定"),
     ("二維碼", "QR碼"),
+    ("周次", "週次"),
     ("“", "「"),
     ("”", "」"),
 )
-_WEEK_NUMBER = re.compile(r"第(\{[a-z_]+\}|\d+)周")
+# A number of weeks or a week's number: 第49周, 第{first}—{last}周, {n} 周.
+_WEEK_NUMBER = re.compile(r"(\{[a-z_]+\}|\d+)( ?)周")
 
 HEADER = (
     "# Traditional Chinese (zh-TW): GENERATED from the Simplified catalog by\n"
@@ -68,7 +71,7 @@ def to_traditional(text: str) -> str:
     converted = str(_converter()(text))
     for wrong, right in TERM_FIXES:
         converted = converted.replace(wrong, right)
-    return _WEEK_NUMBER.sub(lambda m: f"第{m.group(1)}週", converted)
+    return _WEEK_NUMBER.sub(lambda m: f"{m.group(1)}{m.group(2)}週", converted)
 
 
 def zh_tw_catalog() -> str:

@@ -36,7 +36,8 @@ async def invite(settings: Settings, employee_no: str, now: datetime, *, qr: boo
                 return 1
             earlier = (await live_invites(session, [member.id], now)).get(member.id)
             code = await issue_invite(session, member.id, now)
-            studio = member.studio.name if member.studio else words("common.union_seat")
+            # A union admin belongs to no studio: named by the role instead.
+            studio = member.studio.name if member.studio else words.named("role", member.role)
             expires = code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     finally:
         await db.dispose()

@@ -90,7 +90,7 @@ async def export_ledger(settings: Settings, month: str | None, studio: str | Non
             results = _by_studio(await achievement_rows(session, since, until))
     finally:
         await db.dispose()
-    ledger = Ledger(month, len(weeks), figures, logs, checkins, topics, progress, suggestions,
+    ledger = Ledger(month, weeks, figures, logs, checkins, topics, progress, suggestions,
                     results)
     folder = Path(output or f"ledger-{month}")
     write_ledgers(ledger, studios, folder, settings, words)
@@ -103,7 +103,7 @@ class Ledger:
     """A month's records of every studio, grouped by studio name."""
 
     month: str
-    weeks: int
+    weeks: list[str]  # the ISO weeks its weekly-log figures count (storage.calendar)
     figures: dict[str, StudioFigures]
     logs: dict[str, list[LogRow]]
     checkins: dict[str, list[CheckInRow]]
@@ -123,12 +123,17 @@ def _counts(words: Words, counts: Mapping[str, int], area: str, order: Iterable[
         for key in keys if counts.get(key))
 
 
-def overview_rows(words: Words, studio: str, month: str, f: StudioFigures, weeks: int,
+def overview_rows(words: Words, studio: str, month: str, f: StudioFigures, iso_weeks: list[str],
                   weights: Mapping[str, float]) -> list[list[Cell]]:
-    """The 概况 sheet's rows, (label, value), from the studio's figures for the month."""
+    """The 概况 sheet's rows, (label, value), from the studio's figures for the month; the
+    ISO weeks its weekly-log figures count (those whose Thursday falls in the month) are
+    named, 第45—48周, for the logs sheet holds those weeks, not the calendar month's days."""
+    weeks = len(iso_weeks)
     rows: list[list[Cell]] = [
         [words("ledger.overview.studio"), studio],
         [words("ledger.overview.month"), month],
+        [words("ledger.overview.weeks"),
+         words("ledger.overview.weeks_value", span=formats.week_span(words, iso_weeks), n=weeks)],
         [words("ledger.overview.logs"),
          words("ledger.overview.logs_value", logs=f.logs, expected=f.expected_logs(weeks),
                rate=formats.percent(words, f.log_rate(weeks)),

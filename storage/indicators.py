@@ -8,7 +8,9 @@ its weight; the weights are configurable (WORKSHOP_BOT_RANK_WEIGHTS) and need no
 Default weights (one month; a quarter asks three times as much of the counted ones):
 
     logs         30   weekly logs submitted / expected
-    checkins     20   mentorship check-ins per active pair (2 a month = full marks)
+    checkins     20   confirmed mentorship check-ins per active pair (2 a month = full marks);
+                      an apprentice's check-in counts once the mentor confirms it, a
+                      mentor's own is confirmed as written
     topics       15   active topics with a progress update in the period / active topics
     results      15   results verified by a leader (1 a month = full marks)
     suggestions  10   suggestions made (1 a month per 5 members = full marks)
@@ -64,7 +66,7 @@ class StudioFigures:
     log_hours: float = 0.0
     pairs: int = 0  # active mentorship pairs
     checkins: int = 0
-    checkins_confirmed: int = 0
+    checkins_confirmed: int = 0  # of those, confirmed: only these count in the score
     checkin_hours: float = 0.0
     topics_active: int = 0  # not paused, existing at the end of the period
     topics_progressed: int = 0  # of those, with a progress update in the period
@@ -95,7 +97,9 @@ class StudioFigures:
     def indicators(self, weeks: int, months: int = 1) -> dict[str, float]:
         return {
             "logs": min(1.0, self.log_rate(weeks)),
-            "checkins": min(1.0, self.checkins / (2 * months * self.pairs)) if self.pairs else 0.0,
+            # Confirmed ones only: a check-in nobody vouched for could be written at will.
+            "checkins": (min(1.0, self.checkins_confirmed / (2 * months * self.pairs))
+                         if self.pairs else 0.0),
             "topics": self.topics_progressed / self.topics_active if self.topics_active else 0.0,
             "results": min(1.0, self.results_verified / months),
             "suggestions": min(1.0, self.suggestions / (months * max(1.0, self.members / 5))),

@@ -148,3 +148,32 @@ def test_command_words_in_traditional_text_still_route() -> None:
                     normalise(written.split()[0]) != normalise(word):
                 broken.append((key, said, written))
     assert broken == []
+
+
+@pytest.mark.parametrize("language", COMPLETE)
+def test_a_help_summary_does_not_repeat_its_command(language: str) -> None:
+    """帮助 shows 「· usage：summary」: a summary that starts with the command (统计：统计：
+    …, 本周：本周谁交了…) or with a label of its own (打卡 [内容]：师徒打卡：…) says it twice."""
+    catalog = messages(language)
+    doubled = []
+    for key, summary in catalog.items():
+        if not (key.startswith("cmd.") and key.endswith(".summary")):
+            continue
+        usage = catalog.get(key.removesuffix(".summary") + ".usage", "")
+        word = usage.split()[0] if usage.split() else ""
+        # A label: a few words then a colon, before any other punctuation.
+        if re.match(r"[^，；（“,;(\"]{1,20}[：:]", summary) or (
+                language != "en" and word and summary.startswith(word)):
+            doubled.append(key)
+    assert doubled == []
+
+
+def test_one_term_per_thing_in_what_people_read() -> None:
+    """周报 (never 工作日志 or 日志), 工会管理员 (not 工作室管理员: no such role), and the
+    union as 本工会 or its name (全会 reads as a plenary session). Words people type (a
+    `日志` alias, `语言 全会`) may differ."""
+    read = {key: text for key, text in messages(DEFAULT_LANGUAGE).items()
+            if not key.startswith("input.") and not _own_words(key)}
+    found = {(key, term) for key, text in read.items()
+             for term in ("日志", "全会", "工作室管理员") if term in text}
+    assert found == set()

@@ -146,15 +146,15 @@ async def test_a_members_lists_show_the_leaders_comment(svc: Service) -> None:
     await svc.text("o-l1", f"实施 {number} 已在二号线落地，三个月来效果很好，下个月起推广到全车间各个班组")
     pending = number_in(await svc.text("o-m2", "建议 更衣室加装烘干机") or "")
     mine = (await svc.text("o-m2", "建议") or "").splitlines()
-    done_at = next(i for i, line in enumerate(mine) if f"编号 {number} " in line)
+    done_at = next(i for i, line in enumerate(mine) if f"编号 {number}（" in line)
     assert mine[done_at + 1].startswith("   说明：已在二号线落地，三个月来")
     assert mine[done_at + 1].endswith("…")  # cut: the whole text is in 建议 <编号>
-    waiting_at = next(i for i, line in enumerate(mine) if f"编号 {pending} " in line)
+    waiting_at = next(i for i, line in enumerate(mine) if f"编号 {pending}（" in line)
     assert not mine[waiting_at + 1].startswith("   ")
     result_no = number_in(await svc.text("o-m2", "成果 五小成果 快换夹头") or "")
     await svc.text("o-l1", f"退回 {result_no} 请补充现场照片")
     results = await svc.text("o-m2", "成果") or ""
-    assert f"编号 {result_no} （" in results and "\n   原因：请补充现场照片" in results
+    assert f"编号 {result_no}（" in results and "\n   原因：请补充现场照片" in results
     # The proposer's push carries the reason too.
     assert any("原因：请补充现场照片" in t for t in await pushes_about(svc, "M2", result_no))
 

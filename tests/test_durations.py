@@ -224,7 +224,7 @@ async def test_mentor_picks_the_apprentice_then_hears_why_the_hours_are_asked(sv
 
 async def test_one_shot_log_takes_the_total_of_its_text(svc: Service) -> None:
     reply = await svc.text("o-m1", "周报 本周完成焊接机器人调试3小时，编写作业指导书5小时，共8小时") or ""
-    assert "已提交" in reply and "时长 8 小时" in reply
+    assert "已提交" in reply and "时长：8 小时" in reply
     log = await log_of(svc, "M1")
     assert log is not None and log.hours == 8.0
     assert log.content == "本周完成焊接机器人调试3小时，编写作业指导书5小时，共8小时"
@@ -236,7 +236,7 @@ async def test_one_shot_log_with_unclear_hours_asks_then_confirms(svc: Service) 
     assert await log_of(svc, "M2") is None
     preview = await svc.text("o-m2", "七个半小时") or ""
     assert "7.5 小时" in preview and "调试焊接机器人" in preview and "确认" in preview
-    assert "时长 7.5 小时" in (await svc.text("o-m2", "确认") or "")
+    assert "时长：7.5 小时" in (await svc.text("o-m2", "确认") or "")
     log = await log_of(svc, "M2")
     assert log is not None and log.hours == 7.5
 
@@ -249,24 +249,24 @@ async def test_log_dialog_reads_hours_as_written(svc: Service) -> None:
     assert "“6到8小时”是一个范围" in refused and "0 到 168" in refused
     assert "超过了 168 小时" in (await svc.text("o-m3", "200小时") or "")
     assert "6.5 小时" in (await svc.text("o-m3", "六个半小时") or "")
-    assert "时长 6.5 小时" in (await svc.text("o-m3", "确认") or "")
+    assert "时长：6.5 小时" in (await svc.text("o-m3", "确认") or "")
 
 
 async def test_replacing_a_log_keeps_its_hours_unless_new_ones_are_given(svc: Service) -> None:
-    assert "时长 6 小时" in (await svc.text("o-m4", "周报 调试焊接机器人，共6小时") or "")
+    assert "时长：6 小时" in (await svc.text("o-m4", "周报 调试焊接机器人，共6小时") or "")
     await svc.text("o-m4", "周报 调试焊接机器人，修正错别字")
     replaced = await svc.text("o-m4", "1") or ""
     # A corrected text is not a week without work: the hours stay, and the reply says so.
-    assert "已替换" in replaced and "时长 6 小时，沿用原周报" in replaced
+    assert "已替换" in replaced and "时长：6 小时，沿用原周报" in replaced
     log = await log_of(svc, "M4")
     assert log is not None and (log.hours, log.content) == (6.0, "调试焊接机器人，修正错别字")
     await svc.text("o-m4", "周报 调试焊接机器人，共7小时")
     replaced = await svc.text("o-m4", "替换") or ""
-    assert "时长 7 小时" in replaced and "沿用" not in replaced
+    assert "时长：7 小时" in replaced and "沿用" not in replaced
     await svc.text("o-m4", "周报 周六加班抢修，共165小时")
     refused = await svc.text("o-m4", "2") or ""
     assert "172 小时超出了可以记录的范围" in refused and "没有保存" in refused
     log = await log_of(svc, "M4")
     assert log is not None and log.hours == 7.0 and "抢修" not in log.content
     await svc.text("o-m4", "周报 周六加班抢修，共3小时")
-    assert "时长 10 小时" in (await svc.text("o-m4", "追加") or "")
+    assert "时长：10 小时" in (await svc.text("o-m4", "追加") or "")

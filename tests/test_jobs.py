@@ -101,7 +101,7 @@ async def test_channels_custom_then_template_by_the_48_hour_window(
     # M2 by the window; whichever of L1 and M1 met the 45015 by the switch.
     assert "o-m2" in templates and len(set(templates) & {"o-l1", "o-m1"}) == 1
     assert templates["o-m2"]["template_id"] == "TPL-REMIND"
-    assert templates["o-m2"]["data"]["thing1"] == {"value": "本周工作日志未提交"}
+    assert templates["o-m2"]["data"]["thing1"] == {"value": "本周周报未提交"}
     rows = await outbox(svc)
     assert all(r.status == "sent" and r.attempts == 1 for r in rows)
     # Nothing left: a second pass sends nothing.
@@ -195,7 +195,8 @@ async def test_leader_digest_sums_up_last_week(svc: Service) -> None:
     report = await run_job(svc.db, "weekly-leader-digest", monday, TZ)
     assert (report.period, report.queued) == ("2026-W47", 1)
     [digest] = [r for r in await outbox(svc) if r.kind == "weekly-leader-digest"]
-    assert "甲工作室" in digest.text and "周报已交 1/6 人（16%）" in digest.text
+    # 1 of 6 is 17%, rounded as everywhere (never 100% while someone is missing).
+    assert "甲工作室" in digest.text and "周报已交 1/6 人（17%）" in digest.text
     assert "未交：甲领衔、近期互动、久未互动、取消关注、未绑定" in digest.text
     assert "师徒打卡：0 次" in digest.text
     assert "课题进展：焊接机器人（40%）" in digest.text
@@ -226,8 +227,9 @@ async def test_monthly_summary_for_leaders_and_admins(svc: Service) -> None:
     studio = next(t for t in texts if "工作室月报" in t)
     # November is ISO weeks 45–48: 6 writers × 4 weeks; one log (M3's, week 47).
     assert "周报：1/24 份（4%，上月无数据）" in studio
-    assert "最活跃：已交周报（1）" in studio
-    union = next(t for t in texts if "全会月报" in t)
+    # What the most active did, counted: their logs and check-ins of the month.
+    assert "最活跃（按周报和打卡次数）：已交周报（1 次）" in studio
+    union = next(t for t in texts if "【11月本工会月报】" in t)
     # Score: logs 30 × 1/24 + topics 15 (its one topic moved in November, in the digest
     # test) + bound 10 × 5/6; no check-in, result or suggestion.
     assert "1 个工作室，周报提交率 4%" in union and "1. 甲工作室 24.6 分，周报 4%" in union
@@ -240,11 +242,12 @@ async def test_quarterly_review_scores_and_flags_studios_at_risk(svc: Service) -
     report = await run_job(svc.db, "quarterly-review", datetime(2027, 1, 4, 1, 30, tzinfo=UTC), TZ)
     assert (report.period, report.queued) == ("2026-Q4", 1)  # the one admin
     [review] = [r.text for r in await outbox(svc) if r.kind == "quarterly-review"]
-    # Default weights: 1 log of 6 × 14 expected (30 × 1/84 = 0.36) + 1 check-in for 1 pair
-    # over 3 months (20 × 1/6 = 3.33) + its one topic moved (15) + no result or suggestion
-    # + 5 of 6 bound (10 × 5/6 = 8.33) = 27.0: no star, at risk.
+    # Default weights: 1 log of 6 × 14 expected (30 × 1/84 = 0.36) + its one topic moved
+    # (15) + no result or suggestion + 5 of 6 bound (10 × 5/6 = 8.33) = 23.7: no star, at
+    # risk. The pair's one check-in (the apprentice's, never confirmed) counts nothing.
     assert "共 1 个工作室：三星 0，二星 0，一星 0，不达标 1" in review
-    assert "· 甲工作室 27 分" in review and "得分构成：周报30＋师徒打卡20" in review
+    assert "· 甲工作室 23.7 分" in review
+    assert "得分构成：周报30＋师徒打卡20（仅计已确认）＋课题进展15" in review
 
 
 def test_quarter_and_month_periods() -> None:
@@ -283,3 +286,47 @@ async def test_two_workers_draining_one_outbox_send_each_row_once(
     sends = [c.body["touser"] for c in fake_api.calls_to(SEND)
              if c.body["text"]["content"].startswith("二号通知")]
     assert len(sends) == len(set(sends)) == len(ids)
+
+
+def test_percentages_round_half_up_everywhere() -> None:
+    from locales import formats
+    from scheduled.jobs.monthly_summary import _change
+    from scheduled.jobs.weekly_leader_digest import _share
+
+    zh = words_for("zh-CN")
+    assert formats.percent(zh, 1 / 6) == "17%"
+    assert formats.percent(zh, 0.145) == "15%"  # 14.4999… as a float: still half up
+    assert formats.percent(zh, 0.125) == "13%"  # not round()'s half to even, 12
+    # The digest: as everywhere, but never 100% while a log is missing, nor 0% after one.
+    assert [formats.percent(zh, _share(d, e)) for d, e in ((1, 6), (199, 200), (1, 300),
+                                                            (6, 6), (0, 6))] == [
+        "17%", "99%", "1%", "100%", "0%"]
+    # The monthly change in points: 2.5 points is 3 (``{:.0f}`` said 2), 0.5 is 1.
+    assert _change(zh, 0.425, 0.40) == "比上月高 3 个百分点"
+    assert _change(zh, 0.405, 0.40) == "比上月高 1 个百分点"
+    assert _change(zh, 0.404, 0.40) == "与上月持平"
+
+
+async def test_a_studio_without_points_is_never_among_the_best(svc: Service) -> None:
+    # A second studio whose one member has not bound yet: 0 points in every period.
+    from storage.models import Studio
+
+    async with svc.db.transaction() as session:
+        studio = Studio(name="乙工作室", created_at=FRIDAY)
+        session.add(studio)
+        await session.flush()
+        session.add(Member(employee_no="B1", name="乙成员", role="member", studio_id=studio.id,
+                           created_at=FRIDAY))
+    # December: 甲 has 5 of 6 members bound (8.3 points), 乙 none.
+    report = await run_job(svc.db, "monthly-summary", datetime(2027, 1, 1, 1, 0, tzinfo=UTC), TZ)
+    assert report.period == "2026-12"
+    [union] = [r.text for r in await outbox(svc)
+               if r.kind == "monthly-summary" and r.period == "2026-12" and "本工会月报" in r.text]
+    assert "指标得分最高：\n1. 甲工作室 8.3 分，周报 0%\n需要关注：\n· 乙工作室 0 分" in union
+    assert "2. 乙工作室" not in union
+    # The quarterly review names the best with points only; both are at risk.
+    await run_job(svc.db, "quarterly-review", datetime(2027, 4, 1, 1, 30, tzinfo=UTC), TZ)
+    [review] = [r.text for r in await outbox(svc)
+                if r.kind == "quarterly-review" and r.period == "2027-Q1"]
+    assert "得分最高：\n1. 甲工作室 8.3 分（—）\n（得分构成：" in review
+    assert "· 乙工作室 0 分" in review and "2. 乙工作室" not in review

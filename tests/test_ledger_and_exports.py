@@ -107,10 +107,12 @@ def test_the_overview_rows_are_the_figures() -> None:
                       results_verified=2, results_promoted=1, benefit_reported=13.5,
                       benefit_verified=12.5,
                       suggestions_by_status={"submitted": 1, "accepted": 2})
-    rows = ledger.overview_rows(ZH, "丙工作室", "2026-10", f, 5, DEFAULT_WEIGHTS)
+    october = weeks_of_month("2026-10")  # 2026-W40 … W44: 1 October is a Thursday
+    rows = ledger.overview_rows(ZH, "丙工作室", "2026-10", f, october, DEFAULT_WEIGHTS)
     assert rows == [
         ["工作室", "丙工作室"],
         ["月份", "2026-10"],
+        ["周报周次", "第40—44周（周四在本月的 5 周）"],
         ["周报", "已交 12/20 份（60%），工作时长 24 小时"],
         ["师徒打卡", "3 次，已确认 2，共 5.2 小时"],
         # Statuses in their order, then a value stored before statuses were codes, as is.
@@ -120,9 +122,9 @@ def test_the_overview_rows_are_the_figures() -> None:
         ["合理化建议", "3 条（已采纳 2，待处理 1）"],
         ["指标得分", f.score(DEFAULT_WEIGHTS, 5)],
     ]
-    idle = ledger.overview_rows(ZH, "丁工作室", "2026-10", StudioFigures(2, "丁工作室"), 5,
+    idle = ledger.overview_rows(ZH, "丁工作室", "2026-10", StudioFigures(2, "丁工作室"), october,
                                 DEFAULT_WEIGHTS)
-    assert [value for _label, value in idle[2:]] == [
+    assert [value for _label, value in idle[3:]] == [
         "已交 0/0 份（0%），工作时长 0 小时", "0 次，已确认 0，共 0 小时", "暂无", "0 项",
         "已认定 0 万元（登记 0 万元）", "0 条（无）", 0.0]
 
@@ -145,8 +147,11 @@ async def test_the_ledger_speaks_the_catalog_and_its_overview_is_the_studios_fig
         figures = {f.studio: f for f in (await studio_figures(
             session, weeks, *month_bounds("2026-11"), svc.settings.tz)).values()}
     assert sheets["overview"][1:] == ledger.overview_rows(
-        ZH, "甲工作室", "2026-11", figures["甲工作室"], len(weeks), svc.settings.rank_weights)
+        ZH, "甲工作室", "2026-11", figures["甲工作室"], weeks, svc.settings.rank_weights)
     overview = dict((r[0], r[1]) for r in sheets["overview"][1:])
+    # November's figures count the weeks whose Thursday is in November: 2 November (a
+    # Monday) to 29 November; week 49 (Thursday 3 December) is December's.
+    assert overview["周报周次"] == "第45—48周（周四在本月的 4 周）"
     assert overview["周报"].startswith("已交 1/12 份（8%），工作时长 ")
     assert overview["师徒打卡"].startswith("1 次")
 

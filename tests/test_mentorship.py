@@ -295,3 +295,84 @@ def test_all_in_place_of_numbers() -> None:
     assert record_numbers("全部 辛苦了") == record_numbers("all 辛苦了") is not None
     read = record_numbers("全部 辛苦了")
     assert read is not None and read.every and read.rest == "辛苦了" and read.numbers == ()
+
+
+# -- the score, the pair by name, the length limit, the help (December: a month of its own)
+
+DECEMBER = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Friday 4 December, 16:00 in Shanghai
+
+
+async def test_only_confirmed_check_ins_count_in_the_score(svc: Service) -> None:
+    svc.clock.now = DECEMBER
+    try:
+        number = number_in(await svc.text("o-b1", "打卡 学习领衔人的操作法 1小时") or "")
+        unconfirmed = await svc.text("o-l2", "排名") or ""
+        assert "已确认乙徒的打卡" in (await svc.text("o-l2", f"确认 {number}") or "")
+        confirmed = await svc.text("o-l2", "排名") or ""
+        stats = await svc.text("o-l2", "统计") or ""
+        # A mentor's own check-in is confirmed as written: it counts at once.
+        assert "回复序号或姓名" in (await svc.text("o-t1", "打卡 现场实操指导 1小时") or "")
+        assert "和徒弟甲徒一" in (await svc.text("o-t1", "甲徒一") or "")
+        mentors_own = await svc.text("o-l1", "排名") or ""
+    finally:
+        svc.clock.now = FRIDAY
+    # Both studios have every member bound (10 points) and no log yet in December. 乙's
+    # one pair: its check-in earns nothing until the mentor confirms it, then 1 of the 2
+    # a month that make full marks (20 × 1/2).
+    assert unconfirmed.splitlines()[1:4] == ["本工作室：第 1 名，10 分", "1. 乙工作室 10 分",
+                                             "2. 甲工作室 10 分"]
+    assert confirmed.splitlines()[1:4] == ["本工作室：第 1 名，20 分", "1. 乙工作室 20 分",
+                                           "2. 甲工作室 10 分"]
+    assert confirmed.splitlines()[-1].startswith("得分构成：周报30＋师徒打卡20（仅计已确认）＋")
+    assert "师徒打卡：1 次，已确认 1，共 1 小时" in stats and "指标得分：20 分" in stats
+    # 甲 has two pairs: the mentor's one check-in is 1 of 4 (20 × 1/4).
+    assert "甲工作室 15 分" in mentors_own
+
+
+async def test_a_mentor_names_the_apprentice_instead_of_the_number(svc: Service) -> None:
+    svc.clock.now = DECEMBER
+    try:
+        assert "回复序号或姓名" in (await svc.text("o-t1", "打卡 讲解图纸 1小时") or "")
+        # 甲徒 fits both apprentices: asked for the number, the dialog waits.
+        both = await svc.text("o-t1", "甲徒") or ""
+        assert "“甲徒”对应不止一位，请回复上面列出的序号（1—2）" in both
+        assert "请回复上面列出的序号（1—2）或姓名" in (await svc.text("o-t1", "乙徒") or "")
+        # A part of one name only is that apprentice; width and blanks do not matter.
+        assert "和徒弟甲徒二" in (await svc.text("o-t1", "二") or "")
+        await svc.text("o-t1", "打卡 复盘焊缝 1小时")
+        assert "和徒弟甲徒一" in (await svc.text("o-t1", "甲 徒 一") or "")
+    finally:
+        svc.clock.now = FRIDAY
+
+
+def test_pairs_named_by_whole_name_part_or_more_words() -> None:
+    from handlers.mentorship import pairs_named
+    from storage.queries.mentorship import PairView
+
+    pairs = [PairView(1, "mentor", 11, "刘洋"), PairView(2, "mentor", 12, "刘洋洋"),
+             PairView(3, "mentor", 13, "张伟")]
+    assert pairs_named(pairs, "刘洋") == [0]  # the whole name wins over a longer one
+    assert pairs_named(pairs, "洋洋") == [1]
+    assert pairs_named(pairs, "刘") == [0, 1]  # fits two: not a choice
+    assert pairs_named(pairs, "徒弟张伟") == [2]
+    assert pairs_named(pairs, "Ｗ") == pairs_named(pairs, "  ") == []
+
+
+async def test_a_check_in_over_the_limit_says_it_was_not_recorded(svc: Service) -> None:
+    before = len(await checkins(svc))
+    refused = await svc.text("o-a1", "打卡 " + "学" * 1001) or ""
+    assert "打卡内容最多 1000 字，这次有 1001 字，没有记录。请精简到 1000 字以内再发" in refused
+    assert len(await checkins(svc)) == before
+
+
+async def test_help_offers_check_ins_only_to_members_in_a_pair(svc: Service) -> None:
+    helps = {openid: await svc.text(openid, "帮助") or ""
+             for openid in ("o-m1", "o-l1", "o-a1", "o-t1", "o-l2")}
+    for openid in ("o-m1", "o-l1"):  # no pair: a member, a leader
+        assert "· 打卡" not in helps[openid] and "· 确认" not in helps[openid]
+        assert "· 周报 [内容]：提交本周周报" in helps[openid]
+    for openid in ("o-a1", "o-t1", "o-l2"):  # an apprentice, a mentor, a leader who mentors
+        assert "· 打卡 [内容]：记录一次师徒带教或学习" in helps[openid]
+        assert "· 确认 <编号> [评语]：" in helps[openid]
+    # Whoever is not offered them can still use them, and is told why not.
+    assert "没有师徒结对" in (await svc.text("o-m1", "打卡 学习") or "")

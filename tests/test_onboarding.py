@@ -283,3 +283,28 @@ async def test_invite_with_qr_asks_wechat_for_a_scene_code(
     # And the scene it carries binds when scanned.
     reply = await svc.event("o-qr-admin", "SCAN", key=f"invite:{code}")
     assert reply is not None and "绑定成功" in reply and "工会管理员" in reply
+    # A union admin belongs to no studio: named by the role, never 「工作室：工会」.
+    assert "身份：工会管理员" in reply and "工作室" not in reply
+    assert any(line.startswith("赵敏（工会管理员，工号 A0001）的邀请码") for line in out)
+
+
+async def test_a_union_admin_is_named_by_the_role_not_a_studio(svc: Service) -> None:
+    # Bound by the QR code in the test above.
+    me = await svc.text("o-qr-admin", "我的") or ""
+    assert me.splitlines()[:2] == ["赵敏（工号 A0001）", "身份：工会管理员"]
+    assert "工作室：" not in me
+    help_ = await svc.text("o-qr-admin", "帮助") or ""
+    assert help_.splitlines()[0] == "赵敏（工会管理员），您可以发送："
+    again = await svc.text("o-qr-admin", "绑定 ABCDEFGH") or ""
+    assert "已绑定为 赵敏（工会管理员）" in again
+    # A studio's member still reads their studio.
+    assert "（王建国劳模创新工作室·成员）" in (await svc.text("o-liqiang", "帮助") or "")
+
+
+async def test_a_mentor_answers_which_apprentice_by_name(svc: Service) -> None:
+    # 李强 (bound above) mentors 张伟 and 刘洋.
+    asked = await svc.text("o-liqiang", "打卡 现场实操指导 2小时") or ""
+    assert "请回复序号或姓名" in asked and "张伟（徒弟）" in asked and "刘洋（徒弟）" in asked
+    assert "和徒弟刘洋，2 小时" in (await svc.text("o-liqiang", "刘洋") or "")
+    await svc.text("o-liqiang", "打卡 讲解焊接工艺图纸 1小时")
+    assert "和徒弟张伟，1 小时" in (await svc.text("o-liqiang", "张伟") or "")

@@ -91,7 +91,7 @@ async def test_each_member_is_reminded_in_their_language(svc: Service) -> None:
     assert rows["E1"].template_fields == {
         "thing1": words_for("en")("push.weekly_log_reminder.thing1")[:20],
         "time2": "2026-11-22 24:00"}
-    assert rows["Z1"].template_fields == {"thing1": "本周工作日志未提交",
+    assert rows["Z1"].template_fields == {"thing1": "本周周报未提交",
                                           "time2": "2026-11-22 24:00"}
 
 
@@ -140,7 +140,7 @@ async def test_a_long_bilingual_union_summary_fits_one_message(
     parts = bilingual.split(BILINGUAL_SEPARATOR)
     assert len(parts) == 2 and all(parts)
     # Each half is the start of that language's text, cut at a whole line.
-    assert rows["A2"].text.startswith(parts[1]) and parts[1].startswith("【11月全会月报】")
+    assert rows["A2"].text.startswith(parts[1]) and parts[1].startswith("【11月本工会月报】")
     assert len(rows["A2"].text.encode("utf-8")) > PUSH_LIMIT // 2  # so it was cut
 
 

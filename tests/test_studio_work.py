@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from bot.replies import MAX_TEXT_BYTES
 from bot.simulator import text_xml
 from bot.wechat_api import WeChatAPI
+from locales import messages
 from ops import exports, ledger
 from scheduled.delivery import Deliverer
 from storage.models import (
@@ -221,7 +224,7 @@ async def test_suggestion_goes_to_the_leader_and_the_decision_comes_back(svc: Se
     [to_leader] = [t for t in await inbox(svc, "L1") if "合理化建议" in t]
     assert "甲成员05" in to_leader and f"采纳 {number}" in to_leader
     pending = await svc.text("o-l1", "建议") or ""
-    assert "待处理 1" in pending and f"编号 {number} 甲成员05" in pending
+    assert "待处理 1" in pending and f"编号 {number}（11月20日）甲成员05：" in pending
     # Another studio's leader cannot touch it; a member cannot decide at all.
     assert "没有编号" in (await svc.text("o-l2", f"采纳 {number}") or "")
     assert "仅限领衔人使用" in (await svc.text("o-m06", f"采纳 {number}") or "")
@@ -417,7 +420,8 @@ async def test_rank_orders_studios_by_score(svc: Service, october: None) -> None
     # 甲 and 乙 have only their bound members to show in October (10 points each, the
     # tie broken by name); 丙 as counted in the leader's 统计.
     ranking = ["1. 丙工作室 78 分 ★★", "2. 乙工作室 10 分", "3. 甲工作室 10 分"]
-    footer = "得分构成：周报30＋师徒打卡20＋课题进展15＋成果15＋合理化建议10＋绑定10（满分 100）"
+    footer = ("得分构成：周报30＋师徒打卡20（仅计已确认）＋课题进展15＋成果15＋合理化建议10＋绑定10"
+              "（满分 100）")
     assert reply.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室",
                                   "本工作室：第 2 名，10 分", *ranking, footer]
     assert admin.splitlines() == ["【2026年10月（截至31日）工作室排名】共 3 个工作室", *ranking,
@@ -494,10 +498,12 @@ def test_rank_weights_are_configurable_and_checked() -> None:
     from storage.indicators import StudioFigures, parse_weights
 
     f = StudioFigures(studio_id=1, studio="丙", members=4, bound=3, writers=4, logs=12, pairs=1,
-                      checkins=3, topics_active=2, topics_progressed=1, results_verified=2,
-                      suggestions_by_status={"submitted": 4})
-    assert f.score(parse_weights("logs=30,checkins=20,topics=15,results=15,suggestions=10,"
-                                 "bound=10"), weeks=5) == 78.0
+                      checkins=3, checkins_confirmed=2, topics_active=2, topics_progressed=1,
+                      results_verified=2, suggestions_by_status={"submitted": 4})
+    defaults = parse_weights("logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10")
+    assert f.score(defaults, weeks=5) == 78.0
+    # Only confirmed check-ins count: three written, none confirmed, earn nothing.
+    assert replace(f, checkins_confirmed=0).score(defaults, weeks=5) == 58.0
     # Only logs and bound counted, scaled to 100: (1 × 0.6 + 1 × 0.75) / 2.
     assert f.score(parse_weights("logs=1，bound=1"), weeks=5) == 67.5
     for bad in ("logs=x", "speed=10", "logs=-1", "logs=0", "logs"):
@@ -676,3 +682,37 @@ async def test_a_decision_reaches_the_proposer_in_their_own_language(svc: Servic
     assert len(parts) == 2
     assert parts[1] == (f"您的合理化建议（编号 {number}：工具柜加锁）已被领衔人甲领衔标为“已采纳”，"
                         "意见：本周落实。")
+
+
+async def test_help_names_each_command_once(svc: Service) -> None:
+    # 统计：统计：… no more: a summary says what the command does, not its name again.
+    leader = await svc.text("o-l1", "帮助") or ""
+    mentor = await svc.text("o-c1", "帮助") or ""  # 丙师傅 has an apprentice: 打卡 is listed
+    assert "· 统计 [工作室] [月份]：本月（或指定月份）的工作室数据" in leader
+    assert "· 排名 [月份]：本月各工作室的指标得分排名" in leader
+    assert "· 打卡 [内容]：记录一次师徒带教或学习" in mentor
+    lines = [line for reply in (leader, mentor) for line in reply.splitlines()
+             if line.startswith("· ")]
+    usages = [text for key, text in messages("zh-CN").items()
+              if key.startswith("cmd.") and key.endswith(".usage")]
+    assert len(lines) > 10
+    for line in lines:
+        [usage] = [u for u in usages if line.startswith(f"· {u}：")]
+        summary = line[len(f"· {usage}："):]
+        assert not summary.startswith(usage.split()[0]), line
+        assert re.match(r"[^，；（“]{1,8}：", summary) is None, line  # no label of its own
+
+
+async def test_refusals_over_the_limit_say_what_happened_and_what_works(svc: Service) -> None:
+    notice = await svc.text("o-l1", "通知 " + "知" * 601) or ""
+    assert "通知最多 600 字，这次有 601 字，没有发出。请精简后再发，或分成两条通知发送" in notice
+    suggestion = await svc.text("o-m06", "建议 " + "建" * 1001) or ""
+    assert "建议内容最多 1000 字，这次有 1001 字，没有提交。请精简到 1000 字以内再发" in suggestion
+
+
+async def test_my_own_list_has_no_stray_space_after_the_number(svc: Service) -> None:
+    # M05's own suggestions (made above): no proposer's name, so nothing between the
+    # number and the date.
+    mine = await svc.text("o-m05", "建议") or ""
+    assert re.search(r"^编号 \d+（\d+月\d+日）已实施：", mine, re.M), mine
+    assert re.search(r"编号 \d+ （", mine) is None

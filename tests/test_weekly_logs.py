@@ -117,7 +117,7 @@ async def test_hours_can_be_skipped_and_cancel_saves_nothing(svc: Service) -> No
 
 async def test_too_long_content_is_refused_with_the_limit(svc: Service) -> None:
     reply = await svc.text("o-m3", "周报 " + "字" * 2001) or ""
-    assert "最多 2000 字" in reply and "2001" in reply
+    assert "一次最多提交 2000 字" in reply and "2001" in reply
     assert await logs_of(svc, "M3") == []
 
 
@@ -298,3 +298,42 @@ async def test_a_second_log_asks_replace_append_or_keep_before_the_writing(svc: 
     assert "这次的内容要怎么处理" in (await svc.text("o-c1", "周报 一句话") or "")
     assert "请回复 1" in (await svc.text("o-c1", "4") or "")
     assert "已保留原周报" in (await svc.text("o-c1", "3") or "")
+
+
+# -- the length limit, as the refusals tell it ---------------------------------------------
+
+
+async def test_a_log_over_the_limit_is_told_the_way_that_works(svc: Service) -> None:
+    svc.clock.now = datetime(2026, 12, 11, 8, 0, tzinfo=UTC)  # W50: no other test logs it
+    refused = await svc.text("o-m4", "周报 " + "甲" * 2001) or ""
+    assert "一次最多提交 2000 字，这次有 2001 字，没有保存" in refused
+    # Not "write it in the dialog" (the dialog holds 2,000 too): the rest is appended.
+    assert "分多条" not in refused and "问到时回复 2，追加到原周报后面" in refused
+    # ... and so it goes: 2,000 characters, then the rest the same way, appended.
+    assert "已提交第50周" in (await svc.text("o-m4", "周报 " + "甲" * 2000) or "")
+    assert "这次的内容要怎么处理" in (await svc.text("o-m4", "周报 乙") or "")
+    assert "已追加到第50周" in (await svc.text("o-m4", "2") or "")
+    [log] = [log for log in await logs_of(svc, "M4") if log.week == "2026-W50"]
+    assert log.content == "甲" * 2000 + "\n乙"
+
+
+async def test_a_part_over_the_limit_in_the_dialog_is_told_the_way_that_works(
+        svc: Service) -> None:
+    svc.clock.now = datetime(2026, 12, 18, 8, 0, tzinfo=UTC)  # W51
+    await svc.text("o-m4", "周报")
+    assert "共 1 条" in (await svc.text("o-m4", "甲" * 1500) or "")
+    refused = await svc.text("o-m4", "乙" * 600) or ""
+    assert "加上这条就超过 2000 字了（已有 1500 字），这条没有记下" in refused
+    assert "回复“完成”先提交已有的内容" in refused and "问到时回复 2" in refused
+    await svc.text("o-m4", "完成")
+    await svc.text("o-m4", "跳过")
+    # No hours: 「时长：未填」, not 「时长 未填」.
+    saved = await svc.text("o-m4", "确认") or ""
+    assert "已提交第51周" in saved and "时长：未填" in saved and "时长 未填" not in saved
+    assert "您已提交过第51周" in (await svc.text("o-m4", "周报") or "")
+    await svc.text("o-m4", "2")
+    for text in ("乙" * 600, "完成", "跳过"):
+        await svc.text("o-m4", text)
+    assert "已追加到第51周" in (await svc.text("o-m4", "确认") or "")
+    [log] = [log for log in await logs_of(svc, "M4") if log.week == "2026-W51"]
+    assert log.content == "甲" * 1500 + "\n" + "乙" * 600

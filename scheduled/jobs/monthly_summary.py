@@ -33,7 +33,7 @@ def _change(words: Words, now: float, before: float | None) -> str:
     if abs(delta) < SAME:
         return words("push.monthly_summary.change.same")
     return words("push.monthly_summary.change.up" if delta > 0
-                 else "push.monthly_summary.change.down", points=f"{abs(delta):.0f}")
+                 else "push.monthly_summary.change.down", points=formats.half_up(abs(delta)))
 
 
 def previous_month(month: str) -> str:
@@ -119,17 +119,20 @@ def _union_text(words: Words, month: str, this: dict[int, StudioMonth],
     total = combined(staffed, "")
     ranked = sorted(((f.score(weights, weeks), f) for f in staffed),
                     key=lambda pair: (-pair[0], pair[1].studio))
+    # A studio with no points is not among the best, however few studios there are.
+    top = [(points, f) for points, f in ranked[:RANKED] if points > 0]
     best = "\n".join(words("push.monthly_summary.best_line", i=i, studio=f.studio, score=points,
                            rate=formats.percent(words, f.log_rate(weeks)))
-                     for i, (points, f) in enumerate(ranked[:RANKED], 1))
+                     for i, (points, f) in enumerate(top, 1))
     text = words("push.monthly_summary.union", month=_month(words, month), n=len(studios),
                  rate=formats.percent(words, rate), change=_change(words, rate, before),
                  results=total.results, verified=total.results_verified,
                  benefit=round(total.benefit_verified, 2), suggestions=total.suggestions,
-                 best=best)
-    if len(ranked) > RANKED:
-        worst = ranked[-min(RANKED, len(ranked) - RANKED):]
+                 best=best or words("push.monthly_summary.best_none"))
+    # The lowest of those not named as the best (at most RANKED of them) need attention.
+    rest = ranked[len(top):]
+    if rest:
         text += words("push.monthly_summary.worst", worst="\n".join(
             words("push.monthly_summary.worst_line", studio=f.studio, score=points)
-            for points, f in worst))
+            for points, f in rest[-RANKED:]))
     return text

@@ -41,10 +41,11 @@ def _review(words: Words, quarter: str, scored: list[Rating],
     counts = [sum(1 for r in scored if r.stars == n) for n in (3, 2, 1, 0)]
     risky = [words("push.quarterly_review.risk_line", studio=r.studio, score=r.score)
              for r in reversed(scored) if r.score < AT_RISK][:SHOWN]
+    # A studio with no points is not among the best, however few studios there are.
     best = "\n".join(
         words("push.quarterly_review.best_line", i=i, studio=r.studio, score=r.score,
               stars=STAR * r.stars or words("push.quarterly_review.no_star"))
-        for i, r in enumerate(scored[:BEST], 1))
+        for i, r in enumerate([r for r in scored[:BEST] if r.score > 0], 1))
     risk = (words("push.quarterly_review.risk", at_risk=AT_RISK, names="\n".join(risky))
             if risky else words("push.quarterly_review.no_risk", at_risk=AT_RISK))
     return words("push.quarterly_review.text", quarter=quarter, n=len(scored), s3=counts[0],

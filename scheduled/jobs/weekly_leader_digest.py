@@ -24,9 +24,15 @@ TOPICS_SHOWN = 5
 
 
 def _share(done: int, expected: int) -> float:
-    """The share handed in, rounded DOWN to a whole percent: 199 of 200 is 99%, not a
-    100% that would hide the one missing log."""
-    return (done * 100 // expected) / 100
+    """The share handed in, as a whole percent rounded as everywhere (formats.percent: 1 of
+    6 is 17%), except that it never reaches an end it has not: 199 of 200 is 99%, not a
+    100% that would hide the one missing log, and 1 of 300 is 1%, not 0%."""
+    whole = formats.half_up(done * 100 / expected)
+    if done < expected:
+        whole = min(whole, 99)
+    if done > 0:
+        whole = max(whole, 1)
+    return whole / 100
 
 
 def _fields(words: Words, studio: StudioWeek, monday: date) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from storage.models import CheckIn, Member, MentorshipPair, Studio
@@ -44,6 +44,18 @@ async def active_pairs_of(session: Session, member_id: int) -> list[PairView]:
         )).all()
         views += [PairView(pid, side, oid, name) for pid, oid, name in rows]
     return views
+
+
+async def in_a_pair(session: Session, member_id: int) -> bool:
+    """Whether the member is on either side of an active pair: one query, on the indexes of
+    both sides."""
+    found = await session.scalar(
+        select(MentorshipPair.id)
+        .where(or_(MentorshipPair.mentor_id == member_id,
+                   MentorshipPair.apprentice_id == member_id),
+               MentorshipPair.end_date.is_(None))
+        .limit(1))
+    return found is not None
 
 
 @dataclass(frozen=True)
