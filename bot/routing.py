@@ -411,6 +411,9 @@ class Resolution:
     refused: bool = False  # the command exists but not for this user's role
 
 
+RESOLVED_KEPT = 4096  # resolutions RouteTable remembers before starting afresh
+
+
 class RouteTable:
     """A router tree flattened into the resolution order described above."""
 
@@ -424,6 +427,7 @@ class RouteTable:
         self.on_refused = refusal
         self.commands = [r.command for r in flat if r.command is not None]
         self._by_role: dict[str, list[Command]] = {}
+        self._memo: dict[tuple[str | None, ...], Resolution | None] = {}
         self._by_click = {
             r.command.click_key: r for r in flat if r.command is not None and r.command.click_key
         }
@@ -435,6 +439,21 @@ class RouteTable:
         return found
 
     def resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
+        """The route for this message, sender's role and dialog state. Remembered: the same
+        few texts (帮助, 周报, 1, 确认 …) arrive all day, and matching one against every
+        command costs more than the rest of reading it."""
+        key = (msg.text, msg.msg_type, msg.event, msg.event_key, dialog_state, role)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        found = self._resolve(msg, dialog_state, role)
+        if len(self._memo) >= RESOLVED_KEPT:
+            self._memo.clear()  # long free texts would otherwise pile up
+        self._memo[key] = found
+        return found
+
+    def _resolve(self, msg: Incoming, dialog_state: str | None, role: str) -> Resolution | None:
         text = msg.text
         folded = Folded.of(text) if text is not None else None
         click = msg.event == "click" and msg.event_key is not None

@@ -35,20 +35,20 @@ def _oversees(viewer: MemberView, studio_id: int | None) -> bool:
     return viewer.role == ROLE_LEADER and studio_id is not None and viewer.studio_id == studio_id
 
 
-async def suggestion_for(session: Session, viewer: MemberView, suggestion_id: int) -> ProposalRecord:
-    record = await suggestion_record(session, suggestion_id)
+def _proposal(record: ProposalRecord | None, viewer: MemberView, record_id: int) -> ProposalRecord:
+    """A suggestion or a result, if the viewer may read it: its author or an overseer."""
     if record is None or not (record.author_id == viewer.id
                               or _oversees(viewer, record.studio_id)):
-        raise NotFound(id=suggestion_id)
+        raise NotFound(id=record_id)
     return record
+
+
+async def suggestion_for(session: Session, viewer: MemberView, suggestion_id: int) -> ProposalRecord:
+    return _proposal(await suggestion_record(session, suggestion_id), viewer, suggestion_id)
 
 
 async def result_for(session: Session, viewer: MemberView, result_id: int) -> ProposalRecord:
-    record = await result_record(session, result_id)
-    if record is None or not (record.author_id == viewer.id
-                              or _oversees(viewer, record.studio_id)):
-        raise NotFound(id=result_id)
-    return record
+    return _proposal(await result_record(session, result_id), viewer, result_id)
 
 
 async def checkin_for(session: Session, viewer: MemberView, checkin_id: int) -> CheckInRecord:

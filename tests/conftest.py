@@ -6,6 +6,7 @@ server is unreachable outside CI; with CI=true an unreachable server is a failur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -42,8 +43,15 @@ async def database_url(
         await _migrate(url)
         yield url
         return
+    async with fresh_postgres("wbt_") as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(prefix: str) -> AsyncIterator[str]:
+    """A new PostgreSQL database, migrated to head, dropped afterwards: its asyncpg URL."""
     admin = await _pg_admin()
-    name = "wbt_" + uuid.uuid4().hex[:12]
+    name = prefix + uuid.uuid4().hex[:12]
     await admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     url = f"{base}/{name}"

@@ -7,7 +7,6 @@ attempt kept. PostgreSQL only: the lean path does not exist on SQLite.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from storage.queries.locks import lock_openid_for_transaction
 from storage.queries.records import studio_members_named
 from storage.queries.sender import sender_of
 from storage.session import Session
-from tests.conftest import PG_ADMIN_DSN, _migrate, _pg_admin
+from tests.conftest import fresh_postgres
 from tests.support import FakeClock, Service, bind_members, import_roster_text, make_settings, start_service
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # Friday, ISO week 2026-W47
@@ -44,16 +43,8 @@ OPENIDS = {"LL1": "o-ll1", "LM1": "o-lm1", "LM2": "o-lm2"}
 
 @pytest.fixture(scope="module")
 async def pg_url() -> AsyncIterator[str]:
-    admin = await _pg_admin()
-    name = "wbl_" + uuid.uuid4().hex[:10]
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
-    try:
-        await _migrate(url)
+    async with fresh_postgres("wbl_") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def probe_router() -> Router:

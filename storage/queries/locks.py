@@ -21,9 +21,9 @@ async def lock_openid_for_transaction(session: Session, openid: str) -> None:
 
     SQLite needs none: it has one writer at a time and every transaction here writes.
     """
-    key = _lock_key("openid:" + openid)
     if isinstance(session, DriverSession):
         # In BEGIN's round trip; the key is our own integer, so it may be written inline.
+        key = _lock_key("openid:" + openid)
         await session.begin(f"SELECT pg_advisory_xact_lock({int(key)})")
     elif session.get_bind().dialect.name == "postgresql":
-        await session.execute(_LOCK, {"key": key})
+        await session.execute(_LOCK, {"key": _lock_key("openid:" + openid)})
