@@ -131,8 +131,12 @@ async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
     assert member is not None
     if not is_yes(msg.text or ""):
         return stay(ctx.reply("notices.not_confirmed"))
-    day = ctx.now.astimezone(ctx.settings.tz).date().isoformat()
     union = data.audience != "studio"
+    # The sender's role or studio may have changed since the draft: a union notice is an
+    # admin's, a studio notice needs the studio it was written for.
+    if (union and member.role != ROLE_ADMIN) or (not union and member.studio_id is None):
+        return end(ctx.reply("notices.no_longer_yours"))
+    day = ctx.now.astimezone(ctx.settings.tz).date().isoformat()
     # Who the notice is from, in its heading: the studio, or the union by its name.
     sender = (await union_name(ctx.session) or "") if union else (member.studio_name or "")
 

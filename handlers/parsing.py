@@ -158,6 +158,7 @@ def record_numbers(text: str) -> RecordNumbers | None:
         return RecordNumbers((), True, head[1].strip() if len(head) > 1 else "")
     number, separators = _numbers_patterns()
     numbers: list[int] = []
+    seen: set[int] = set()
     at = 0
     while True:
         found = number.match(text, at)
@@ -167,9 +168,14 @@ def record_numbers(text: str) -> RecordNumbers | None:
         last = int(found.group(2)) if found.group(2) else first
         if last < first or last - first >= MAX_NUMBERS:
             return None
-        numbers.extend(n for n in range(first, last + 1) if n not in numbers)
+        for n in range(first, last + 1):
+            if n not in seen:
+                seen.add(n)
+                numbers.append(n)
+        if len(numbers) > MAX_NUMBERS:  # checked as they come: a long list is refused at once
+            return None
         at = separators.match(text, found.end()).end()  # type: ignore[union-attr]
-    if not numbers or len(numbers) > MAX_NUMBERS:
+    if not numbers:
         return None
     return RecordNumbers(tuple(numbers), False, text[at:].strip())
 

@@ -97,9 +97,10 @@ async def show_member_log(ctx: Ctx) -> Reply | None:
     """周报 <姓名|工号> [上周] from a leader: that member's log, in full. None when the text
     does not name a member of the leader's studio (it is then a log of the leader's own)."""
     assert ctx.member is not None
-    name, _, rest = ctx.args.strip().partition(" ")
-    if not name:
+    parts = ctx.args.split(maxsplit=1)  # any space, the full-width one included
+    if not parts:
         return None
+    name, rest = parts[0], parts[1] if len(parts) > 1 else ""
     now = ctx.now.astimezone(ctx.settings.tz)
     week = _asked_week(ctx.words, now, rest.strip())
     if week is None:

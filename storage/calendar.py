@@ -57,9 +57,13 @@ def counted_weeks(month: str, today: date) -> list[str]:
     have begun, and while the month is this one, this week too even when its Thursday falls
     in the next month — so that on 30 November this week's logs are in November's 统计 as
     they are in 本周 (they count for December too, once December is asked for)."""
+    first, _after = month_bounds(month)
     begun = [w for w in weeks_of_month(month) if week_monday(w) <= today]
     this = iso_week(today)
-    if (today.year, today.month) == tuple(int(x) for x in month.split("-")) and this not in begun:
+    # Only a week that began in this month: on 1 November, this week began in October and
+    # is October's (its Thursday is there), not November's.
+    if (today.year, today.month) == (first.year, first.month) and this not in begun \
+            and week_monday(this) >= first:
         begun.append(this)
     return begun
 

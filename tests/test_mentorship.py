@@ -376,3 +376,13 @@ async def test_help_offers_check_ins_only_to_members_in_a_pair(svc: Service) -> 
         assert "· 确认 <编号> [评语]：" in helps[openid]
     # Whoever is not offered them can still use them, and is told why not.
     assert "没有师徒结对" in (await svc.text("o-m1", "打卡 学习") or "")
+
+
+def test_more_than_a_hundred_numbers_are_refused() -> None:
+    from handlers.parsing import record_numbers
+
+    assert record_numbers(" ".join(f"{i * 100 + 1}-{i * 100 + 99}" for i in range(150))) is None
+    assert record_numbers(" ".join(str(i) for i in range(1, 102))) is None
+    assert record_numbers(" ".join(str(i) for i in range(1, 101))) is not None
+    read = record_numbers("６－８ 好")  # full-width digits and hyphen
+    assert read is not None and read.numbers == (6, 7, 8)

@@ -121,3 +121,25 @@ async def test_this_weeks_logs_count_in_this_months_figures(svc: Service) -> Non
     assert december.startswith("【2026年12月（本周起）统计】甲工作室")
     assert f"周报（第49周）：已交 {submitted}/" in december
     assert "还没有到" in (await svc.text("o-l1", "统计 2027-01") or "")
+
+
+def test_the_weeks_a_month_counts_on_any_day() -> None:
+    from datetime import date
+
+    from storage.calendar import counted_weeks
+
+    # 30 November: November's weeks and this one (its Thursday is in December); December
+    # so far is this week.
+    assert counted_weeks("2026-11", date(2026, 11, 30)) == [
+        "2026-W45", "2026-W46", "2026-W47", "2026-W48", "2026-W49"]
+    assert counted_weeks("2026-12", date(2026, 11, 30)) == ["2026-W49"]
+    # 1 November, a Sunday: this week began in October and is October's, not November's.
+    assert counted_weeks("2026-11", date(2026, 11, 1)) == []
+    assert counted_weeks("2026-10", date(2026, 11, 1))[-1] == "2026-W44"
+    # 10 November: the weeks begun so far.
+    assert counted_weeks("2026-11", date(2026, 11, 10)) == ["2026-W45", "2026-W46"]
+
+
+async def test_a_name_after_a_full_width_space_is_read_too(svc: Service) -> None:
+    shown = await svc.text("o-l1", "周报 李娜　上周") or ""  # an ideographic space
+    assert shown.startswith("李娜 第48周")

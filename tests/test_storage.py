@@ -204,3 +204,34 @@ async def test_the_hot_sender_statements_read_what_the_core_one_reads(database_u
         assert expected[2].member is None and expected[2].union_language is not None
     finally:
         await db.dispose()
+
+
+async def test_sender_reads_leave_no_message_waiting() -> None:
+    """Messages arriving at every moment relative to the queries in flight (before, during,
+    just as two finish together) are all answered: none waits for a query nobody starts."""
+    import asyncio
+
+    from storage.queries.sender import SenderReads
+
+    row = {"id": None, "employee_no": None, "name": None, "role": None, "studio_id": None,
+           "studio_name": None, "union_id": None, "language": None, "union_language": None,
+           "state": None, "expires_at": None, "status": None, "data": None, "reply": None}
+
+    class Answers:  # a database that answers after a few turns of the event loop
+        async def raw_fetch(self, _sql: str, openids: list[str], _keys: list[str]) -> list[Any]:
+            for _ in range(len(openids) % 3):
+                await asyncio.sleep(0)
+            return [row] * len(openids)
+
+    reads = SenderReads(Answers(), in_flight=2)  # type: ignore[arg-type]
+
+    async def arrive(i: int, delay: int) -> None:
+        for _ in range(delay):
+            await asyncio.sleep(0)  # yield to the loop: arrive some turns later
+        sender = await reads(f"o{i}", f"k{i}")
+        assert sender.member is None
+
+    for burst in range(1, 40):
+        arrivals = [arrive(i, (i * burst) % 5) for i in range(burst % 9 + 1)]
+        await asyncio.wait_for(asyncio.gather(*arrivals), 5)
+    assert not reads._running and not reads._waiting

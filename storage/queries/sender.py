@@ -161,25 +161,36 @@ class SenderReads:
         future: asyncio.Future[Sender] = loop.create_future()
         self._waiting.append((openid, dedupe_key, future))
         if len(self._running) < self.in_flight:
-            task = loop.create_task(self._drain())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._running.add(loop.create_task(self._drain()))
         return await future
 
     async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:self.batch], self._waiting[self.batch:]
-            try:
-                rows = await self.db.raw_fetch(_postgres_sql(), [b[0] for b in batch],
-                                               [b[1] for b in batch])
-            except Exception as exc:  # every waiting message gets the error, none hangs
-                for *_, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (*_, future), row in zip(batch, rows, strict=True):
-                if not future.done():  # its request may have been cancelled meanwhile
-                    future.set_result(_from_postgres(row))
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:self.batch], self._waiting[self.batch:]
+                try:
+                    rows = await self.db.raw_fetch(_postgres_sql(), [b[0] for b in batch],
+                                                   [b[1] for b in batch])
+                    answers = [_from_postgres(row) for row in rows]
+                    if len(answers) != len(batch):
+                        raise RuntimeError(f"{len(answers)} senders read for {len(batch)}")
+                except BaseException as exc:  # every waiting message gets the error, none hangs
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (*_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():  # its request may have been cancelled meanwhile
+                        future.set_result(answer)
+        finally:
+            # Leaving the running set in the same step as the last look at the queue: a
+            # message queued after that look finds a free place and starts a query itself
+            # (a done-callback, a step later, would leave it waiting with nobody to read it).
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
 
 
 def _from_postgres(row: Any) -> Sender:
