@@ -157,6 +157,33 @@ async def save_log(
                     action, len(pictures), hours_kept=kept)
 
 
+async def save_first_log(
+    session: Session,
+    *,
+    member: MemberView,
+    week: str,
+    content: str,
+    hours: float | None,
+    late: bool,
+    now: datetime,
+    pictures: Sequence[Picture] = (),
+) -> SavedLog | None:
+    """The week's first log, unless the week has one: then None and nothing is saved (the
+    caller asks whether to replace, append or keep). One statement on PostgreSQL's lean path
+    for what is otherwise a look and a save. TooLong, HoursOutOfRange as save_log."""
+    check_content(content)
+    check_hours(hours, MAX_HOURS)
+    log = await queries.insert_first_log(session, member_id=member.id,
+                                         studio_id=member.studio_id, week=week,
+                                         content=content, hours=hours, late=late,
+                                         action="create", now=now)
+    if log is None:
+        return None
+    await queries.add_pictures(session, log.id, pictures, now=now)
+    return SavedLog(log.id, week, log.content, log.hours, log.late, log.version, log.submitted_at,
+                    "create", len(pictures))
+
+
 def streak(weeks: set[str], this_week: str) -> int:
     """Consecutive weeks with a log, up to this week (or last week while this one is open)."""
     week = this_week if this_week in weeks else previous_week(this_week)

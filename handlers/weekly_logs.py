@@ -32,6 +32,7 @@ from domain.weekly_logs import (
     joined,
     last_week,
     log_for_week,
+    save_first_log,
     save_log,
     this_week,
 )
@@ -101,13 +102,24 @@ def _too_long(ctx: Ctx, error: TooLong) -> Text:
     return ctx.reply(key, **error.facts)
 
 
-async def _save(ctx: Ctx, draft: LogDraft, action: Action, *, known_new: bool = False) -> Reply:
+async def _save(ctx: Ctx, draft: LogDraft, action: Action, *, known_new: bool = False,
+                first_only: bool = False) -> Reply | None:
+    """Save the draft as `action` says; `first_only`: only if the week has no log yet
+    (None when it has one, and nothing is saved)."""
     assert ctx.member is not None
     try:
-        log = await save_log(ctx.session, member=ctx.member, week=draft.week,
-                             content=draft.content, hours=draft.hours, late=draft.late,
-                             action=action, now=ctx.now, pictures=draft.picture_rows(),
-                             known_new=known_new)
+        if first_only:
+            first = await save_first_log(
+                ctx.session, member=ctx.member, week=draft.week, content=draft.content,
+                hours=draft.hours, late=draft.late, now=ctx.now, pictures=draft.picture_rows())
+            if first is None:
+                return None
+            log = first
+        else:
+            log = await save_log(ctx.session, member=ctx.member, week=draft.week,
+                                 content=draft.content, hours=draft.hours, late=draft.late,
+                                 action=action, now=ctx.now, pictures=draft.picture_rows(),
+                                 known_new=known_new)
     except TooLong as error:
         return _too_long(ctx, error)
     except HoursOutOfRange as error:
@@ -151,10 +163,20 @@ async def _submit(ctx: Ctx, draft: LogDraft) -> Step:
     what the sender chose at the start)."""
     chosen = _chosen(draft)
     if chosen is not None:
-        return end(await _save(ctx, draft, chosen))
+        return end(await _saved_as(ctx, draft, chosen))
+    # The week's first log, in one statement with the look for an earlier one; a second
+    # log (rarer) is then asked about.
+    first = await _save(ctx, draft, "create", first_only=True)
+    if first is not None:
+        return end(first)
     asked = await _ask_existing(ctx, draft, "weekly_logs.ask_existing")
-    # Nothing for the week yet: the save need not look again.
-    return asked or end(await _save(ctx, draft, "create", known_new=True))
+    return asked or end(await _saved_as(ctx, draft, "create"))
+
+
+async def _saved_as(ctx: Ctx, draft: LogDraft, action: Action) -> Reply:
+    reply = await _save(ctx, draft, action)
+    assert reply is not None  # only a first_only save can save nothing
+    return reply
 
 
 async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
@@ -270,7 +292,7 @@ async def on_existing(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
                 draft.action = action
                 return goto("content", ctx.reply(f"weekly_logs.ask_content.{action}",
                                                  week=week_label(ctx.words, draft.week)))
-            return end(await _save(ctx, draft, action))
+            return end(await _saved_as(ctx, draft, action))
     if says(answer, _KEEP):
         return end(ctx.reply("weekly_logs.kept_unchanged" if before else "weekly_logs.kept"))
     return stay(ctx.reply("weekly_logs.bad_existing"))

@@ -242,3 +242,28 @@ async def test_weekly_logs_run_lean_without_falling_back(
         [log] = list(await session.scalars(select(WeeklyLog).where(
             WeeklyLog.member_id == member, WeeklyLog.week == "2026-W47")))
         assert log.content == "一次说完：调试 2 台设备\n再写一条" and log.version == 2
+
+
+async def test_the_first_log_of_a_week_is_saved_once_both_ways(svc: Service) -> None:
+    """insert_first_log saves a week's first log and its first version, and nothing when the
+    week has one: the lean statement (one round trip) as the Core pair does."""
+    results = []
+    for employee_no, unit in (("LM1", svc.db.transaction), ("LM2", svc.db.driver_unit)):
+        member, studio = await member_id(svc.db, employee_no)
+        for _ in range(2):
+            async with unit() as session:  # type: ignore[attr-defined]
+                results.append(await logs.insert_first_log(
+                    session, member_id=member, studio_id=studio, week="2026-W46",
+                    content="第一份", hours=3.0, late=True, action="create", now=NOW))
+        async with svc.db.transaction() as session:
+            [log] = list(await session.scalars(select(WeeklyLog).where(
+                WeeklyLog.member_id == member, WeeklyLog.week == "2026-W46")))
+            versions = list(await session.scalars(select(WeeklyLogVersion).where(
+                WeeklyLogVersion.log_id == log.id)))
+        assert (log.content, log.hours, log.late, log.version) == ("第一份", 3.0, True, 1)
+        assert [(v.version, v.action) for v in versions] == [(1, "create")]
+    core_first, core_again, lean_first, lean_again = results
+    assert core_again is None and lean_again is None
+    assert core_first is not None and lean_first is not None
+    assert (core_first.content, core_first.hours, core_first.version) == (
+        lean_first.content, lean_first.hours, lean_first.version)

@@ -4,6 +4,7 @@ The SQL only; what a save does (create, replace, append, the late mark) is domai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,6 +109,43 @@ async def insert_log(session: Session, *, member_id: int, studio_id: int | None,
         log = LogView(log_id, content, hours, late, 1, now)
         await add_version(session, log, action=action, now=now)
     return log
+
+
+@functools.cache
+def _first_with_version() -> Any:
+    """_CREATE_WITH_VERSION unless the week has a log already (then it inserts nothing and
+    returns no row): the one-shot 周报's save and its check in one round trip."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    new_log = (pg_insert(_LOG).values(
+        member_id=bindparam("member_id"), studio_id=bindparam("studio_id"),
+        week=bindparam("week"), content=bindparam("content"), hours=bindparam("hours"),
+        late=bindparam("late"), version=1, submitted_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    ).on_conflict_do_nothing(index_elements=[_LOG.c.member_id, _LOG.c.week])
+        .returning(_LOG.c.id).cte("new_log"))
+    return insert(_VERSION).from_select(
+        ["log_id", "version", "action", "content", "hours", "changed_at"],
+        select(new_log.c.id, literal(1), _typed("action", _VERSION.c.action),
+               _typed("content", _VERSION.c.content), _typed("hours", _VERSION.c.hours),
+               _typed("now", _VERSION.c.changed_at)),
+    ).returning(_VERSION.c.log_id)
+
+
+async def insert_first_log(session: Session, *, member_id: int, studio_id: int | None,
+                           week: str, content: str, hours: float | None, late: bool,
+                           action: str, now: datetime) -> LogView | None:
+    """A week's first log (version 1, kept in the trail as made by `action`), unless the
+    week has one: then None, and nothing is written."""
+    if raw_postgres(session) is not None:
+        row = await fetch_one(session, _first_with_version(), {
+            "member_id": member_id, "studio_id": studio_id, "week": week, "content": content,
+            "hours": hours, "late": late, "action": action, "now": now}, writes=True)
+        return None if row is None else LogView(row[0], content, hours, late, 1, now)
+    if await log_for_week(session, member_id, week) is not None:
+        return None
+    return await insert_log(session, member_id=member_id, studio_id=studio_id, week=week,
+                            content=content, hours=hours, late=late, action=action, now=now)
 
 
 async def update_log(session: Session, log: LogView, *, now: datetime) -> None:
