@@ -6,10 +6,11 @@ bot.routing.normalise), punctuation becomes a space, and each synonym group beco
 first word, before it is cut into words — the entries when the index is built, and each
 question. Two indexes: one document per wording (the question and each variant: an entry
 scores as its best wording), and one per answer, whose score counts `answer_weight` as
-much. The ranking orders the entries; the *confidence* of the best one is the share of the
+much. BM25 draws up a shortlist; the *confidence* of an entry is the share of the
 question's words (weighted by their rarity, IDF) that it contains — a word found only in
 its answer counts half — so a question about something the FAQ never mentions (食堂, 天气)
-is declined however the ranking falls.
+is declined however the ranking falls. Within the shortlist the more confident entry
+goes first.
 
 jieba's dictionary takes about 0.6 s to load: it loads lazily, once per process, when the
 first FAQ question arrives (in a worker thread, with the index build), never at import or
@@ -37,6 +38,7 @@ _ANSWER_HIT = 0.5  # a question word found only in the answer counts this much
 # the entry's wordings has (a typo, a word cut another way: 评上星 and 星级).
 _CHARACTER_HIT = 0.4
 UNKNOWN_WEIGHT = 0.8  # a word no entry holds weighs this share of the rarest word's weight
+SHORTLIST_EXTRA = 2  # entries BM25 ranks beyond the k asked for, that coverage may promote
 
 _jieba_lock = threading.Lock()
 _tokenizer: Any = None
@@ -181,7 +183,9 @@ class Index:
         if self.answer_weight:
             for position, score in enumerate(self._answers.get_scores(query)):
                 scores[position] += self.answer_weight * float(score)
-        ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: -scores[i])[:k]
+        # BM25 draws up a shortlist; within it, the entry holding more of the question goes first.
+        ranked = sorted((i for i, s in enumerate(scores) if s > 0),
+                        key=lambda i: -scores[i])[:k + SHORTLIST_EXTRA]
         weights = {w: self._idf.get(w, self._unknown_idf) for w in query}
         total = sum(weights.values()) or 1.0
         hits = []
@@ -192,4 +196,5 @@ class Index:
                         else _CHARACTER_HIT * weight * sum(c in chars for c in w) / len(w)
                         for w, weight in weights.items())
             hits.append(Hit(self.entries[position], scores[position], found / total))
-        return hits
+        hits.sort(key=lambda h: (-round(h.confidence, 3), -h.score))
+        return hits[:k]
