@@ -183,11 +183,27 @@ def main(path: Path = OUTPUT) -> None:
     sheet.append(COLUMNS)
     for category, question, variants, answer, keywords in ENTRIES:
         sheet.append((category, question, "\n".join(variants), answer, "|".join(keywords)))
-    # A fixed timestamp keeps the file the same from one run to the next.
+    # Fixed timestamps (the workbook's and the zip entries') keep the file the same from one
+    # run to the next.
+    import io
+    import re
+    import zipfile
     from datetime import datetime
 
     wb.properties.created = wb.properties.modified = datetime(2026, 12, 1)
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 12, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-12-01T00:00:00Z",
+                              data)
+            dst.writestr(fixed, data)
+    path.write_bytes(out.getvalue())
 
 
 if __name__ == "__main__":

@@ -205,3 +205,15 @@ async def test_stats_list_export_and_test(svc: Service, tmp_path: Path,
     assert [e.question for e in read.entries] == ["工作室经费管理办法全文"]
     assert await faq_ops.faq_test(svc.settings, "经费管理办法") == 0
     assert "1. 得分" in capsys.readouterr().out
+
+
+def test_the_segmenter_loads_on_the_first_question_not_at_import() -> None:
+    """serve must be ready at once: importing the handlers loads neither jieba nor bm25s."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, handlers; handlers.build_router(); "
+            "assert 'jieba' not in sys.modules and 'bm25s' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ},
+                   cwd=Path(__file__).resolve().parent.parent)
