@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     # The indicator weights behind 排名 and the quarterly review (storage/indicators.py).
     workshop_bot_rank_weights: str = "logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10"
     # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).
+    # The policy FAQ (docs/configuration.md): how sure a match must be to answer (the share
+    # of the question's words, by rarity, the best entry holds), to offer a choice, how far
+    # ahead of the runner-up a confident answer must score, how much the answers count
+    # against the questions, and how often a process looks for a new import.
+    workshop_bot_faq_confident: float = Field(default=0.4, ge=0, le=1)
+    workshop_bot_faq_close: float = Field(default=0.4, ge=0, le=1)
+    workshop_bot_faq_margin: float = Field(default=0.05, ge=0, le=1)
+    workshop_bot_faq_answer_weight: float = Field(default=0.3, ge=0)
+    workshop_bot_faq_refresh_seconds: float = Field(default=3.0, ge=0)
     templates: dict[str, str] = Field(default_factory=dict)
     # Job schedules, from WORKSHOP_BOT_SCHEDULE_<JOB> ("fri 16:00"), by job name.
     schedules: dict[str, str] = Field(default_factory=dict)

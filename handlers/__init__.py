@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.routing import Router
 from handlers import (
     common,
+    faq,
     language,
     me,
     mentorship,
@@ -28,6 +29,7 @@ CAPABILITIES: tuple[Router, ...] = (
     stats.router,
     me.router,
     language.router,
+    faq.router,
 )
 
 

@@ -10,6 +10,7 @@ from bot.context import ROLE_UNBOUND, Ctx, Incoming
 from bot.dialogs import DIALOG_TTL, Step, dialog
 from bot.replies import MAX_TEXT_BYTES, SILENCE, Reply, Text, fit_lines
 from bot.routing import Availability, Command, Router
+from handlers import faq
 from handlers.guesses import guess, shown
 from handlers.parsing import is_yes
 from storage.models import ROLES
@@ -145,6 +146,10 @@ async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
     if offer is not None:
         OFFER.enter(ctx, "confirm", Offer(text=offer.text))
         return Text(note + offer.reply.content)
+    # Then the union's FAQ (when one was imported): an answer, a choice, or a miss recorded.
+    answered = await faq.answer_question(msg, ctx, text)
+    if answered is not None and isinstance(answered, Text):
+        return Text(note + answered.content)
     return Text(note + ctx.t("common.unknown_text", text=shown(ctx, text)))
 
 

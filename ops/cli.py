@@ -75,6 +75,25 @@ def _parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("import-roster", help="import studios and members (CSV or XLSX)")
     roster.add_argument("file", type=Path, metavar="FILE")
 
+    faq = sub.add_parser("faq", help="the union's policy FAQ: import, list, export, test, "
+                         "synonyms, stats")
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
+    faq_import = faq_sub.add_parser("import", help="replace the FAQ with a file (CSV or XLSX): "
+                                    "questions missing from it are retired")
+    faq_import.add_argument("file", type=Path, metavar="FILE")
+    faq_sub.add_parser("list", help="the entries in use")
+    faq_export = faq_sub.add_parser("export", help="the entries as a file faq import reads")
+    faq_export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    faq_export.add_argument("-o", "--output", metavar="FILE", help="default: stdout (csv)")
+    faq_test = faq_sub.add_parser("test", help="the three best entries for a question, scored")
+    faq_test.add_argument("question", metavar="QUESTION")
+    faq_syn = faq_sub.add_parser("synonyms", help="replace the synonym table with a file of "
+                                 "lines like 补贴=补助=经费")
+    faq_syn.add_argument("file", type=Path, metavar="FILE")
+    faq_stats = faq_sub.add_parser("stats", help="this month's unanswered questions, most "
+                                   "asked first")
+    faq_stats.add_argument("--limit", type=int, default=20, metavar="N")
+
     inv = sub.add_parser("invite", help="issue a fresh invite code (printed as the last line)")
     inv.add_argument("employee_no", nargs="?", metavar="EMPLOYEE_NO")
     inv.add_argument("--qr", action="store_true",
@@ -178,6 +197,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "import-roster":
             return await roster.import_roster(settings, args.file, now)
+        if args.command == "faq":
+            return await _faq(args, settings, now)
         if args.command == "invite":
             if args.studio:
                 return await invites.invite_studio(settings, args.studio, now, args.output,
@@ -221,6 +242,22 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     return 2
+
+
+async def _faq(args: argparse.Namespace, settings: Settings, now: Any) -> int:
+    from ops import faq
+
+    if args.faq_command == "import":
+        return await faq.faq_import(settings, args.file, now)
+    if args.faq_command == "list":
+        return await faq.faq_list(settings)
+    if args.faq_command == "export":
+        return await faq.faq_export(settings, args.output, args.format)
+    if args.faq_command == "test":
+        return await faq.faq_test(settings, args.question)
+    if args.faq_command == "synonyms":
+        return await faq.faq_synonyms(settings, args.file, now)
+    return await faq.faq_stats(settings, now, args.limit)
 
 
 def _run_fast(main: Coroutine[Any, Any, int]) -> int:

@@ -421,3 +421,55 @@ class Achievement(Base):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqEntry(Base):
+    """One question of the union's policy FAQ (`workshop-bot faq import`). A question missing
+    from a later import is retired (retired_at), not deleted."""
+
+    __tablename__ = "faq_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(String(500), unique=True)
+    variants: Mapped[str] = mapped_column(Text, default="")  # other wordings, one a line
+    answer: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(100))
+    keywords: Mapped[str] = mapped_column(Text, default="")  # words never split, one a line
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqSynonym(Base):
+    """A group of words the FAQ treats as one (补贴=补助=经费), folded to the first."""
+
+    __tablename__ = "faq_synonym"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    words: Mapped[str] = mapped_column(Text)  # the group, `=`-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqMiss(Base):
+    """A question the FAQ could not answer: who asked, what, when (`faq stats`, and what
+    a later 留言 may carry along)."""
+
+    __tablename__ = "faq_miss"
+    __table_args__ = (Index("ix_faq_miss_asked_at", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqVersion(Base):
+    """One row: bumped by every FAQ import or synonym change, so that each process rebuilds
+    its index when it sees a new number."""
+
+    __tablename__ = "faq_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
