@@ -199,7 +199,12 @@ def in_checkin(text: str, limit: float) -> Reading | None:
     """The hours of a check-in's text: a total if given, else its one duration; None when
     it names none."""
     typed = Typed(text)
-    found = _found(typed.norm, answer=False)
+    return _one_of(typed, _found(typed.norm, answer=False), limit)
+
+
+def _one_of(typed: Typed, found: list[_Found], limit: float) -> Reading | None:
+    """The hours the durations found in a text give: the (last) total if one is named, else
+    the only duration; a doubt when there are several; None when there are none."""
     totals = _totals(typed, found)
     if totals:
         return _judge(typed, totals[-1], limit)
@@ -249,15 +254,7 @@ def answer(text: str, limit: float) -> Reading | None:
         if bare.group("neg"):
             return Doubt(NEGATIVE, (said,), limit)
         return _judged(round(n + (0.5 if bare.group("half") else 0.0), ROUNDING), said, limit)
-    found = _found(typed.norm, answer=True)
-    totals = _totals(typed, found)
-    if totals:
-        return _judge(typed, totals[-1], limit)
-    if len(found) == 1:
-        return _judge(typed, found[0], limit)
-    if found:
-        return Doubt(SEVERAL, tuple(typed.span(f.start, f.end) for f in found), limit)
-    return None
+    return _one_of(typed, _found(typed.norm, answer=True), limit)
 
 
 def doubt_words(words: Words, doubt: Doubt) -> str:
