@@ -278,8 +278,10 @@ class Dispatcher:
                 session = reading.opened
                 if session is not None and session.in_transaction() \
                         and await transaction_wrote(session):
-                    log.warning("a read-only route wrote: %s; running it again locked",
-                                resolution.route.handler.__name__)
+                    route = resolution.route
+                    log.log(logging.DEBUG if route.may_write else logging.WARNING,
+                            "a read-only route wrote: %s; running it again locked",
+                            route.handler.__name__)
                     return None
         self.writer.add(inbound_row(
             dedupe_key=msg.dedupe_key, openid=msg.openid, msg_type=msg.msg_type,

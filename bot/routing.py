@@ -307,6 +307,10 @@ class Route:
     # PostgreSQL its unit of work runs on asyncpg directly, at a third of the CPU. Should it
     # ask for more after all, the dispatcher rolls back and runs it again on a session.
     lean: bool = False
+    # With writes=False: the handler reads, and now and then writes as well (the fallback
+    # records a question the FAQ could not answer): the locked rerun is expected, not a
+    # mistake to log.
+    may_write: bool = False
 
     @property
     def tier(self) -> int:
@@ -393,8 +397,9 @@ class Router:
     def message(self, *msg_types: str, writes: bool = True) -> Callable[[Handler], Handler]:
         return self._add(msg_types=frozenset(msg_types), writes=writes)
 
-    def fallback(self, *, writes: bool = True) -> Callable[[Handler], Handler]:
-        return self._add(fallback=True, writes=writes)
+    def fallback(self, *, writes: bool = True,
+                 may_write: bool = False) -> Callable[[Handler], Handler]:
+        return self._add(fallback=True, writes=writes, may_write=may_write)
 
     def _add(self, **kwargs: object) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

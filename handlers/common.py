@@ -130,7 +130,9 @@ async def on_non_text(msg: Incoming, ctx: Ctx) -> Reply:
     return ctx.reply("common.not_text")
 
 
-@router.fallback(writes=False)
+# Reads (the FAQ, the offers); writes only when the FAQ has no answer (the miss is kept
+# for 留言 and faq stats): then the dispatcher runs it again under the lock.
+@router.fallback(writes=False, may_write=True)
 async def on_anything_else(msg: Incoming, ctx: Ctx) -> Reply:
     if msg.event == "click":
         return ctx.reply("common.unknown_click")
