@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import Settings
+from bot.replies import clip_text
 from domain import NotFound, WrongState
 from domain.questions import AnswerWording, TooLong, answer, promote
-from locales import TEMPLATE_FIELD_LIMIT, Words, compose, words_for
+from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, words_for
 from ops.terminal import err, office_words
 from storage.db import Database
 from storage.queries.questions import QuestionView, question_list
@@ -57,11 +58,14 @@ def _push(settings: Settings, at: datetime) -> AnswerWording:
     moment = at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
 
     def word(choice: str | None, q: QuestionView, said: str) -> tuple[str, dict[str, str] | None]:
-        def build(w: Words) -> str:
-            return w("push.question_answer.text", question=_snippet(q.text), answer=said)
-
+        # A heading in each of the member's languages, the office's answer once (it is in
+        # whatever language the office wrote; twice would halve what fits).
+        headings = [w("push.question_answer.heading", question=_snippet(q.text))
+                    for w in words_for(choice).each()]
+        heading = "\n".join(headings)
+        text = heading + "\n" + clip_text(said, PUSH_LIMIT - len(heading.encode("utf-8")) - 1)
         thing = words_for(choice)("push.question_answer.thing1", question=_snippet(q.text))
-        return compose(choice, build), {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": moment}
+        return text, {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": moment}
 
     return word
 

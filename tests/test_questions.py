@@ -191,6 +191,16 @@ async def test_an_unanswered_question_cannot_be_promoted(
     question_id = number_of(await svc.text("o-m4", "留言 工会会员卡丢了怎么补办") or "")
     assert await questions_ops.questions_promote(svc.settings, question_id, svc.clock.now) == 1
     assert "还没有答复" in capsys.readouterr().err
+    # A member reading two languages gets the heading in each, the office's answer once.
+    async with svc.db.transaction() as session:
+        member = await session.scalar(select(Member).where(Member.employee_no == "M4"))
+        assert member is not None
+        member.language = "mn+zh-CN"
+    assert await questions_ops.questions_answer(svc.settings, question_id, "到工会办公室补办。",
+                                                svc.clock.now) == 0
+    (pushed,) = await inbox(svc, "M4")
+    assert pushed.count("工会会员卡丢了怎么补办") == 2 and pushed.count("到工会办公室补办。") == 1
+    assert pushed.endswith("\n到工会办公室补办。")
 
 
 async def test_strangers_are_asked_to_bind_first(svc: Service) -> None:
