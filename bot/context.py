@@ -100,6 +100,10 @@ class Ctx:
     # The dispatcher's routing, for handle_afresh: resolve a message outside any dialog
     # and run its handler with this context.
     route_afresh: Callable[[Incoming, Ctx], Awaitable[Reply]] | None = None
+    # Events for the app's counters (bot.metrics: Metrics.counted), added up by the
+    # dispatcher only once the message's work is committed: a unit rolled back and run
+    # again (PostgreSQL's read path, a retry) counts once.
+    events: list[str] = field(default_factory=list)
 
     @property
     def session(self) -> Session:
@@ -120,6 +124,10 @@ class Ctx:
     def reply(self, key: str, /, **values: object) -> Text:
         """A text reply of the message `key` (the common case of a handler's answer)."""
         return Text(self.words(key, **values))
+
+    def count(self, event: str) -> None:
+        """Count `event` (a name bot.metrics knows, e.g. faq_unanswered) for /metrics."""
+        self.events.append(event)
 
     async def handle_afresh(self, msg: Incoming, text: str | None = None) -> Reply:
         """Handle `msg` — saying `text` instead, if given — as if it had just arrived with no

@@ -226,6 +226,8 @@ class Dispatcher:
                 # In the same transaction as every effect: if another process recorded
                 # this delivery meanwhile, the insert fails and all of it rolls back.
                 await record_inbound(session, row)
+        if ctx.events:
+            self.metrics.counted(ctx.events)
         if not wrote:
             self.writer.add(row)
         if member is not None and msg.event != "unsubscribe":
@@ -283,6 +285,8 @@ class Dispatcher:
                             "a read-only route wrote: %s; running it again locked",
                             route.handler.__name__)
                     return None
+                if ctx.events:
+                    self.metrics.counted(ctx.events)
         self.writer.add(inbound_row(
             dedupe_key=msg.dedupe_key, openid=msg.openid, msg_type=msg.msg_type,
             event=msg.event, content=msg.text, received_at=now, status=self._status(),

@@ -44,6 +44,13 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.faq_unanswered = Counter(
+            "workshop_bot_faq_unanswered",
+            "Questions the policy FAQ could not answer (each recorded for faq stats)",
+            registry=self.registry,
+        )
+        # What a handler counts (Ctx.count), by event name: counted once its unit committed.
+        self._events: dict[str, Any] = {"faq_unanswered": self.faq_unanswered}
         # Read from the database at each scrape (the outbox is shared by every process).
         self.outbox_rows = Gauge(
             "workshop_bot_outbox_rows", "Outbox rows by state", ["state"], registry=self.registry
@@ -67,6 +74,11 @@ class Metrics:
         if child is None:
             child = self._outcomes[outcome] = self.requests.labels(outcome=outcome)
         child.inc()
+
+    def counted(self, events: list[str]) -> None:
+        """The events a handler counted (Ctx.count), once its work was committed."""
+        for event in events:
+            self._events[event].inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

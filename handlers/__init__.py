@@ -12,6 +12,7 @@ from handlers import (
     notices,
     onboarding,
     proposals,
+    questions,
     stats,
     topics,
     weekly_logs,
@@ -29,6 +30,7 @@ CAPABILITIES: tuple[Router, ...] = (
     stats.router,
     me.router,
     language.router,
+    questions.router,
     faq.router,
 )
 

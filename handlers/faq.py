@@ -137,6 +137,7 @@ async def answer_question(msg: Incoming, ctx: Ctx, text: str) -> Reply | None:
         return ctx.reply("faq.choose", options="\n".join(lines))
     await faq_store.record_miss(ctx.session, ctx.member.id if ctx.member else None,
                                 msg.openid, text, ctx.now)
+    ctx.count("faq_unanswered")
     return ctx.reply("faq.unanswered")
 
 

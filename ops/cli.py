@@ -94,6 +94,20 @@ def _parser() -> argparse.ArgumentParser:
                                    "asked first")
     faq_stats.add_argument("--limit", type=int, default=20, metavar="N")
 
+    questions = sub.add_parser("questions", help="members' 留言: list, answer (pushed to the "
+                               "member), promote into the FAQ")
+    q_sub = questions.add_subparsers(dest="questions_command", required=True, metavar="ACTION")
+    q_list = q_sub.add_parser("list", help="every question, oldest first")
+    q_list.add_argument("--open", action="store_true", help="only those still unanswered")
+    q_answer = q_sub.add_parser("answer", help="answer a question; the member is told")
+    q_answer.add_argument("id", type=int, metavar="ID")
+    q_answer.add_argument("text", nargs="+", metavar="TEXT")
+    q_promote = q_sub.add_parser("promote", help="make an answered question an FAQ entry")
+    q_promote.add_argument("id", type=int, metavar="ID")
+    q_promote.add_argument("--as", dest="as_question", metavar="QUESTION",
+                           help="the entry's question (default: the member's wording, "
+                                "otherwise kept as a variant)")
+
     inv = sub.add_parser("invite", help="issue a fresh invite code (printed as the last line)")
     inv.add_argument("employee_no", nargs="?", metavar="EMPLOYEE_NO")
     inv.add_argument("--qr", action="store_true",
@@ -199,6 +213,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await roster.import_roster(settings, args.file, now)
         if args.command == "faq":
             return await _faq(args, settings, now)
+        if args.command == "questions":
+            return await _questions(args, settings, now)
         if args.command == "invite":
             if args.studio:
                 return await invites.invite_studio(settings, args.studio, now, args.output,
@@ -242,6 +258,16 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     return 2
+
+
+async def _questions(args: argparse.Namespace, settings: Settings, now: Any) -> int:
+    from ops import questions
+
+    if args.questions_command == "list":
+        return await questions.questions_list(settings, open_only=args.open)
+    if args.questions_command == "answer":
+        return await questions.questions_answer(settings, args.id, " ".join(args.text), now)
+    return await questions.questions_promote(settings, args.id, now, args.as_question)
 
 
 async def _faq(args: argparse.Namespace, settings: Settings, now: Any) -> int:

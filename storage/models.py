@@ -473,3 +473,21 @@ class FaqVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Question(Base):
+    """A member's 留言 to the union office (`workshop-bot questions`): what they asked (or
+    the FAQ miss it carried along), the office's answer, and the FAQ entry it became."""
+
+    __tablename__ = "question"
+    __table_args__ = (Index("ix_question_member_asked", "member_id", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    text: Mapped[str] = mapped_column(Text)
+    miss_id: Mapped[int | None] = mapped_column(ForeignKey("faq_miss.id"))  # carried along
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    faq_entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entry.id"))
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

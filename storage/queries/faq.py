@@ -162,3 +162,23 @@ async def top_misses(session: Session, since: datetime, until: datetime,
 async def count_misses(session: Session, since: datetime, until: datetime) -> int:
     return await session.scalar(select(func.count(FaqMiss.id))
                                 .where(FaqMiss.asked_at >= since, FaqMiss.asked_at < until)) or 0
+
+
+async def add_entry(session: Session, question: str, variants: Sequence[str], answer: str,
+                    now: datetime) -> int:
+    """One entry added to the live FAQ (its question known already: updated, brought back
+    if retired, the variants added to its own), and the version bumped."""
+    row = await session.scalar(select(FaqEntry).where(FaqEntry.question == question))
+    if row is None:
+        row = FaqEntry(question=question, variants="\n".join(variants), answer=answer,
+                       category=None, keywords="", created_at=now, updated_at=now)
+        session.add(row)
+    else:
+        known = _lines(row.variants)
+        row.variants = "\n".join(known + tuple(v for v in variants if v not in known))
+        row.answer = answer
+        row.retired_at = None
+        row.updated_at = now
+    await session.flush()
+    await _bump(session, now)
+    return row.id
