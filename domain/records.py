@@ -15,16 +15,15 @@ from domain import NotFound
 from storage.models import ROLE_ADMIN, ROLE_LEADER
 from storage.queries.records import (
     CheckInRecord,
-    LogRecord,
     ProposalRecord,
     StudioMember,
     checkin_record,
-    log_record,
     result_record,
     studio_members_named,
     suggestion_record,
 )
 from storage.queries.sender import MemberView
+from storage.queries.weekly_logs import LogView, log_for_week
 from storage.session import Session
 
 
@@ -68,6 +67,6 @@ async def members_named(session: Session, viewer: MemberView, name: str) -> list
 
 
 async def member_log(session: Session, viewer: MemberView, member: StudioMember,
-                     week: str) -> LogRecord | None:
+                     week: str) -> LogView | None:
     """`member`'s log of `week` (one of members_named's answers for this viewer)."""
-    return await log_record(session, member.id, week)
+    return await log_for_week(session, member.id, week)

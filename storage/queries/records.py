@@ -1,5 +1,5 @@
-"""One record in full (a suggestion, a result, a check-in, a week's log), with the facts
-that decide who may read it; the deciding is domain.records'."""
+"""One record in full (a suggestion, a result, a check-in) with the facts that decide who
+may read it, and a studio's members by name; the deciding is domain.records'."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from storage.models import (
     Member,
     MentorshipPair,
     Suggestion,
-    WeeklyLog,
 )
 from storage.session import Session
 
@@ -119,22 +118,3 @@ async def studio_members_named(session: Session, studio_id: int, name: str) -> l
     else:
         rows = list(await session.execute(_NAMED, values))
     return [StudioMember(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class LogRecord:
-    week: str
-    content: str
-    hours: float | None
-    late: bool
-    version: int
-    submitted_at: datetime
-    updated_at: datetime
-
-
-async def log_record(session: Session, member_id: int, week: str) -> LogRecord | None:
-    row = (await session.execute(
-        select(WeeklyLog.week, WeeklyLog.content, WeeklyLog.hours, WeeklyLog.late,
-               WeeklyLog.version, WeeklyLog.submitted_at, WeeklyLog.updated_at)
-        .where(WeeklyLog.member_id == member_id, WeeklyLog.week == week))).first()
-    return None if row is None else LogRecord(*row)
