@@ -21,6 +21,13 @@ class DomainError(Exception):
         self.facts = facts
 
 
+class TooLong(DomainError):
+    """A text over its limit (a log, a check-in, a notice, a question). Facts: ``limit``,
+    ``chars``. Each domain module names its own limit and raises this one."""
+
+    code = "too_long"
+
+
 class NotFound(DomainError):
     """No such record for this person: another studio's looks exactly like a missing one."""
 

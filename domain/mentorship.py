@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import DomainError, NotFound, WrongState, check_hours
+from domain import NotFound, TooLong, WrongState, check_hours
 from storage.queries.members import languages_of
 from storage.queries.mentorship import (
     CHECKIN_CONFIRMED_KIND,
@@ -36,12 +36,6 @@ from storage.session import Session
 MAX_CHARS = 1000  # what a check-in may say
 MAX_COMMENT = 500  # a mentor's comment on confirming; longer is cut, not refused
 MAX_HOURS = 24.0  # a check-in is one sitting: a day at most
-
-
-class TooLong(DomainError):
-    """The content is longer than MAX_CHARS (facts: limit, chars)."""
-
-    code = "too_long"
 
 
 class AlreadyConfirmed(WrongState):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import DomainError
+from domain import DomainError, TooLong
 from storage.queries.members import languages_of
 from storage.queries.notices import NOTICE_KIND, add_notice, audience_of, notice_period
 from storage.queries.outbox import enqueue_many
@@ -21,12 +21,6 @@ from storage.session import Session
 
 # A customer-service text message holds 2,048 bytes; keep room for the heading and name.
 MAX_CHARS = 600
-
-
-class TooLong(DomainError):
-    """The content is longer than MAX_CHARS (facts: limit, chars)."""
-
-    code = "too_long"
 
 
 class NoAudience(DomainError):

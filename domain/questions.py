@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import DomainError, NotFound, WrongState
+from domain import DomainError, NotFound, TooLong, WrongState
 from storage.queries import faq as faq_store
 from storage.queries.members import languages_of
 from storage.queries.outbox import enqueue_many
@@ -38,12 +38,6 @@ class TooMany(DomainError):
     """The member left RATE_LIMIT questions within RATE_WINDOW. Facts: ``limit``."""
 
     code = "too_many"
-
-
-class TooLong(DomainError):
-    """A question or answer over its limit. Facts: ``limit``, ``chars``."""
-
-    code = "too_long"
 
 
 @dataclass(frozen=True)

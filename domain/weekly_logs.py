@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from domain import DomainError, check_hours
+from domain import DomainError, TooLong, check_hours
 from storage.calendar import iso_week, previous_week, week_monday
 from storage.queries import weekly_logs as queries
 from storage.queries.sender import MemberView
@@ -29,12 +29,6 @@ Action = Literal["create", "replace", "append"]
 ACTIONS: tuple[Action, ...] = ("create", "replace", "append")
 # What joins the parts of a log sent in several messages, and an appended text to the old.
 PART_SEPARATOR = "\n"
-
-
-class TooLong(DomainError):
-    """More than MAX_CHARS characters. Facts: ``limit``, ``chars`` (what was sent)."""
-
-    code = "too_long"
 
 
 class PartTooLong(TooLong):
@@ -119,7 +113,6 @@ async def save_log(
     action: Action,
     now: datetime,
     pictures: Sequence[Picture] = (),
-    known_new: bool = False,
 ) -> SavedLog:
     """Create the week's log, or replace or append to it; each outcome becomes a version.
 
@@ -127,14 +120,14 @@ async def save_log(
     submission time, and the old hours when the new text gives none (a corrected text is
     not a week without work; the caller says so); appending adds the new text after the
     old and the hours together (a missing figure counts as none). A log once late stays
-    late. `known_new` says the caller has just seen that the week has no log, which saves
-    a query. TooLong for a new text over MAX_CHARS (an appended whole may be longer: each
-    part was within the limit); HoursOutOfRange when the log's hours would not be in
-    (0, MAX_HOURS] — appended hours included.
+    late (a week's first log is save_first_log's, in one statement). TooLong for a new
+    text over MAX_CHARS (an appended whole may be longer: each part was within the
+    limit); HoursOutOfRange when the log's hours would not be in (0, MAX_HOURS] —
+    appended hours included.
     """
     check_content(content)
     check_hours(hours, MAX_HOURS)
-    old = None if known_new else await queries.log_for_week(session, member.id, week)
+    old = await queries.log_for_week(session, member.id, week)
     kept = False
     if old is None:
         action = "create"
@@ -152,9 +145,7 @@ async def save_log(
         log = LogView(old.id, content, hours, old.late or late, old.version + 1, old.submitted_at)
         await queries.update_log(session, log, now=now)
         await queries.add_version(session, log, action=action, now=now)
-    await queries.add_pictures(session, log.id, pictures, now=now)
-    return SavedLog(log.id, week, log.content, log.hours, log.late, log.version, log.submitted_at,
-                    action, len(pictures), hours_kept=kept)
+    return await _with_pictures(session, log, week, action, pictures, now, hours_kept=kept)
 
 
 async def save_first_log(
@@ -179,9 +170,16 @@ async def save_first_log(
                                          action="create", now=now)
     if log is None:
         return None
+    return await _with_pictures(session, log, week, "create", pictures, now)
+
+
+async def _with_pictures(session: Session, log: LogView, week: str, action: Action,
+                         pictures: Sequence[Picture], now: datetime, *,
+                         hours_kept: bool = False) -> SavedLog:
+    """Attach the save's pictures to the log and say what the save did."""
     await queries.add_pictures(session, log.id, pictures, now=now)
     return SavedLog(log.id, week, log.content, log.hours, log.late, log.version, log.submitted_at,
-                    "create", len(pictures))
+                    action, len(pictures), hours_kept=hours_kept)
 
 
 def streak(weeks: set[str], this_week: str) -> int:

@@ -18,14 +18,13 @@ from bot.context import Ctx, Incoming
 from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router, normalise
-from domain import HoursOutOfRange, NotFound
+from domain import HoursOutOfRange, NotFound, TooLong
 from domain.mentorship import (
     MAX_CHARS,
     MAX_HOURS,
     AlreadyConfirmed,
     CheckInConfirmed,
     CheckInRecorded,
-    TooLong,
     confirm_checkin,
     confirm_checkins,
     pending_checkins,

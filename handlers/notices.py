@@ -10,7 +10,8 @@ from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
 from bot.replies import Reply, Text, clip_text, fit_lines
 from bot.routing import Router
-from domain.notices import MAX_CHARS, NoAudience, PostedNotice, TooLong, post_notice
+from domain import TooLong
+from domain.notices import MAX_CHARS, NoAudience, PostedNotice, post_notice
 from handlers.common import push_state
 from handlers.parsing import is_yes, says
 from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for

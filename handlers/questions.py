@@ -10,7 +10,8 @@ from datetime import timedelta
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text, clip_text, fit_lines
 from bot.routing import Router
-from domain.questions import TooLong, TooMany, ask
+from domain import TooLong
+from domain.questions import TooMany, ask
 from locales import formats
 from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
 from storage.queries import faq as faq_store

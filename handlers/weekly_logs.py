@@ -17,7 +17,7 @@ from bot.context import Ctx, Incoming
 from bot.dialogs import TEXT, Step, dialog, end, goto, stay
 from bot.replies import Reply, Text
 from bot.routing import Router
-from domain import HoursOutOfRange
+from domain import HoursOutOfRange, TooLong
 from domain.weekly_logs import (
     ACTIONS,
     LAST_WEEK_DEADLINE,
@@ -26,7 +26,6 @@ from domain.weekly_logs import (
     LastWeekClosed,
     PartTooLong,
     SavedLog,
-    TooLong,
     check_content,
     check_part,
     joined,
@@ -102,33 +101,38 @@ def _too_long(ctx: Ctx, error: TooLong) -> Text:
     return ctx.reply(key, **error.facts)
 
 
-async def _save(ctx: Ctx, draft: LogDraft, action: Action, *, known_new: bool = False,
-                first_only: bool = False) -> Reply | None:
-    """Save the draft as `action` says; `first_only`: only if the week has no log yet
-    (None when it has one, and nothing is saved)."""
+async def _save(ctx: Ctx, draft: LogDraft, action: Action) -> Reply:
+    """Save the draft as `action` says (create, replace or append)."""
     assert ctx.member is not None
     try:
-        if first_only:
-            first = await save_first_log(
-                ctx.session, member=ctx.member, week=draft.week, content=draft.content,
-                hours=draft.hours, late=draft.late, now=ctx.now, pictures=draft.picture_rows())
-            if first is None:
-                return None
-            log = first
-        else:
-            log = await save_log(ctx.session, member=ctx.member, week=draft.week,
-                                 content=draft.content, hours=draft.hours, late=draft.late,
-                                 action=action, now=ctx.now, pictures=draft.picture_rows(),
-                                 known_new=known_new)
-    except TooLong as error:
-        return _too_long(ctx, error)
-    except HoursOutOfRange as error:
-        # Only appending can get here: the hours would add up to more than a week holds.
-        total = error.facts["hours"]
-        assert isinstance(total, float)
-        return ctx.reply("format.hours_refused.out_of_range", hours=hours(ctx.words, total),
-                         max=f"{MAX_HOURS:g}")
+        log = await save_log(ctx.session, member=ctx.member, week=draft.week,
+                             content=draft.content, hours=draft.hours, late=draft.late,
+                             action=action, now=ctx.now, pictures=draft.picture_rows())
+    except (TooLong, HoursOutOfRange) as error:
+        return _refused(ctx, error)
     return _saved(ctx, log, late=draft.late)
+
+
+async def _save_first(ctx: Ctx, draft: LogDraft) -> Reply | None:
+    """Save the draft as the week's first log; None when the week has one (nothing saved)."""
+    assert ctx.member is not None
+    try:
+        log = await save_first_log(
+            ctx.session, member=ctx.member, week=draft.week, content=draft.content,
+            hours=draft.hours, late=draft.late, now=ctx.now, pictures=draft.picture_rows())
+    except (TooLong, HoursOutOfRange) as error:
+        return _refused(ctx, error)
+    return None if log is None else _saved(ctx, log, late=draft.late)
+
+
+def _refused(ctx: Ctx, error: TooLong | HoursOutOfRange) -> Reply:
+    if isinstance(error, TooLong):
+        return _too_long(ctx, error)
+    # Only appending can get here: the hours would add up to more than a week holds.
+    total = error.facts["hours"]
+    assert isinstance(total, float)
+    return ctx.reply("format.hours_refused.out_of_range", hours=hours(ctx.words, total),
+                     max=f"{MAX_HOURS:g}")
 
 
 def _saved(ctx: Ctx, log: SavedLog, *, late: bool) -> Text:
@@ -163,20 +167,14 @@ async def _submit(ctx: Ctx, draft: LogDraft) -> Step:
     what the sender chose at the start)."""
     chosen = _chosen(draft)
     if chosen is not None:
-        return end(await _saved_as(ctx, draft, chosen))
+        return end(await _save(ctx, draft, chosen))
     # The week's first log, in one statement with the look for an earlier one; a second
     # log (rarer) is then asked about.
-    first = await _save(ctx, draft, "create", first_only=True)
+    first = await _save_first(ctx, draft)
     if first is not None:
         return end(first)
     asked = await _ask_existing(ctx, draft, "weekly_logs.ask_existing")
-    return asked or end(await _saved_as(ctx, draft, "create"))
-
-
-async def _saved_as(ctx: Ctx, draft: LogDraft, action: Action) -> Reply:
-    reply = await _save(ctx, draft, action)
-    assert reply is not None  # only a first_only save can save nothing
-    return reply
+    return asked or end(await _save(ctx, draft, "create"))
 
 
 async def _start(ctx: Ctx, week: str, late: bool) -> Reply:
@@ -292,7 +290,7 @@ async def on_existing(msg: Incoming, ctx: Ctx, draft: LogDraft) -> Step:
                 draft.action = action
                 return goto("content", ctx.reply(f"weekly_logs.ask_content.{action}",
                                                  week=week_label(ctx.words, draft.week)))
-            return end(await _saved_as(ctx, draft, action))
+            return end(await _save(ctx, draft, action))
     if says(answer, _KEEP):
         return end(ctx.reply("weekly_logs.kept_unchanged" if before else "weekly_logs.kept"))
     return stay(ctx.reply("weekly_logs.bad_existing"))

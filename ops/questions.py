@@ -7,8 +7,8 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.replies import clip_text
-from domain import NotFound, WrongState
-from domain.questions import AnswerWording, TooLong, answer, promote
+from domain import NotFound, TooLong, WrongState
+from domain.questions import AnswerWording, answer, promote
 from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, words_for
 from ops.terminal import err, office_words
 from storage.db import Database
