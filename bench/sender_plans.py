@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.inbound import table
 from storage.db import RAW_PLANNING
 from storage.queries.sender import _postgres_sql
 
@@ -95,10 +96,8 @@ async def main() -> int:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     headers = ["planner setting", "tables", "server CPU ms/exec", "wall ms/exec"]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
     print(f"\nbatched sender statement, {args.batch} deliveries per execution, 1,000 executions")
-    for r in [headers, ["-" * w for w in widths], *rows]:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    print(table(headers, rows))
     return 0
 
 

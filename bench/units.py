@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import asyncpg
 from sqlalchemy import bindparam, column, func, insert, select, table
 
+from bench.inbound import table as print_table
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Member, Studio
@@ -139,10 +140,8 @@ async def main() -> int:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     headers = ["unit of work", "this process's CPU µs/unit", "wall µs/unit"]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(3)]
     print(f"\nunits of work on PostgreSQL, {args.units:,} each way, one at a time")
-    for r in [headers, ["-" * w for w in widths], *rows]:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    print(print_table(headers, rows))
     return 0
 
 
