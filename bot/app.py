@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -48,12 +48,15 @@ def create_app(
     deliver: bool = False,
     run_jobs: bool = False,
     budget_class: type[ReplyBudget] = ReplyBudget,
+    web_parts: Iterable[Callable[[web.Application], None]] = (),
 ) -> web.Application:
     """Build the service around `router` (the handlers' root router, built by the caller:
     the runtime never imports the handlers). Nothing connects until the app starts.
 
     `deliver` runs the outbox worker (when WeChat credentials or `wechat_api` are given);
     `run_jobs` the job scheduler. `serve` turns both on; tests choose.
+    `web_parts` add the web pages (the console, report pages) to the app: each is called
+    with the app once the WeChat routes are in place (the runtime never imports `web`).
     """
     clock = clock or system_clock
     settings.ensure_token()
@@ -130,6 +133,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
+    for add_part in web_parts:
+        add_part(app)
 
     deliverer = None
     if deliver and wechat_api is not None:

@@ -468,11 +468,13 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
 
     from bot.app import create_app
     from handlers import build_router
+    from web import web_parts
 
     trial = settings.ensure_token()
     if not await _migrate(settings, always=False):
         return 1
-    app = create_app(settings, build_router(), deliver=True, run_jobs=run_jobs)
+    app = create_app(settings, build_router(), deliver=True, run_jobs=run_jobs,
+                     web_parts=web_parts(settings))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     # Everything allocated so far lives as long as the process: keep it out of the

@@ -174,9 +174,11 @@ async def start_service(
 ) -> Service:
     clock = clock or FakeClock()
     from handlers import build_router
+    from web import web_parts
 
     app = create_app(settings, build_router(*extra_routers), clock=clock, reply_budget=reply_budget,
-                     deliver=deliver, run_jobs=run_jobs, budget_class=ObservedBudget)
+                     deliver=deliver, run_jobs=run_jobs, budget_class=ObservedBudget,
+                     web_parts=web_parts(settings))
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     side = WeChatSide(settings.token, aes_key=settings.wechat_encoding_aes_key,

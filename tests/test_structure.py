@@ -6,6 +6,8 @@ Dependencies point one way (docs/architecture.md):
   scheduled               → storage, domain, locales
   bot (the runtime)       → storage, scheduled, locales; never handlers or ops
   handlers                → bot's framework modules only, domain, storage, locales
+  web (console, reports)  → bot (config, app keys, WeChat API client), scheduled, domain,
+                          storage, locales; never handlers or ops
   ops (operator tools)    → everything; nothing imports ops
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = ("bot", "handlers", "storage", "scheduled", "ops", "domain", "locales")
+OURS = ("bot", "handlers", "storage", "scheduled", "ops", "domain", "locales", "web")
 ALLOWED: dict[str, set[str]] = {
     "storage": set(),
     "locales": set(),
@@ -28,7 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "scheduled": {"storage", "domain", "locales"},
     "bot": {"storage", "scheduled", "locales"},
     "handlers": {"bot", "domain", "storage", "locales"},
-    "ops": {"bot", "handlers", "storage", "scheduled", "domain", "locales"},
+    "web": {"bot", "scheduled", "domain", "storage", "locales"},
+    "ops": {"bot", "handlers", "storage", "scheduled", "domain", "locales", "web"},
 }
 # What a handler may use of the runtime: the framework, not the machinery.
 HANDLER_BOT_MODULES = {"bot.routing", "bot.context", "bot.replies", "bot.dialogs"}
