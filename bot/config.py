@@ -83,11 +83,13 @@ class Settings(BaseSettings):
     workshop_bot_rank_weights: str = "logs=30,checkins=20,topics=15,results=15,suggestions=10,bound=10"
     # Template ids per push kind, from WECHAT_TEMPLATE_<KIND> (kind lower-cased).
     # The policy FAQ (docs/configuration.md): how sure a match must be to answer (the share
-    # of the question's words, by rarity, the best entry holds), to offer a choice, how far
+    # of the question's words, by rarity, the best entry holds), to offer a choice (and to
+    # offer one to a question naming the domain's words: 周报, 工作室 …), how far
     # ahead of the runner-up a confident answer must score, how much the answers count
     # against the questions, and how often a process looks for a new import.
     workshop_bot_faq_confident: float = Field(default=0.4, ge=0, le=1)
     workshop_bot_faq_close: float = Field(default=0.4, ge=0, le=1)
+    workshop_bot_faq_anchored_close: float = Field(default=0.2, ge=0, le=1)
     workshop_bot_faq_margin: float = Field(default=0.05, ge=0, le=1)
     workshop_bot_faq_answer_weight: float = Field(default=0.3, ge=0)
     workshop_bot_faq_refresh_seconds: float = Field(default=3.0, ge=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
@@ -75,15 +76,43 @@ async def current_index(ctx: Ctx) -> Index:
     return index
 
 
-def classify(hits: list[Hit], *, confident: float, close: float, margin: float) -> str:
-    """`answer`, `choose` or `miss` for the ranked hits (thresholds: Settings)."""
-    if not hits or hits[0].confidence < close:
+def classify(hits: list[Hit], *, confident: float, close: float, margin: float,
+             anchored: bool = False, anchored_close: float | None = None) -> str:
+    """`answer`, `choose` or `miss` for the ranked hits (thresholds: Settings). An anchored
+    question (one naming the domain's words) is offered a choice from `anchored_close` on."""
+    floor = offer_floor(close, anchored, anchored_close)
+    if not hits or hits[0].confidence < floor:
         return "miss"
     top = hits[0]
     runner_up = hits[1] if len(hits) > 1 else None
     clear = runner_up is None or runner_up.score <= top.score * (1 - margin) \
         or runner_up.confidence < close
     return "answer" if top.confidence >= confident and clear else "choose"
+
+
+class Thresholds(Protocol):
+    """The FAQ's settings (bot.config.Settings has them; the bench passes its own)."""
+
+    workshop_bot_faq_confident: float
+    workshop_bot_faq_close: float
+    workshop_bot_faq_anchored_close: float
+    workshop_bot_faq_margin: float
+
+
+def offer_floor(close: float, anchored: bool, anchored_close: float | None) -> float:
+    """The least confidence an entry needs to be offered as a choice."""
+    return min(close, anchored_close) if anchored and anchored_close is not None else close
+
+
+def verdict_for(index: Index, question: str, hits: list[Hit],
+                s: Thresholds) -> tuple[str, float]:
+    """What the settings make of `hits`: the verdict and the floor for offered choices."""
+    anchored = index.anchored(question)
+    verdict = classify(hits, confident=s.workshop_bot_faq_confident,
+                       close=s.workshop_bot_faq_close, margin=s.workshop_bot_faq_margin,
+                       anchored=anchored, anchored_close=s.workshop_bot_faq_anchored_close)
+    return verdict, offer_floor(s.workshop_bot_faq_close, anchored,
+                                s.workshop_bot_faq_anchored_close)
 
 
 def parts_of(answer: str, more: str) -> list[str]:
@@ -123,14 +152,12 @@ async def answer_question(msg: Incoming, ctx: Ctx, text: str) -> Reply | None:
     index = await current_index(ctx)
     if not index.entries:
         return None
-    s = ctx.settings
     hits = index.search(text)
-    verdict = classify(hits, confident=s.workshop_bot_faq_confident,
-                       close=s.workshop_bot_faq_close, margin=s.workshop_bot_faq_margin)
+    verdict, floor = verdict_for(index, text, hits, ctx.settings)
     if verdict == "answer":
         return _answer(ctx, hits[0].entry.id, hits[0].entry.answer)
     if verdict == "choose":
-        offered = [h for h in hits if h.confidence >= s.workshop_bot_faq_close]
+        offered = [h for h in hits if h.confidence >= floor]
         lines = [ctx.t("faq.option", number=n, question=h.entry.question)
                  for n, h in enumerate(offered, start=1)]
         FAQ.enter(ctx, "choose", Choice([h.entry.id for h in offered]))

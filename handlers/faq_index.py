@@ -10,7 +10,9 @@ much. BM25 draws up a shortlist; the *confidence* of an entry is the share of th
 question's words (weighted by their rarity, IDF) that it contains — a word found only in
 its answer counts half — so a question about something the FAQ never mentions (食堂, 天气)
 is declined however the ranking falls. Within the shortlist the more confident entry
-goes first.
+goes first. A question is *anchored* when it names one of the domain's words
+(周报, 工作室, 师徒 …: input.faq.terms): such a question is about us even when its wording
+is new, so a weaker match is still offered as a choice rather than declined.
 
 jieba's dictionary takes about 0.6 s to load: it loads lazily, once per process, when the
 first FAQ question arrives (in a worker thread, with the index build), never at import or
@@ -38,7 +40,10 @@ _ANSWER_HIT = 0.5  # a question word found only in the answer counts this much
 # the entry's wordings has (a typo, a word cut another way: 评上星 and 星级).
 _CHARACTER_HIT = 0.4
 UNKNOWN_WEIGHT = 0.8  # a word no entry holds weighs this share of the rarest word's weight
-SHORTLIST_EXTRA = 2  # entries BM25 ranks beyond the k asked for, that coverage may promote
+SHORTLIST_EXTRA = 2
+# A word of one character (交, 补, 看, 钱) says little about the subject: 社保怎么交 and
+# 周报怎么交 share only 交. It counts this share of its weight towards the confidence.
+_ONE_CHARACTER = 0.5  # entries BM25 ranks beyond the k asked for, that coverage may promote
 
 _jieba_lock = threading.Lock()
 _tokenizer: Any = None
@@ -109,6 +114,7 @@ class Index:
     _answer_words: list[frozenset[str]] = field(default_factory=list)
     _idf: dict[str, float] = field(default_factory=dict)
     _unknown_idf: float = 1.0
+    _anchors: frozenset[str] = frozenset()  # the domain's words, folded and unified
 
     @classmethod
     def build(cls, entries: Sequence[Entry], synonyms: Sequence[Sequence[str]] = (),
@@ -147,6 +153,9 @@ class Index:
         n = len(index.entries)
         index._idf = {w: math.log(1 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items()}
         index._unknown_idf = UNKNOWN_WEIGHT * math.log(1 + (n + 0.5) / 0.5)
+        # Only the curated words of the domain: entries' keywords include command words
+        # (我的, 确认, 申报) that questions about pay or housing use as well.
+        index._anchors = frozenset(index.unified(term) for term in vocabulary(TERMS))
         return index
 
     def _set_synonyms(self, synonyms: Sequence[Sequence[str]]) -> None:
@@ -160,13 +169,21 @@ class Index:
                 self._synonyms.append(
                     (re.compile("|".join(re.escape(o) for o in others)), head))
 
-    def tokens(self, text: str) -> list[str]:
-        """The words of `text` that count: folded, synonyms unified, stop words left out."""
+    def unified(self, text: str) -> str:
+        """`text` folded, each synonym written as its group's first word."""
         folded = fold(text)
         for pattern, head in self._synonyms:
             folded = pattern.sub(head, folded)
-        return [w for w in _jieba().lcut_for_search(folded)
+        return folded
+
+    def tokens(self, text: str) -> list[str]:
+        """The words of `text` that count: folded, synonyms unified, stop words left out."""
+        return [w for w in _jieba().lcut_for_search(self.unified(text))
                 if w.strip() and w not in self._stop]
+
+    def anchored(self, question: str) -> bool:
+        """Whether the question names a word of the domain (input.faq.terms)."""
+        return any(w in self._anchors for w in self.tokens(question))
 
     def search(self, question: str, k: int = 3) -> list[Hit]:
         """The `k` best entries for `question`, best first (nothing scoring zero)."""
@@ -186,7 +203,8 @@ class Index:
         # BM25 draws up a shortlist; within it, the entry holding more of the question goes first.
         ranked = sorted((i for i, s in enumerate(scores) if s > 0),
                         key=lambda i: -scores[i])[:k + SHORTLIST_EXTRA]
-        weights = {w: self._idf.get(w, self._unknown_idf) for w in query}
+        weights = {w: self._idf.get(w, self._unknown_idf) * (_ONE_CHARACTER if len(w) == 1 else 1)
+                   for w in query}
         total = sum(weights.values()) or 1.0
         hits = []
         for position in ranked:

@@ -108,7 +108,7 @@ def _write_text(path: Path, text: str) -> None:
 
 async def faq_test(settings: Settings, question: str) -> int:
     """The three best entries for a question, with scores, and what a member would get."""
-    from handlers.faq import classify
+    from handlers.faq import verdict_for
     from handlers.faq_index import Entry, Index
 
     db = Database(settings.effective_database_url)
@@ -125,9 +125,7 @@ async def faq_test(settings: Settings, question: str) -> int:
     for rank, hit in enumerate(hits, start=1):
         print(words("faq.ops.test_line", rank=rank, score=f"{hit.score:.2f}",
                     confidence=f"{hit.confidence:.0%}", question=hit.entry.question))
-    verdict = classify(hits, confident=settings.workshop_bot_faq_confident,
-                       close=settings.workshop_bot_faq_close,
-                       margin=settings.workshop_bot_faq_margin)
+    verdict, _floor = verdict_for(index, question, hits, settings)
     print(words(f"faq.ops.test_verdict.{verdict}"))
     return 0
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from handlers.faq import verdict_for
+from handlers.faq_index import Entry, Index
 from ops import faq as faq_ops
 from ops import faq_file
 from storage.models import FaqEntry, FaqMiss
@@ -95,6 +97,25 @@ async def test_a_close_call_offers_a_choice_answered_by_number(svc: Service) -> 
                       else "星级评定采用百分制，专家评审、现场核查和答辩。")
     # The choice is over: a number alone is no longer an answer to it.
     assert await svc.text("o-m1", "2") != answer
+
+
+async def test_a_weak_match_naming_the_domain_is_offered_not_declined(svc: Service) -> None:
+    # 考核 is one of the domain's words: the question is about us though no entry says it
+    # this way, so the weak match (below the close-call line) is offered as a choice.
+    reply = await svc.text("o-m1", "考核结果去哪里查询呢") or ""
+    assert reply.startswith("您是想问：") and "师徒结对多久考核一次" in reply
+    await svc.text("o-m1", "取消")
+    # Without the domain's word the same weakness is declined; and the office's setting
+    # decides: with the anchored line at the close-call line, the question is declined too.
+    index = Index.build([Entry(1, "师徒结对多久考核一次", ("师徒季度考核",), "按季度考核。",
+                               ("师徒结对",))])
+    question = "考核结果去哪里查询呢"
+    hits = index.search(question)
+    assert hits and hits[0].confidence < svc.settings.workshop_bot_faq_close
+    assert verdict_for(index, question, hits, svc.settings)[0] == "choose"
+    strict = svc.settings.model_copy(update={"workshop_bot_faq_anchored_close": 0.4})
+    assert verdict_for(index, question, hits, strict) == ("miss", 0.4)
+    assert not index.anchored("结果去哪里查询呢")
 
 
 async def test_a_question_out_of_scope_is_recorded(svc: Service,
