@@ -201,8 +201,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     """The union office's commands; each needs the schema, so migrate the embedded DB."""
     from datetime import UTC, datetime
 
+    from domain.tables import ExportError
     from ops import exports, invites, jobs, ledger, outbox, roster
-    from ops.tables import ExportError
     from ops.terminal import office_words_of
 
     if not await _migrate(settings, always=False):

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
+from domain.tables import Cell
 from ops.studios import pick_studio
-from ops.tables import Cell, write_table
+from ops.tables import write_table
 from ops.terminal import err, office_words
 from storage.db import Database
 from storage.queries.invites import (
