@@ -86,4 +86,12 @@ async def with_qr_codes(slips: Sequence[Slip], now: datetime, make_qr: QRMaker, 
             left = int((slip.expires_at - now).total_seconds())
             return replace(slip, qr_url=await make_qr(invite_scene(slip.code), left) or None)
 
-    return tuple(await asyncio.gather(*(one(s) for s in slips)))
+    tasks = [asyncio.create_task(one(s)) for s in slips]
+    try:
+        return tuple(await asyncio.gather(*tasks))
+    except BaseException:
+        # One refusal stops the rest: no call outlives the caller's client.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
