@@ -6,6 +6,7 @@ studio's figures themselves, never from a reply's text."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -246,9 +247,10 @@ async def ledger_download(session: Session, month: str, *, tz: tzinfo,
                           weights: Mapping[str, float], words: Words,
                           studio_id: int | None = None) -> Download:
     """The month's ledger as a ZIP of workbooks: every studio's, or with `studio_id` (a
-    leader's download) that studio's alone. Errors as load_ledger."""
+    leader's download) that studio's alone. Errors as load_ledger. The workbooks are
+    written in a thread: the union's ledger takes a while, and the event loop serves on."""
     ledger = await load_ledger(session, month, tz=tz, studio_id=studio_id)
-    return ledger_zip(ledger, tz=tz, weights=weights, words=words)
+    return await asyncio.to_thread(ledger_zip, ledger, tz=tz, weights=weights, words=words)
 
 
 def _by_studio(rows: Sequence[RowT]) -> dict[str, list[RowT]]:
