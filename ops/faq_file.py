@@ -1,5 +1,5 @@
 """Reading a FAQ file (CSV in UTF-8 or GBK, or XLSX) into entries with line numbers, the way
-ops.roster_file reads a roster: a file that cannot be read at all is a FaqFileError, a bad
+domain.roster_file reads a roster: a file that cannot be read at all is a FaqFileError, a bad
 row a LineProblem (``faq.file.<code>``, ``faq.problem.<code>`` in the catalogs)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain.roster_file import cell_text
 from locales import vocabulary
-from ops.roster_file import _cell
 from storage.queries.faq import EntryData
 from storage.queries.roster import LineProblem
 
@@ -73,7 +73,7 @@ def rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         try:
             for number, cells in enumerate(wb.worksheets[0].iter_rows(values_only=True),
                                            start=1):
-                yield number, ["" if c is None else _cell(c) for c in cells]
+                yield number, ["" if c is None else cell_text(c) for c in cells]
         finally:
             wb.close()
     elif suffix in (".csv", ".txt"):
