@@ -880,7 +880,8 @@ async def round_sheet(session: Session, round_id: int) -> Sheet:
 
 async def _dropped(session: Session, studio_id: int, round_id: int, rubric: Rubric,
                    results: Sequence[ItemResult]) -> tuple[Drop, ...]:
-    """The items (by 编号) that earn less now than in the studio's last rating."""
+    """The items (by 编号) that earn less now than in the studio's last rating (its points
+    then scaled to the item's points now)."""
     last = await store.latest_finalised_application(session, studio_id, round_id)
     if last is None:
         return ()
@@ -897,8 +898,11 @@ async def _dropped(session: Session, studio_id: int, round_id: int, rubric: Rubr
     for answer in before_view.answers:
         points = (answer.points if answer.item.automatic
                   else means.get((last.id, answer.item.id)))
-        if points is not None:
-            before[answer.item.code] = points
+        now_item = rubric.item(answer.item.code)
+        if points is not None and now_item is not None:
+            # Scaled to the item's points now, where a later rubric changed them.
+            before[answer.item.code] = round(points * now_item.points / answer.item.points,
+                                             DECIMALS)
     now = _item_points(results)
     return tuple(Drop(code, item.title, before[code], now[code])
                  for item in rubric.items for code in (item.code,)

@@ -29,7 +29,8 @@ LIST_SHOWN = 40
 
 def _reason(words: Words, error: DomainError) -> str:
     """A refusal of the rules in the office's words (rating.refused.<code>)."""
-    facts = {k: (", ".join(map(str, v)) if isinstance(v, list) else v)
+    facts = {k: (", ".join(map(str, v)) if isinstance(v, list)
+                 else number(v) if isinstance(v, float) else v)
              for k, v in error.facts.items()}
     try:
         return words(f"rating.refused.{error.code}", **facts)

@@ -19,10 +19,12 @@ class StudioSummary:
     leaders: list[str]
     members: int
     bound_members: int
+    stars: int = 0  # the official stars (star rating's decision; 0: not rated)
 
 
 async def studio_summaries(session: Session) -> list[StudioSummary]:
-    """Every studio with its leaders, head count and how many have bound WeChat."""
+    """Every studio with its leaders, head count, how many have bound WeChat, and its
+    official stars."""
     counts = (
         select(
             Member.studio_id,
@@ -34,7 +36,7 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
         .subquery()
     )
     rows = (await session.execute(
-        select(Studio.id, Studio.name, counts.c.members, counts.c.bound)
+        select(Studio.id, Studio.name, counts.c.members, counts.c.bound, Studio.stars)
         .outerjoin(counts, counts.c.studio_id == Studio.id)
         .order_by(Studio.name)
     )).all()
@@ -48,7 +50,7 @@ async def studio_summaries(session: Session) -> list[StudioSummary]:
             leaders.setdefault(studio_id, []).append(name)
     return [
         StudioSummary(r.id, r.name, leaders.get(r.id, []), int(r.members or 0),
-                      int(r.bound or 0))
+                      int(r.bound or 0), int(r.stars or 0))
         for r in rows
     ]
 
