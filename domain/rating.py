@@ -823,11 +823,19 @@ def _item_points(entry_items: Sequence[ItemResult]) -> dict[str, float]:
     return {r.answer.item.code: r.points for r in entry_items if r.points is not None}
 
 
-async def round_sheet(session: Session, round_id: int) -> Sheet:
+def _office_only(viewer: MemberView | None, record_id: int) -> None:
+    """The office's views: for the union's admins (or the command line, `viewer` None)."""
+    if viewer is not None and viewer.role != ROLE_ADMIN:
+        raise NotFound(id=record_id)
+
+
+async def round_sheet(session: Session, round_id: int,
+                      viewer: MemberView | None = None) -> Sheet:
     """The admin's sheet of a round: each application's automatic points, each manual item
     with every expert's score, mean and spread, the total and the stars it earns, the
     change against the studio's stars now — and, for a fall, the items that dropped since
-    its last rating."""
+    its last rating. NotFound for a `viewer` who is not an admin."""
+    _office_only(viewer, round_id)
     found = await store.round_by_id(session, round_id)
     if found is None:
         raise NotFound(id=round_id)
@@ -1025,7 +1033,10 @@ async def object_to(session: Session, member: MemberView, *, studio: str, conten
     return Objected(objection_id, under_way.name, chosen.name)
 
 
-async def objections(session: Session, round_id: int) -> list[store.ObjectionRow]:
+async def objections(session: Session, round_id: int,
+                     viewer: MemberView | None = None) -> list[store.ObjectionRow]:
+    """The objections sent during the round's 公示, oldest first (the office's view)."""
+    _office_only(viewer, round_id)
     return await store.objections_of(session, round_id)
 
 

@@ -315,8 +315,8 @@ async def test_the_frozen_items_do_not_move_with_the_records(svc: Service) -> No
 
 
 async def test_who_sees_an_application(svc: Service) -> None:
-    leader, other, expert = (await view(svc, "W1001"), await view(svc, "H2001"),
-                             await view(svc, "C3002"))
+    leader, other, expert, admin = (await view(svc, "W1001"), await view(svc, "H2001"),
+                                    await view(svc, "C3002"), await view(svc, "A0001"))
     async with svc.db.transaction() as session:
         own = await rules.own_application(session, leader)
         assert own is not None
@@ -326,6 +326,10 @@ async def test_who_sees_an_application(svc: Service) -> None:
             await rules.application_for(session, other, own.id)
         with pytest.raises(NotFound):  # an expert's sheet is for the round's experts
             await rules.expert_sheet(session, own.round.id, other.id)
+        with pytest.raises(NotFound):  # the round's sheet, with every score, is the office's
+            await rules.round_sheet(session, own.round.id, viewer=leader)
+        assert [e.studio for e in (await rules.round_sheet(session, own.round.id,
+                                                           viewer=admin)).entries] == [WANG]
 
 
 async def test_experts_score_and_see_only_their_own_until_publicity(
