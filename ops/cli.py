@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", metavar="NAME")
     run.add_argument("--now", metavar="ISO-8601", help="run as if at this time (default: now)")
 
+    _rating_parser(sub)
+
     exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
     exp.add_argument("kind", metavar="KIND",
                      choices=["logs", "checkins", "suggestions", "results", "studios",
@@ -159,6 +161,78 @@ def _parser() -> argparse.ArgumentParser:
                      help="output file; - or none: stdout (csv). studio-ledger: the folder "
                           "(default ledger-YYYY-MM)")
     return parser
+
+
+def _rating_parser(sub: Any) -> None:
+    """`workshop-bot rating …`: star rating (docs/operators.md#star-rating)."""
+    rating = sub.add_parser("rating", help="star rating: the rubric, rounds, experts, scores, "
+                            "公示, objections, the decision, funding")
+    r_sub = rating.add_subparsers(dest="rating_command", required=True, metavar="ACTION")
+    rubric = r_sub.add_parser("rubric", help="the union's rating rubric")
+    rubric_sub = rubric.add_subparsers(dest="rubric_command", required=True, metavar="ACTION")
+    rubric_import = rubric_sub.add_parser("import", help="a new version from a file (CSV or "
+                                          "XLSX: 编号,类别,指标,分值,评分方式,评分标准)")
+    rubric_import.add_argument("file", type=Path, metavar="FILE")
+    rubric_show = rubric_sub.add_parser("show", help="the items and the stars' thresholds")
+    rubric_show.add_argument("--version", type=int, metavar="N", help="default: the current one")
+
+    rounds = r_sub.add_parser("round", help="rating rounds: open, experts, list, show, publish, "
+                              "finalise")
+    round_sub = rounds.add_subparsers(dest="round_command", required=True, metavar="ACTION")
+    opened = round_sub.add_parser("open", help="open a round on the current rubric")
+    opened.add_argument("name", metavar="NAME")
+    opened.add_argument("--period-start", required=True, metavar="YYYY-MM-DD",
+                        help="the first day the automatic items measure")
+    opened.add_argument("--period-end", required=True, metavar="YYYY-MM-DD",
+                        help="the last day they measure")
+    opened.add_argument("--deadline", required=True, metavar="YYYY-MM-DD",
+                        help="the last day leaders may apply (申报)")
+    chosen = round_sub.add_parser("experts", help="give members the expert role for the round")
+    chosen.add_argument("name", metavar="ROUND")
+    chosen.add_argument("employee_nos", nargs="+", metavar="EMPLOYEE_NO")
+    round_sub.add_parser("list", help="every round")
+    shown = round_sub.add_parser("show", help="the applications: totals, experts' scores and "
+                                 "spread, the stars proposed")
+    shown.add_argument("name", metavar="ROUND")
+    published = round_sub.add_parser("publish", help="publish the proposed list (公示) and push "
+                                     "it to every leader")
+    published.add_argument("name", metavar="ROUND")
+    published.add_argument("--objection-days", type=int, required=True, metavar="N",
+                           help="objections (异议) are taken for N days")
+    published.add_argument("--all-members", action="store_true",
+                           help="push the list to every member, not only the leaders")
+    finalised = round_sub.add_parser("finalise", aliases=["finalize"],
+                                     help="set the stars after the 公示; the leaders are told")
+    finalised.add_argument("name", metavar="ROUND")
+    exported = round_sub.add_parser("export", help="the score sheet and the 公示 list as XLSX")
+    exported.add_argument("name", metavar="ROUND")
+    exported.add_argument("-o", "--output", metavar="FILE.xlsx")
+
+    scored = r_sub.add_parser("score", help="an expert's score of a manual item")
+    scored.add_argument("round", metavar="ROUND")
+    scored.add_argument("studio", metavar="STUDIO")
+    scored.add_argument("item", metavar="ITEM", help="the item's 编号")
+    scored.add_argument("points", type=float, metavar="POINTS")
+    scored.add_argument("--expert", required=True, metavar="EMPLOYEE_NO")
+    scored.add_argument("--comment", metavar="TEXT")
+    objected = r_sub.add_parser("objections", help="the objections (异议) sent during a 公示")
+    objected.add_argument("round", metavar="ROUND")
+    funded = r_sub.add_parser("funding", help="record one-off funding granted to a rated studio")
+    funded.add_argument("studio", metavar="STUDIO")
+    funded.add_argument("amount", type=float, metavar="AMOUNT", help="in 万元")
+    funded.add_argument("purpose", metavar="PURPOSE")
+    funded.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    funded.add_argument("--round", metavar="ROUND", help="the round it rewards")
+    starred = r_sub.add_parser("stars", help="set a studio's stars outside a round (the yearly "
+                               "review: a demotion or removal), with the reason")
+    starred.add_argument("studio", metavar="STUDIO")
+    starred.add_argument("stars", type=int, choices=[0, 1, 2, 3], metavar="N")
+    starred.add_argument("--reason", required=True, metavar="TEXT")
+    history = r_sub.add_parser("history", help="the stars' history (from, to, round, score)")
+    history.add_argument("studio", nargs="?", metavar="STUDIO")
+    standing = r_sub.add_parser("standing", help="a studio's provisional score and the shortest "
+                                "way up (what its leader's 评星 shows)")
+    standing.add_argument("studio", metavar="STUDIO")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +297,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return await _faq(args, settings, now)
         if args.command == "questions":
             return await _questions(args, settings, now)
+        if args.command == "rating":
+            return await _rating(args, settings, now)
         if args.command == "invite":
             if args.studio:
                 return await invites.invite_studio(settings, args.studio, now, args.output,
@@ -267,6 +343,46 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     return 2
+
+
+async def _rating(args: argparse.Namespace, settings: Settings, now: Any) -> int:
+    from ops import rating
+
+    command = args.rating_command
+    if command == "rubric":
+        if args.rubric_command == "import":
+            return await rating.rubric_import(settings, args.file, now)
+        return await rating.rubric_show(settings, args.version)
+    if command == "round":
+        action = args.round_command
+        if action == "open":
+            return await rating.round_open(settings, args.name, args.period_start,
+                                           args.period_end, args.deadline, now)
+        if action == "experts":
+            return await rating.round_experts(settings, args.name, args.employee_nos, now)
+        if action == "list":
+            return await rating.round_list(settings)
+        if action == "show":
+            return await rating.round_show(settings, args.name)
+        if action == "publish":
+            return await rating.round_publish(settings, args.name, args.objection_days,
+                                              args.all_members, now)
+        if action == "export":
+            return await rating.export_round(settings, args.name, args.output)
+        return await rating.round_finalise(settings, args.name, now)
+    if command == "score":
+        return await rating.score(settings, args.round, args.studio, args.item, args.points,
+                                  args.expert, args.comment, now)
+    if command == "objections":
+        return await rating.objections(settings, args.round)
+    if command == "funding":
+        return await rating.funding(settings, args.studio, args.amount, args.purpose, args.date,
+                                    args.round, now)
+    if command == "stars":
+        return await rating.set_stars(settings, args.studio, args.stars, args.reason, now)
+    if command == "history":
+        return await rating.history(settings, args.studio)
+    return await rating.show_standing(settings, args.studio, now)
 
 
 async def _questions(args: argparse.Namespace, settings: Settings, now: Any) -> int:

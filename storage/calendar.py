@@ -70,3 +70,14 @@ def counted_weeks(month: str, today: date) -> list[str]:
 
 def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def weeks_between(start: date, end: date, today: date) -> list[str]:
+    """The ISO weeks a period of days [start, end) counts logs for, seen on `today`: those
+    whose Thursday falls in it (the ISO rule, as for months) and that have begun."""
+    thursday = start + timedelta(days=(3 - start.weekday()) % 7)
+    weeks = []
+    while thursday < end and thursday - timedelta(days=3) <= today:
+        weeks.append(iso_week(thursday))
+        thursday += timedelta(days=7)
+    return weeks

@@ -491,3 +491,190 @@ class Question(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     faq_entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entry.id"))
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# -- star rating (星级评定) -------------------------------------------------------------
+
+# How an item is scored: by the experts, or one of the measures domain.rubric computes
+# from the records (log_rate, results, …).
+RATING_MANUAL = "manual"
+# A round's life: open (applications, then the experts' scores) → published (公示: the
+# proposed list out, objections taken until objection_until) → finalised (stars set).
+ROUND_OPEN = "open"
+ROUND_PUBLISHED = "published"
+ROUND_FINALISED = "finalised"
+ROUND_STATUSES = (ROUND_OPEN, ROUND_PUBLISHED, ROUND_FINALISED)
+
+
+class RatingRubric(Base):
+    """One version of the union's rating rubric (`workshop-bot rating rubric import`): its
+    items and the scores its stars need. A round keeps the version it was opened with."""
+
+    __tablename__ = "rating_rubric"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    source: Mapped[str] = mapped_column(String(200))  # the file it came from
+    # The least score for one, two and three stars.
+    star1: Mapped[float] = mapped_column(Float)
+    star2: Mapped[float] = mapped_column(Float)
+    star3: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingItem(Base):
+    """One line of a rubric: 编号, 类别, 指标, 分值, 评分方式 (and its scale), 评分标准."""
+
+    __tablename__ = "rating_item"
+    __table_args__ = (UniqueConstraint("rubric_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rating_rubric.id"))
+    position: Mapped[int] = mapped_column(Integer)  # its place in the file
+    code: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    points: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(40))  # RATING_MANUAL or a measure's code
+    # The measure's scale as domain.rubric reads it (bands, or points per unit and a cap).
+    scale: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    scale_text: Mapped[str] = mapped_column(Text, default="")  # as the file wrote it
+    criteria: Mapped[str] = mapped_column(Text, default="")
+
+
+class RatingRound(Base):
+    """A rating round: the period its automatic items measure, the application deadline
+    (the last day applications are taken, in the union's time zone) and where it stands."""
+
+    __tablename__ = "rating_round"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rating_rubric.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # the period's last day
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=ROUND_OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objection_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RatingExpert(Base):
+    """A member given the expert role for one round: they score its manual items."""
+
+    __tablename__ = "rating_expert"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_round.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingApplication(Base):
+    """A studio's application (申报) to a round: its automatic items frozen when it was
+    made (rating_answer), the leader's self-assessment of the manual ones."""
+
+    __tablename__ = "rating_application"
+    __table_args__ = (UniqueConstraint("round_id", "studio_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_round.id"))
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    automatic: Mapped[float] = mapped_column(Float)  # the automatic items' points, frozen
+    measured_until: Mapped[date] = mapped_column(Date)  # the last day the measures counted
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingAnswer(Base):
+    """One item of an application: an automatic item's measure and points as frozen at
+    application, or a manual item's self-assessment and evidence."""
+
+    __tablename__ = "rating_answer"
+    __table_args__ = (UniqueConstraint("application_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("rating_application.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("rating_item.id"))
+    value: Mapped[float | None] = mapped_column(Float)  # the measure (a rate as a fraction)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # results: count per type
+    points: Mapped[float | None] = mapped_column(Float)  # an automatic item's points
+    self_points: Mapped[float | None] = mapped_column(Float)  # the leader's own score
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class RatingPicture(Base):
+    """A photo sent as evidence for an item during 申报 (WeChat's media id expires after
+    three days; PicUrl stays)."""
+
+    __tablename__ = "rating_picture"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("rating_answer.id"), index=True)
+    media_id: Mapped[str | None] = mapped_column(String(128))
+    pic_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingScore(Base):
+    """One expert's score of one manual item of an application, with a comment."""
+
+    __tablename__ = "rating_score"
+    __table_args__ = (UniqueConstraint("application_id", "item_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("rating_application.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("rating_item.id"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    points: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingObjection(Base):
+    """An objection (异议) to a studio on a published list, sent during its 公示."""
+
+    __tablename__ = "rating_objection"
+    __table_args__ = (Index("ix_rating_objection_round_at", "round_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_round.id"))
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StarChange(Base):
+    """A studio's official stars set: by a round's finalising (round_id, score) or by the
+    union office's decision (a reason). Every setting is kept, unchanged stars too."""
+
+    __tablename__ = "star_change"
+    __table_args__ = (Index("ix_star_change_studio_at", "studio_id", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rating_round.id"))
+    from_stars: Mapped[int] = mapped_column(Integer)
+    to_stars: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StudioFunding(Base):
+    """One-off funding granted to a studio (万元), for a purpose, on a date."""
+
+    __tablename__ = "studio_funding"
+    __table_args__ = (Index("ix_studio_funding_studio_date", "studio_id", "grant_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rating_round.id"))
+    amount: Mapped[float] = mapped_column(Float)
+    purpose: Mapped[str] = mapped_column(Text)
+    grant_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -129,7 +129,7 @@ def test_every_declared_dialog_is_complete() -> None:
     routes = RouteTable(build_router())
     assert {spec.name for spec in ALL_DIALOGS} == {
         "onboarding", "weekly_logs", "mentorship", "notices", "topics", "topic_delete", "proposals",
-        "decisions", "offer", "faq", "faq_more"}
+        "decisions", "offer", "faq", "faq_more", "rating"}
     for spec in ALL_DIALOGS:
         spec.check_complete(routes)
 

@@ -20,12 +20,13 @@ class StudioSummary:
     leaders: list[str]
     members: int
     bound_members: int
+    stars: int = 0  # the official stars (star rating's decision; 0: not rated)
 
 
 async def studio_summaries(session: Session, studio_id: int | None = None
                            ) -> list[StudioSummary]:
     """Every studio (or the one `studio_id`) with its leaders, head count and how many
-    have bound WeChat."""
+    have bound WeChat, and its official stars."""
     counts = (
         select(
             Member.studio_id,
@@ -37,7 +38,7 @@ async def studio_summaries(session: Session, studio_id: int | None = None
         .subquery()
     )
     rows = (await session.execute(
-        select(Studio.id, Studio.name, counts.c.members, counts.c.bound)
+        select(Studio.id, Studio.name, counts.c.members, counts.c.bound, Studio.stars)
         .outerjoin(counts, counts.c.studio_id == Studio.id)
         .where(*in_studio(Studio.id, studio_id))
         .order_by(Studio.name)
@@ -53,7 +54,7 @@ async def studio_summaries(session: Session, studio_id: int | None = None
             leaders.setdefault(sid, []).append(name)
     return [
         StudioSummary(r.id, r.name, leaders.get(r.id, []), int(r.members or 0),
-                      int(r.bound or 0))
+                      int(r.bound or 0), int(r.stars or 0))
         for r in rows
     ]
 
