@@ -13,12 +13,12 @@ from domain import DomainError, NotFound
 from domain import rating as rules
 from domain.rating import Entry, Publicity, StarDecision
 from domain.rubric import MANUAL, Rubric, import_rubric, rubric_version
+from domain.tables import Cell, write_workbook
 from handlers.rating import number, standing_text, stars_word
 from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
 from ops.faq_file import FaqFileError
 from ops.rating_file import RubricFileError, check_file
 from ops.studios import pick_studio
-from ops.tables import Cell, write_workbook
 from ops.terminal import err, office_words, print_table
 from storage.db import Database
 from storage.queries.studios import studio_by_name
