@@ -91,8 +91,9 @@ async def export_table(session: Session, kind: str, *, now: datetime, tz: tzinfo
                        words: Words, weights: Mapping[str, float], week: str | None = None,
                        month: str | None = None, studio_id: int | None = None) -> ExportTable:
     """The rows of one export: `kind` is one of KINDS (`unbound`: the members who have not
-    bound WeChat yet); `studio_id` keeps one studio's rows only. Studios carry this month's
-    indicator score and stars (those 排名 shows). Labels are in `words`. ExportError
+    bound WeChat yet); `studio_id` keeps one studio's rows only. Studios carry their
+    official stars (the star rating's decision) and this month's indicator score (the one
+    排名 shows). Labels are in `words`. ExportError
     ``kind_unknown``, ``period_bad``."""
     if kind not in COLUMNS:
         raise ExportError("kind_unknown", kind=kind)
@@ -107,14 +108,14 @@ async def export_table(session: Session, kind: str, *, now: datetime, tz: tzinfo
                 for m in await unbound_members(session, studio_id)]
     elif kind == "studios":
         label = this_month
-        # Studios nobody belongs to are not rated: no score, no stars.
+        # Studios nobody belongs to get no indicator score.
         rated = {r.studio_id: r for r in await month_ratings(session, this_month, tz, weights,
                                                               today)}
         rows = []
         for s in await studio_summaries(session, studio_id):
             r = rated.get(s.studio_id)
             rows.append([s.studio, formats.join(words, s.leaders), s.members, s.bound_members,
-                         r.stars if r else None, r.score if r else None])
+                         s.stars, r.score if r else None])
     elif kind == "logs":
         rows = [[r.week, r.studio, r.employee_no, r.name, r.content, r.hours,
                  _iso(r.submitted_at, tz), _flag(r.late)]

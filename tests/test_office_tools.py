@@ -19,11 +19,13 @@ from sqlalchemy import select
 from bot.config import Settings
 from domain.exports import CHECKIN_COLUMNS
 from domain.ledger import LEDGER_SHEETS
+from domain.rating import decide_stars
 from domain.tables import headers_in
 from locales import t, words_for
-from ops import chat, exports, invites, jobs, ledger
+from ops import chat, exports, invites, jobs, ledger, rating
 from scheduled.jobs.report import People
 from storage.models import InviteCode, Member
+from storage.queries.studios import studio_by_name
 from tests.support import (
     FakeClock,
     Service,
@@ -213,7 +215,7 @@ def test_the_moment_given_with_now() -> None:
             jobs.parse_moment(bad, shanghai)
 
 
-async def test_export_studios_shows_the_stars_the_ranking_shows(
+async def test_export_studios_shows_the_official_stars_and_the_ranking_score(
         svc: Service, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert await exports.export(svc.settings, "studios", "csv", "-", FRIDAY) == 0
@@ -226,9 +228,21 @@ async def test_export_studios_shows_the_stars_the_ranking_shows(
             ranked[found.group(1)] = (line.count("★"), found.group(2))
     assert ranked == {"王建国劳模创新工作室": (3, "100"), "李红劳模创新工作室": (1, "66.7"),
                       WELDERS: (0, "0")}
-    for studio, (stars, score) in ranked.items():
-        assert exported[studio][4] == str(stars)
+    for studio, (_activity_stars, score) in ranked.items():
+        # No rating round has awarded stars: the official stars are 0, whatever the
+        # month's activity measure shows.
+        assert exported[studio][4] == "0"
         assert float(exported[studio][5]) == float(score)
+    # Stars the office decides show in the export.
+    async with svc.db.transaction() as session:
+        studio = await studio_by_name(session, "李红劳模创新工作室")
+        assert studio is not None
+        await decide_stars(session, studio.id, 2, reason="年度复核", now=FRIDAY,
+                           word=rating.decision_wording(svc.settings, FRIDAY))
+    assert await exports.export(svc.settings, "studios", "csv", "-", FRIDAY) == 0
+    exported = {row[0]: row for row in table(capsys.readouterr().out)[1:]}
+    assert exported["李红劳模创新工作室"][4] == "2"
+    assert exported["王建国劳模创新工作室"][4] == "0"
 
 
 async def checked_in_and_confirmed(svc: Service) -> int:
