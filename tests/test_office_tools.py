@@ -20,7 +20,7 @@ from bot.config import Settings
 from locales import t, words_for
 from ops import chat, exports, invites, jobs, ledger
 from ops.tables import headers_in
-from scheduled.jobs.report import People
+from scheduled.jobs.report import People, people_words
 from storage.models import InviteCode, Member
 from tests.support import (
     FakeClock,
@@ -313,8 +313,8 @@ async def test_the_reminder_names_members_not_bound_and_points_to_the_export(
 
 def test_a_short_list_of_people_is_not_cut() -> None:
     short = People((("钱七", "H2003"), ("焊工02", "C3002")), 2)
-    assert jobs.people_words(ZH, short) == "钱七（H2003）、焊工02（C3002）"
-    assert jobs.people_words(words_for("en"), People(short.shown, 5)) == (
+    assert people_words(ZH, short) == "钱七（H2003）、焊工02（C3002）"
+    assert people_words(words_for("en"), People(short.shown, 5)) == (
         "钱七 (H2003), 焊工02 (C3002) … 5 in all")
 
 
