@@ -1,8 +1,8 @@
 """Finding the FAQ entry a question asks for: Chinese word segmentation (jieba, with the
 domain's words and each entry's keywords kept whole) and BM25 ranking (bm25s).
 
-Every text is folded the way commands are (full width, case, Traditional → Simplified:
-bot.routing.normalise), punctuation becomes a space, and each synonym group becomes its
+Every text is folded the way commands are (full width, case, Traditional → Simplified: the
+caller's Lexicon.fold, bot.routing.normalise), punctuation becomes a space, and each synonym group becomes its
 first word, before it is cut into words — the entries when the index is built, and each
 question. Two indexes: one document per wording (the question and each variant: an entry
 scores as its best wording), and one per answer, whose score counts `answer_weight` as
@@ -13,6 +13,12 @@ is declined however the ranking falls. Within the shortlist the more confident e
 goes first. A question is *anchored* when it names one of the domain's words
 (周报, 工作室, 师徒 …: input.faq.terms): such a question is about us even when its wording
 is new, so a weaker match is still offered as a choice rather than declined.
+
+What the index knows of the language — the folding, the domain's words, the stop words —
+comes from the caller as a :class:`Lexicon` (the domain reads no catalog): the chat, the
+console and the command line build it alike, with :meth:`Lexicon.of`. What the ranked hits
+come to — an answer, a choice or a miss — is :func:`verdict_for`'s, by the thresholds of
+the settings.
 
 jieba's dictionary takes about 0.6 s to load: it loads lazily, once per process, when the
 first FAQ question arrives (in a worker thread, with the index build), never at import or
@@ -25,12 +31,9 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from bot.routing import normalise
-from locales import vocabulary
+from typing import Any, Protocol
 
 TERMS = "input.faq.terms"  # the domain's words, never split (劳模, 创新工作室, 五小 …)
 STOPWORDS = "input.faq.stopwords"  # words that say nothing about the subject (请问, 怎么 …)
@@ -51,7 +54,7 @@ _added: set[str] = set()
 
 
 def _jieba() -> Any:
-    """The process's one segmenter, its dictionary loaded once, with the domain's words."""
+    """The process's one segmenter, its dictionary loaded once."""
     global _tokenizer
     with _jieba_lock:
         if _tokenizer is None:
@@ -60,14 +63,12 @@ def _jieba() -> Any:
             jieba.setLogLevel(60)
             tokenizer = jieba.Tokenizer()
             tokenizer.initialize()
-            for word in vocabulary(TERMS):
-                tokenizer.add_word(word, freq=100_000)
-                _added.add(word)
             _tokenizer = tokenizer
         return _tokenizer
 
 
 def _add_words(words: Iterable[str]) -> None:
+    """Words the segmenter keeps whole from now on (the domain's, keywords, synonyms)."""
     tokenizer = _jieba()
     with _jieba_lock:
         for word in words:
@@ -76,10 +77,26 @@ def _add_words(words: Iterable[str]) -> None:
                 _added.add(word)
 
 
-def fold(text: str) -> str:
-    """The form matched: folded like a command, punctuation a space."""
-    folded = unicodedata.normalize("NFKC", normalise(text))
-    return _NOT_WORD.sub(" ", folded).strip()
+@dataclass(frozen=True)
+class Lexicon:
+    """What the index knows of the language, given by the caller: how a text folds (full
+    width, case, Traditional → Simplified: bot.routing.normalise), the domain's words that
+    are never split and anchor a question (``input.faq.terms``), and the words that say
+    nothing about the subject (``input.faq.stopwords``)."""
+
+    fold: Callable[[str], str]
+    terms: frozenset[str] = frozenset()
+    stopwords: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, vocabulary: Callable[[str], Iterable[str]],
+           fold: Callable[[str], str]) -> Lexicon:
+        """From the catalogs' word lists (locales.vocabulary) and the command folding."""
+        return cls(fold, frozenset(vocabulary(TERMS)), frozenset(vocabulary(STOPWORDS)))
+
+    def folded(self, text: str) -> str:
+        """The form matched: folded like a command, punctuation a space."""
+        return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", self.fold(text))).strip()
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,7 @@ class Index:
     """The entries of one knowledge base, ready to be asked."""
 
     entries: list[Entry]
+    lexicon: Lexicon
     answer_weight: float = 0.3
     _synonyms: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     _stop: frozenset[str] = frozenset()
@@ -118,10 +136,12 @@ class Index:
 
     @classmethod
     def build(cls, entries: Sequence[Entry], synonyms: Sequence[Sequence[str]] = (),
-              *, answer_weight: float = 0.3) -> Index:
-        index = cls(list(entries), answer_weight)
-        index._stop = frozenset(fold(w) for w in vocabulary(STOPWORDS))
+              *, lexicon: Lexicon, answer_weight: float = 0.3) -> Index:
+        index = cls(list(entries), lexicon, answer_weight)
+        fold = lexicon.folded
+        index._stop = frozenset(fold(w) for w in lexicon.stopwords)
         index._set_synonyms(synonyms)
+        _add_words(lexicon.terms)
         _add_words({fold(k) for e in entries for k in e.keywords}
                    | {fold(w) for group in synonyms for w in group})
         wording_docs: list[list[str]] = []
@@ -155,10 +175,11 @@ class Index:
         index._unknown_idf = UNKNOWN_WEIGHT * math.log(1 + (n + 0.5) / 0.5)
         # Only the curated words of the domain: entries' keywords include command words
         # (我的, 确认, 申报) that questions about pay or housing use as well.
-        index._anchors = frozenset(index.unified(term) for term in vocabulary(TERMS))
+        index._anchors = frozenset(index.unified(term) for term in lexicon.terms)
         return index
 
     def _set_synonyms(self, synonyms: Sequence[Sequence[str]]) -> None:
+        fold = self.lexicon.folded
         for group in synonyms:
             folded = [fold(w) for w in group if fold(w)]
             if len(folded) < 2:
@@ -171,7 +192,7 @@ class Index:
 
     def unified(self, text: str) -> str:
         """`text` folded, each synonym written as its group's first word."""
-        folded = fold(text)
+        folded = self.lexicon.folded(text)
         for pattern, head in self._synonyms:
             folded = pattern.sub(head, folded)
         return folded
@@ -216,3 +237,48 @@ class Index:
             hits.append(Hit(self.entries[position], scores[position], found / total))
         hits.sort(key=lambda h: (-round(h.confidence, 3), -h.score))
         return hits[:k]
+
+
+class Thresholds(Protocol):
+    """The FAQ's settings (bot.config.Settings has them; the bench passes its own)."""
+
+    workshop_bot_faq_confident: float
+    workshop_bot_faq_close: float
+    workshop_bot_faq_anchored_close: float
+    workshop_bot_faq_margin: float
+
+
+# What the ranked hits come to: the entry's answer, a numbered choice, or nothing good.
+ANSWER = "answer"
+CHOOSE = "choose"
+MISS = "miss"
+
+
+def classify(hits: list[Hit], *, confident: float, close: float, margin: float,
+             anchored: bool = False, anchored_close: float | None = None) -> str:
+    """ANSWER, CHOOSE or MISS for the ranked hits (thresholds: Settings). An anchored
+    question (one naming the domain's words) is offered a choice from `anchored_close` on."""
+    floor = offer_floor(close, anchored, anchored_close)
+    if not hits or hits[0].confidence < floor:
+        return MISS
+    top = hits[0]
+    runner_up = hits[1] if len(hits) > 1 else None
+    clear = runner_up is None or runner_up.score <= top.score * (1 - margin) \
+        or runner_up.confidence < close
+    return ANSWER if top.confidence >= confident and clear else CHOOSE
+
+
+def offer_floor(close: float, anchored: bool, anchored_close: float | None) -> float:
+    """The least confidence an entry needs to be offered as a choice."""
+    return min(close, anchored_close) if anchored and anchored_close is not None else close
+
+
+def verdict_for(index: Index, question: str, hits: list[Hit],
+                s: Thresholds) -> tuple[str, float]:
+    """What the settings make of `hits`: the verdict and the floor for offered choices."""
+    anchored = index.anchored(question)
+    verdict = classify(hits, confident=s.workshop_bot_faq_confident,
+                       close=s.workshop_bot_faq_close, margin=s.workshop_bot_faq_margin,
+                       anchored=anchored, anchored_close=s.workshop_bot_faq_anchored_close)
+    return verdict, offer_floor(s.workshop_bot_faq_close, anchored,
+                                s.workshop_bot_faq_anchored_close)
