@@ -118,7 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--reissue", action="store_true",
                      help="with --studio: also void and replace codes already handed out "
                           "(printed slips stop working)")
-    inv.add_argument("-o", "--output", metavar="FILE", help="with --studio: where to write")
+    slips = inv.add_mutually_exclusive_group()
+    slips.add_argument("-o", "--output", metavar="FILE",
+                       help="with --studio: where to write the CSV (default: stdout)")
+    slips.add_argument("--pdf", type=Path, metavar="FILE",
+                       help="with --studio: printable A4 slips of every unbound member's working "
+                            "code (codes handed out earlier are printed again), with scan-to-bind "
+                            "QR codes when the WeChat credentials are set")
+    inv.add_argument("--per-page", type=int, choices=[8, 10], default=8, metavar="8|10",
+                     help="with --pdf: slips a page (default 8)")
 
     jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
@@ -201,8 +209,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     """The union office's commands; each needs the schema, so migrate the embedded DB."""
     from datetime import UTC, datetime
 
+    from domain.tables import ExportError
     from ops import exports, invites, jobs, ledger, outbox, roster
-    from ops.tables import ExportError
     from ops.terminal import office_words_of
 
     if not await _migrate(settings, always=False):
@@ -218,7 +226,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "invite":
             if args.studio:
                 return await invites.invite_studio(settings, args.studio, now, args.output,
-                                                   reissue=args.reissue)
+                                                   reissue=args.reissue, pdf=args.pdf,
+                                                   per_page=args.per_page)
             if not args.employee_no:
                 words = await office_words_of(settings)
                 print(f"workshop-bot invite: {words('ops.invite.usage')}", file=sys.stderr)

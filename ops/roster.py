@@ -1,4 +1,4 @@
-"""`workshop-bot import-roster`: read the file, apply it, report each bad line."""
+"""`workshop-bot import-roster`: read the file, apply it (domain.roster), report each bad line."""
 
 from __future__ import annotations
 
@@ -6,21 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
-from locales import Words
-from ops.roster_file import RosterFileError, read_roster
+from domain.roster import apply_roster_read, file_error_words, worded
+from domain.roster_file import RosterFileError, read_roster
 from ops.terminal import err, office_words, progress_bar
 from storage.db import Database
-from storage.queries.roster import LineProblem, apply_roster
-
-
-def problem_words(words: Words, problem: LineProblem) -> str:
-    """Why a line was refused (or only partly applied), as the union office reads it."""
-    return words(f"roster.problem.{problem.code}", **problem.facts)
-
-
-def worded(words: Words, problems: list[LineProblem]) -> list[tuple[int, str]]:
-    """(line, reason) for each problem, in line order."""
-    return [(p.line, problem_words(words, p)) for p in sorted(problems, key=lambda p: p.line)]
 
 
 async def import_roster(settings: Settings, path: Path, now: datetime) -> int:
@@ -31,21 +20,21 @@ async def import_roster(settings: Settings, path: Path, now: datetime) -> int:
         try:
             read = read_roster(path)
         except RosterFileError as exc:
-            err.print(words("roster.unreadable", path=path,
-                            reason=words(f"roster.file.{exc.code}", **exc.facts)))
+            err.print(words("roster.unreadable", path=path, reason=file_error_words(words, exc)))
             return 2
         except OSError as exc:
             err.print(words("roster.unreadable", path=path, reason=exc))
             return 2
         with progress_bar(words("roster.progress"), len(read.entries)) as advance:
             async with db.transaction() as session:
-                outcome = await apply_roster(
-                    session, read.entries, root_union=settings.workshop_bot_union_name,
+                done = await apply_roster_read(
+                    session, read, root_union=settings.workshop_bot_union_name,
                     now=now, today=now.astimezone(settings.tz).date(), progress=advance,
                 )
     finally:
         await db.dispose()
-    problems = worded(words, read.errors + outcome.problems)
+    outcome = done.outcome
+    problems = worded(words, done.problems)
     for line, reason in problems:
         print(words("roster.line", line=line, reason=reason))
     print(words("roster.summary", file=path.name, lines=read.lines, imported=len(read.entries),

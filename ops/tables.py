@@ -1,53 +1,12 @@
-"""Writing tables for people: CSV with a BOM (Excel opens it right) or XLSX; column names
-and stored codes put into words."""
+"""Writing a table where the operator asked: a file, or stdout for CSV (domain.tables builds it)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from locales import Words, words_for
-
-# A date or a (naive, local) datetime becomes a real date cell in XLSX; CSV writes it as text.
-Cell = str | int | float | date | datetime | None
-
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-# Column widths in characters (a Chinese character counts two): wide enough to read,
-# narrow enough that a long text column does not push the rest off the screen.
-MIN_WIDTH, MAX_WIDTH = 8, 60
-
-# Languages whose catalog can name columns for `--headers zh`.
-CHINESE = ("zh-CN", "zh-TW")
-
-
-class ExportError(Exception):
-    """A table that cannot be written as asked: a code (``export.error.<code>``) and facts."""
-
-    def __init__(self, code: str, **facts: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.facts: Mapping[str, object] = facts
-
-
-def headers_in(words: Words | None, columns: Sequence[str]) -> list[str]:
-    """The column names: machine-readable English (`words` None), or the catalog's
-    (``export.header.<column>``)."""
-    if words is None:
-        return list(columns)
-    return [words(f"export.header.{column}") for column in columns]
-
-
-def chinese_words(words: Words) -> Words:
-    """`--headers zh`: the union office's Chinese (Traditional where that is its language),
-    Simplified otherwise."""
-    return words if words.language in CHINESE else words_for("zh-CN")
+from domain.tables import Cell, ExportError, table_bytes
 
 
 def write_table(
@@ -59,95 +18,16 @@ def write_table(
     sheet: str = "Sheet1",
 ) -> str:
     """Write to `output` (a path, or "-"/None for stdout with CSV); returns where it went."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
-        data = "\ufeff" + buffer.getvalue()
-        if output in (None, "-"):
-            sys.stdout.buffer.write(data.encode("utf-8"))
-            sys.stdout.buffer.flush()
-            return "stdout"
-        Path(output).write_text(data, encoding="utf-8", newline="")
-        return str(output)
-    if fmt == "xlsx":
-        if output in (None, "-"):
-            raise ExportError("xlsx_needs_file")
-        write_workbook(Path(output), [(sheet, headers, rows)])
-        return str(output)
-    raise ExportError("format_unknown", format=fmt)
+    if fmt == "xlsx" and output in (None, "-"):
+        raise ExportError("xlsx_needs_file")
+    return write_bytes(table_bytes(fmt, sheet, headers, rows), output)
 
 
-Sheet = tuple[str, Sequence[str], Iterable[Sequence[Cell]]]
-
-
-def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
-    """One XLSX file with a sheet per (title, headers, rows), in order: headers in bold and
-    kept in view, columns as wide as what they hold, dates and times as date cells."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title)
-        body = [list(row) for row in rows]
-        # Widths and frozen panes go before the first row in a write-only sheet.
-        for index, width in enumerate(_widths(headers, body), 1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        ws.freeze_panes = "A2"
-        ws.append([_styled(ws, header, bold=True) for header in headers])
-        for row in body:
-            ws.append([_styled(ws, value) for value in row])
-    wb.save(str(path))
-
-
-def _styled(ws: Any, value: Cell, *, bold: bool = False) -> Any:
-    """A cell with its format: bold for a header, a date format for dates, wrapped text
-    for what has several lines or is wider than its column can be."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-
-    wraps = isinstance(value, str) and ("\n" in value or _display_width(value) + 2 > MAX_WIDTH)
-    if not bold and not isinstance(value, date) and not wraps:
-        return value  # a plain cell costs far less than a styled one
-    cell = WriteOnlyCell(ws, value=value)
-    if bold:
-        cell.font = Font(bold=True)
-    elif isinstance(value, datetime):
-        cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell.number_format = DATE_FORMAT
-    else:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return cell
-
-
-def _widths(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:
-    widths = [_display_width(h) for h in headers]
-    for row in rows:
-        for i, value in enumerate(row[:len(widths)]):
-            widths[i] = max(widths[i], _display_width(_shown(value)))
-    return [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
-
-
-def _shown(value: Cell) -> str:
-    """The text a cell shows; a date cell is as wide as its format."""
-    if isinstance(value, datetime):
-        return DATETIME_FORMAT
-    if isinstance(value, date):
-        return DATE_FORMAT
-    return "" if value is None else str(value)
-
-
-def _display_width(text: str) -> int:
-    """Characters as a spreadsheet shows them, East Asian wide ones counting two; a text of
-    several lines is as wide as its widest. Anything wider than MAX_WIDTH is MAX_WIDTH + 1:
-    a long text is not measured to its end."""
-    widest = 0
-    for line in text.splitlines():
-        if len(line) > MAX_WIDTH:
-            return MAX_WIDTH + 1
-        widest = max(widest, sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-                                 for ch in line))
-    return min(widest, MAX_WIDTH + 1)
+def write_bytes(data: bytes, output: str | None) -> str:
+    """`data` into the file `output`, or onto stdout for None or "-"; returns where."""
+    if output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return "stdout"
+    Path(str(output)).write_bytes(data)
+    return str(output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class FakeWeChatAPI:
     missing: set[str] = field(default_factory=set)  # paths that answer 404
     # Template ids in the account's library (GET /cgi-bin/template/get_all_private_template).
     templates: list[str] = field(default_factory=list)
+    # Scan-to-bind QR codes created: scene → the URL the code encodes, as WeChat answers it.
+    qr_codes: dict[str, str] = field(default_factory=dict)
     server: TestServer | None = None
 
     def script(self, path: str, *answers: dict[str, Any]) -> None:
@@ -76,6 +79,8 @@ class FakeWeChatAPI:
         if request.path == "/cgi-bin/media/upload":
             return web.json_response({"type": call.query.get("type"), "media_id": "MEDIA1",
                                       "created_at": 1})
+        if request.path == "/cgi-bin/qrcode/create":
+            return web.json_response(self._qr_code(call.body))
         if request.path == "/cgi-bin/message/template/send":
             return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": 200228332})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
@@ -91,6 +96,14 @@ class FakeWeChatAPI:
              "deputy_industry": "", "content": "{{thing1.DATA}}\n{{time2.DATA}}", "example": ""}
             for tid in self.templates
         ]})
+
+    def _qr_code(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A temporary QR code: a ticket and URL of its own for each scene, as WeChat gives."""
+        scene = str(body["action_info"]["scene"]["scene_str"])
+        ticket = "gQ" + hashlib.sha256(scene.encode()).hexdigest()[:30]
+        self.qr_codes[scene] = f"http://weixin.qq.com/q/{ticket[2:24]}"
+        return {"ticket": ticket, "expire_seconds": body["expire_seconds"],
+                "url": self.qr_codes[scene]}
 
     def app(self) -> web.Application:
         app = web.Application()

@@ -129,7 +129,7 @@ async def bind_members(svc: Service, openids: dict[str, str]) -> None:
 
 
 async def import_roster_text(svc: Service, path: Path, text: str) -> None:
-    from ops.roster_file import read_roster
+    from domain.roster_file import read_roster
     from storage.queries.roster import apply_roster
 
     path.write_text(text, encoding="utf-8")  # noqa: ASYNC240 (a test's few bytes)

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from domain.exports import CHECKIN_COLUMNS, LOG_COLUMNS, RESULT_COLUMNS, STUDIO_COLUMNS, SUGGESTION_COLUMNS
+from domain.ledger import LEDGER_SHEETS, overview_rows
+from domain.tables import headers_in
 from locales import t, words_for
 from ops import exports, ledger
-from ops.tables import headers_in
 from storage.calendar import month_bounds, weeks_of_month
 from storage.indicators import DEFAULT_WEIGHTS, StudioFigures
 from storage.queries.indicators import studio_figures
@@ -29,9 +31,9 @@ ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 """
 OPENIDS = {"L1": "o-l1", "T1": "o-t1", "A1": "o-a1"}
 FRIDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-KINDS = {"logs": exports.LOG_COLUMNS, "checkins": exports.CHECKIN_COLUMNS,
-         "suggestions": exports.SUGGESTION_COLUMNS, "results": exports.RESULT_COLUMNS,
-         "studios": exports.STUDIO_COLUMNS}
+KINDS = {"logs": LOG_COLUMNS, "checkins": CHECKIN_COLUMNS,
+         "suggestions": SUGGESTION_COLUMNS, "results": RESULT_COLUMNS,
+         "studios": STUDIO_COLUMNS}
 ZH = words_for("zh-CN")
 
 
@@ -108,7 +110,7 @@ def test_the_overview_rows_are_the_figures() -> None:
                       benefit_verified=12.5,
                       suggestions_by_status={"submitted": 1, "accepted": 2})
     october = weeks_of_month("2026-10")  # 2026-W40 … W44: 1 October is a Thursday
-    rows = ledger.overview_rows(ZH, "丙工作室", "2026-10", f, october, DEFAULT_WEIGHTS)
+    rows = overview_rows(ZH, "丙工作室", "2026-10", f, october, DEFAULT_WEIGHTS)
     assert rows == [
         ["工作室", "丙工作室"],
         ["月份", "2026-10"],
@@ -122,7 +124,7 @@ def test_the_overview_rows_are_the_figures() -> None:
         ["合理化建议", "3 条（已采纳 2，待处理 1）"],
         ["指标得分", f.score(DEFAULT_WEIGHTS, 5)],
     ]
-    idle = ledger.overview_rows(ZH, "丁工作室", "2026-10", StudioFigures(2, "丁工作室"), october,
+    idle = overview_rows(ZH, "丁工作室", "2026-10", StudioFigures(2, "丁工作室"), october,
                                 DEFAULT_WEIGHTS)
     assert [value for _label, value in idle[3:]] == [
         "已交 0/0 份（0%），工作时长 0 小时", "0 次，已确认 0，共 0 小时", "暂无", "0 项",
@@ -134,11 +136,11 @@ async def test_the_ledger_speaks_the_catalog_and_its_overview_is_the_studios_fig
     assert await ledger.export_ledger(svc.settings, "2026-11", "甲工作室", str(tmp_path),
                                       FRIDAY) == 0
     wb = load_workbook(tmp_path / "甲工作室-2026-11.xlsx", read_only=True)
-    assert wb.sheetnames == [t("zh-CN", f"ledger.sheet.{name}") for name in ledger.LEDGER_SHEETS]
+    assert wb.sheetnames == [t("zh-CN", f"ledger.sheet.{name}") for name in LEDGER_SHEETS]
     assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果"]
     sheets = {name: [list(r) for r in wb[t("zh-CN", f"ledger.sheet.{name}")].iter_rows(
-        values_only=True)] for name in ledger.LEDGER_SHEETS}
-    for name, columns in ledger.LEDGER_SHEETS.items():
+        values_only=True)] for name in LEDGER_SHEETS}
+    for name, columns in LEDGER_SHEETS.items():
         assert sheets[name][0] == headers_in(ZH, columns)
     assert sheets["results"][0][3:6] == ["类型", "名称", "状态"]
     assert sheets["results"][1][3] == t("zh-CN", "result.type.qc_result")
@@ -146,7 +148,7 @@ async def test_the_ledger_speaks_the_catalog_and_its_overview_is_the_studios_fig
     async with svc.db.transaction() as session:
         figures = {f.studio: f for f in (await studio_figures(
             session, weeks, *month_bounds("2026-11"), svc.settings.tz)).values()}
-    assert sheets["overview"][1:] == ledger.overview_rows(
+    assert sheets["overview"][1:] == overview_rows(
         ZH, "甲工作室", "2026-11", figures["甲工作室"], weeks, svc.settings.rank_weights)
     overview = dict((r[0], r[1]) for r in sheets["overview"][1:])
     # November's figures count the weeks whose Thursday is in November: 2 November (a

@@ -17,9 +17,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.config import Settings
+from domain.exports import CHECKIN_COLUMNS
+from domain.ledger import LEDGER_SHEETS
+from domain.tables import headers_in
 from locales import t, words_for
 from ops import chat, exports, invites, jobs, ledger
-from ops.tables import headers_in
 from scheduled.jobs.report import People, people_words
 from storage.models import InviteCode, Member
 from tests.support import (
@@ -245,7 +247,7 @@ async def test_checkins_export_and_ledger_name_people_and_carry_the_mentors_comm
     capsys.readouterr()
     assert await exports.export(svc.settings, "checkins", "csv", "-", FRIDAY) == 0
     [header, row] = table(capsys.readouterr().out)
-    assert header == list(exports.CHECKIN_COLUMNS)
+    assert header == list(CHECKIN_COLUMNS)
     got = dict(zip(header, row, strict=True))
     assert (got["mentor_employee_no"], got["mentor_name"]) == ("W1002", "李强")
     assert (got["apprentice_employee_no"], got["apprentice_name"]) == ("W1003", "张伟")
@@ -256,7 +258,7 @@ async def test_checkins_export_and_ledger_name_people_and_carry_the_mentors_comm
     wb = load_workbook(tmp_path / "王建国劳模创新工作室-2026-11.xlsx")
     checkins = [list(r) for r in wb[t("zh-CN", "ledger.sheet.checkins")].iter_rows(
         values_only=True)]
-    assert checkins[0] == headers_in(ZH, ledger.LEDGER_SHEETS["checkins"])
+    assert checkins[0] == headers_in(ZH, LEDGER_SHEETS["checkins"])
     assert checkins[0] == ["日期", "师傅工号", "师傅姓名", "徒弟工号", "徒弟姓名", "内容",
                            "时长（小时）", "师傅已确认", "师傅评语"]
     assert checkins[1][1:5] == ["W1002", "李强", "W1003", "张伟"]
@@ -268,7 +270,7 @@ async def test_ledger_sheets_have_widths_bold_headers_and_date_cells(
     assert await ledger.export_ledger(svc.settings, "2026-11", "王建国劳模创新工作室",
                                       str(tmp_path), FRIDAY) == 0
     wb = load_workbook(tmp_path / "王建国劳模创新工作室-2026-11.xlsx")
-    for name in ledger.LEDGER_SHEETS:
+    for name in LEDGER_SHEETS:
         ws = wb[t("zh-CN", f"ledger.sheet.{name}")]
         assert all(cell.font.b for cell in ws[1]), name
         assert ws.freeze_panes == "A2"

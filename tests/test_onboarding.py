@@ -13,10 +13,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.simulator import event_xml
+from domain.roster import worded
+from domain.roster_file import read_roster
 from locales import words_for
 from ops import invites
-from ops.roster import worded
-from ops.roster_file import read_roster
 from storage.models import BindAttempt, InviteCode, Member, MentorshipPair, Studio
 from storage.queries.invites import CODE_ALPHABET, issue_invite, member_by_employee_no
 from storage.queries.roster import RosterOutcome, apply_roster

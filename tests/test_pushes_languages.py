@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from domain.roster import problem_words
+from domain.roster_file import read_roster
 from locales import BILINGUAL_SEPARATOR, PUSH_LIMIT, Words, formats, words_for
 from ops import roster as roster_command
-from ops.roster_file import read_roster
 from scheduled.jobs import monthly_summary
 from scheduled.jobs.common import Shared
 from scheduled.scheduler import run_job
@@ -184,7 +185,7 @@ async def test_the_roster_language_column_sets_languages_and_refuses_unknown_one
         ("R1", "en"), ("R2", "mn+zh-CN"), ("R3", "zh-TW"), ("R4", None)]
     [bad] = read.errors
     assert (bad.line, bad.code, bad.facts["language"]) == (6, "language_unknown", "火星文")
-    worded = roster_command.problem_words(words_for("zh-CN"), bad)
+    worded = problem_words(words_for("zh-CN"), bad)
     assert worded.startswith("语言“火星文”无法识别") and "mn+zh-CN" in worded
     async with svc.db.transaction() as session:
         await apply_roster(session, read.entries, root_union=svc.settings.workshop_bot_union_name,
@@ -211,7 +212,7 @@ async def test_an_empty_language_cell_keeps_the_members_own_choice(
 
 
 def test_problems_are_codes_the_office_words() -> None:
-    words: Callable[[LineProblem], str] = lambda p: roster_command.problem_words(  # noqa: E731
+    words: Callable[[LineProblem], str] = lambda p: problem_words(  # noqa: E731
         words_for("zh-CN"), p)
     assert words(LineProblem(13, "mentor_unknown", {"employee_no": "X9999"})) == (
         "师傅工号“X9999”在名册和系统中都找不到；已导入该成员，师徒关系未改动")

@@ -181,3 +181,26 @@ async def unbound_members_of_studio(session: Session, studio_name: str) -> list[
         .order_by(Member.employee_no)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class LiveCode:
+    code: str
+    expires_at: datetime
+
+
+async def live_codes(session: Session, member_ids: Sequence[int], now: datetime
+                     ) -> dict[int, LiveCode]:
+    """Of `member_ids`, those holding a code that still works, each with that code (the
+    latest to expire, should there be several): what a slip printed again shows."""
+    found: dict[int, LiveCode] = {}
+    wanted = list(member_ids)
+    for start in range(0, len(wanted), 5000):  # IN lists stay within every driver's limits
+        rows = await session.execute(
+            select(InviteCode.member_id, InviteCode.code, InviteCode.expires_at)
+            .where(InviteCode.member_id.in_(wanted[start:start + 5000]),
+                   InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None),
+                   InviteCode.expires_at > now)
+            .order_by(InviteCode.expires_at, InviteCode.id))
+        found.update({mid: LiveCode(code, expires) for mid, code, expires in rows.all()})
+    return found

@@ -215,3 +215,52 @@ async def apply_roster(
     with_admins = await end_pairs_with_admins(session, today)
     out.pairs_created, out.pairs_ended = len(new_pairs), len(ended) + with_admins
     return out
+
+
+@dataclass(frozen=True)
+class MemberNow:
+    """A member as apply_roster compares them with a roster line: names where it compares
+    ids (a studio's and a union's names are unique)."""
+
+    employee_no: str
+    name: str
+    role: str
+    studio: str | None
+    union: str | None
+    phone_masked: str | None
+    active: bool
+    language: str | None
+    mentor_employee_no: str | None  # the mentor of the apprentice's pair in force
+
+
+@dataclass(frozen=True)
+class RosterState:
+    members: dict[str, MemberNow]  # by employee_no
+    studios: frozenset[str]
+    unions: frozenset[str]
+
+
+async def roster_state(session: Session) -> RosterState:
+    """Everything a roster could change, as it stands: read only, for a preview."""
+    conn = await session.connection()
+    studios = {sid: name for sid, name in (await conn.execute(
+        select(_STUDIO.c.id, _STUDIO.c.name))).all()}
+    unions = {uid: name for uid, name in (await conn.execute(
+        select(TradeUnion.id, TradeUnion.name))).all()}
+    rows = (await conn.execute(select(
+        _MEMBER.c.id, _MEMBER.c.employee_no, _MEMBER.c.name, _MEMBER.c.role,
+        _MEMBER.c.studio_id, _MEMBER.c.union_id, _MEMBER.c.phone_masked, _MEMBER.c.active,
+        _MEMBER.c.language))).all()
+    numbers = {row.id: row.employee_no for row in rows}
+    # As apply_roster reads them: the last pair in force per apprentice wins.
+    mentors = {apprentice: numbers.get(mentor) for apprentice, mentor in (await conn.execute(
+        select(_PAIR.c.apprentice_id, _PAIR.c.mentor_id)
+        .where(_PAIR.c.end_date.is_(None)))).all()}
+    return RosterState(
+        members={row.employee_no: MemberNow(
+            row.employee_no, row.name, row.role, studios.get(row.studio_id),
+            unions.get(row.union_id), row.phone_masked, bool(row.active), row.language,
+            mentors.get(row.id)) for row in rows},
+        studios=frozenset(studios.values()),
+        unions=frozenset(unions.values()),
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from storage.models import ROLE_LEADER, Member, MentorshipPair, Studio
+from storage.queries.scope import in_studio
 from storage.session import Session
 
 
@@ -21,31 +22,35 @@ class StudioSummary:
     bound_members: int
 
 
-async def studio_summaries(session: Session) -> list[StudioSummary]:
-    """Every studio with its leaders, head count and how many have bound WeChat."""
+async def studio_summaries(session: Session, studio_id: int | None = None
+                           ) -> list[StudioSummary]:
+    """Every studio (or the one `studio_id`) with its leaders, head count and how many
+    have bound WeChat."""
     counts = (
         select(
             Member.studio_id,
             func.count(Member.id).label("members"),
             func.count(Member.openid).label("bound"),
         )
-        .where(Member.active.is_(True))
+        .where(Member.active.is_(True), *in_studio(Member.studio_id, studio_id))
         .group_by(Member.studio_id)
         .subquery()
     )
     rows = (await session.execute(
         select(Studio.id, Studio.name, counts.c.members, counts.c.bound)
         .outerjoin(counts, counts.c.studio_id == Studio.id)
+        .where(*in_studio(Studio.id, studio_id))
         .order_by(Studio.name)
     )).all()
     leaders: dict[int, list[str]] = {}
-    for studio_id, name in (await session.execute(
+    for sid, name in (await session.execute(
         select(Member.studio_id, Member.name)
-        .where(Member.role == ROLE_LEADER, Member.active.is_(True))
+        .where(Member.role == ROLE_LEADER, Member.active.is_(True),
+               *in_studio(Member.studio_id, studio_id))
         .order_by(Member.employee_no)
     )).all():
-        if studio_id is not None:
-            leaders.setdefault(studio_id, []).append(name)
+        if sid is not None:
+            leaders.setdefault(sid, []).append(name)
     return [
         StudioSummary(r.id, r.name, leaders.get(r.id, []), int(r.members or 0),
                       int(r.bound or 0))
@@ -61,13 +66,15 @@ class UnboundMember:
     role: str  # a code (role.* in the catalogs)
 
 
-async def unbound_members(session: Session) -> list[UnboundMember]:
-    """Active members with no WeChat bound yet, by studio and employee number (admins who
-    sit in no studio first)."""
+async def unbound_members(session: Session, studio_id: int | None = None
+                          ) -> list[UnboundMember]:
+    """Active members with no WeChat bound yet (of one studio, with `studio_id`), by studio
+    and employee number (admins who sit in no studio first)."""
     rows = (await session.execute(
         select(Studio.name, Member.name, Member.employee_no, Member.role)
         .outerjoin(Studio, Studio.id == Member.studio_id)
-        .where(Member.active.is_(True), Member.openid.is_(None))
+        .where(Member.active.is_(True), Member.openid.is_(None),
+               *in_studio(Member.studio_id, studio_id))
         .order_by(Studio.name.is_not(None), Studio.name, Member.employee_no)
     )).all()
     return [UnboundMember(studio or "", name, employee_no, role)
@@ -109,6 +116,10 @@ async def leaders_of(session: Session, studio_id: int) -> list[int]:
     return list(await session.scalars(
         select(Member.id).where(Member.studio_id == studio_id, Member.role == ROLE_LEADER,
                                 Member.active.is_(True)).order_by(Member.id)))
+
+
+async def studio_name(session: Session, studio_id: int) -> str | None:
+    return await session.scalar(select(Studio.name).where(Studio.id == studio_id))
 
 
 async def studio_by_name(session: Session, name: str) -> Studio | None:

@@ -195,16 +195,17 @@ class TopicRow:
     owner_employee_no: str | None
 
 
-async def topic_rows(session: Session, until: datetime | None = None) -> list[TopicRow]:
-    """Every topic with its studio and owner, for the ledger: the live ones, and with
-    `until` (a period's end) those deleted since."""
+async def topic_rows(session: Session, until: datetime | None = None,
+                     studio_id: int | None = None) -> list[TopicRow]:
+    """Every topic (of one studio, with `studio_id`) with its studio and owner, for the
+    ledger: the live ones, and with `until` (a period's end) those deleted since."""
     rows = (await session.execute(
         select(Studio.name, Topic.id, Topic.title, Topic.kind, Topic.status, Topic.percent,
                Member.name, Topic.monthly_target, Topic.quarterly_target, Topic.start_date,
                Topic.due_date, Member.employee_no)
         .join(Studio, Studio.id == Topic.studio_id)
         .outerjoin(Member, Member.id == Topic.owner_id)
-        .where(counted_in(until))
+        .where(counted_in(until), *in_studio(Topic.studio_id, studio_id))
         .order_by(Studio.name, Topic.created_at, Topic.id)
     )).all()
     return [TopicRow(*row) for row in rows]
