@@ -251,8 +251,8 @@ async def set_mentor(session: Session, by: Actor, member_id: int, mentor_id: int
         mentor = await member_record(session, mentor_id)
         if mentor is None or (not by.admin and mentor.studio_id != by.studio_id):
             raise NotFound(MENTOR_UNKNOWN, member_id=member_id, mentor_id=mentor_id)
-        refusal = pairing_refusal(apprentice_id=member_id, apprentice_role=before.role,
-                                  mentor_id=mentor_id, mentor_role=mentor.role,
+        refusal = pairing_refusal(same_person=mentor_id == member_id,
+                                  apprentice_role=before.role, mentor_role=mentor.role,
                                   mentor_active=mentor.active)
         if refusal is not None:
             raise PairingRefused(refusal, member_id=member_id, mentor_id=mentor_id)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from domain import DomainError, NotAllowed, NotFound, WrongState
 from domain import members as rules
 from domain.members import OFFICE, Actor, MemberChange, PairingRefused
+from domain.roster import preview_roster
 from locales import pushes
 from scheduled.delivery import Deliverer
 from storage.db import Database
@@ -255,6 +256,30 @@ async def test_mentors_follow_the_pair_rule_the_roster_import_shares(
         await rules.change_role(session, OFFICE, ids["M4"], "member", now=FRIDAY, today=TODAY,
                                 word=role_push)
     assert outcome.pairs_ended == 1 and m2.mentor_id is None
+
+
+async def test_the_roster_preview_and_import_follow_the_console_s_pair_rule(
+        db: Database, ids: dict[str, int]) -> None:
+    """A mentor deactivated, a mentor the file makes an admin: the preview says what the
+    import then does, and both refuse what set_mentor refuses."""
+    text = ("studio,name,employee_no,role,mentor_employee_no\n乙工作室,乙领衔,L2,admin,\n"
+            "乙工作室,丁成员,N1,member,L2\n乙工作室,戊成员,M4,member,M3\n")
+    async with db.transaction() as session:
+        await rules.set_mentor(session, OFFICE, ids["N1"], ids["L2"], today=TODAY)
+        await rules.deactivate(session, OFFICE, ids["M3"], now=FRIDAY, today=TODAY)
+        preview = await preview_roster(session, text.encode(), "roster.csv", root_union=UNION)
+        outcome = await apply_roster(session, roster(text), root_union=UNION, now=FRIDAY,
+                                     today=TODAY)
+        n1 = await rules.member(session, OFFICE, ids["N1"])
+        await rules.change_role(session, OFFICE, ids["L2"], ROLE_LEADER, now=FRIDAY,
+                                today=TODAY, word=role_push)
+        await rules.reactivate(session, OFFICE, ids["M3"])
+    expected = [(3, "mentor_is_admin"), (4, "mentor_inactive")]
+    assert [(p.line, p.code) for p in preview.problems] == expected
+    assert [(p.line, p.code) for p in outcome.problems] == expected
+    assert [(c.employee_no, c.mentor_before, c.mentor_after) for c in preview.mentor_changes
+            ] == [("N1", "L2", None)]
+    assert outcome.pairs_ended == 1 and n1.mentor_id is None
 
 
 class _Sender:

@@ -32,12 +32,11 @@ MENTOR_IS_ADMIN = "mentor_is_admin"  # union admins take no apprentices
 MENTOR_INACTIVE = "mentor_inactive"  # a deactivated member takes no apprentices
 
 
-def pairing_refusal(*, apprentice_id: int | None, apprentice_role: str, mentor_id: int,
-                    mentor_role: str, mentor_active: bool = True) -> str | None:
-    """Why `mentor_id` may not be the apprentice's mentor (a code above), or None: a pair
-    joins two different active members, neither of them a union admin. `apprentice_id`
-    None: the apprentice is not in the database yet (a roster line, checked first)."""
-    if mentor_id == apprentice_id:
+def pairing_refusal(*, same_person: bool, apprentice_role: str, mentor_role: str,
+                    mentor_active: bool = True) -> str | None:
+    """Why a member may not have that mentor (a code above), or None: a pair joins two
+    different active members, neither of them a union admin."""
+    if same_person:
         return MENTOR_SELF
     if apprentice_role == ROLE_ADMIN:
         return ADMIN_MENTOR

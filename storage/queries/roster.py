@@ -188,7 +188,7 @@ async def apply_roster(
             mentor = ids.get(e.mentor_employee_no)
             # The console's rule for a pair (domain.members.set_mentor asks the same).
             problem = MENTOR_UNKNOWN if mentor is None else pairing_refusal(
-                apprentice_id=apprentice_id, apprentice_role=e.role, mentor_id=mentor[0],
+                same_person=mentor[0] == apprentice_id, apprentice_role=e.role,
                 mentor_role=mentor[1], mentor_active=bool(mentor[2]))
             if problem is not None:
                 # Keep whatever pairing the apprentice had; only this line's change is refused.
