@@ -27,8 +27,6 @@ from pathlib import Path
 from bot.config import Settings
 from domain.faq_file import read_faq, read_synonyms
 from domain.faq_index import Entry, Hit, Index, verdict_for
-from handlers.faq import lexicon
-from locales import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "faq_eval.csv"
@@ -104,14 +102,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--show", action="store_true")
     args = parser.parse_args()
-    read = read_faq((ROOT / "examples" / "faq.xlsx").read_bytes(), "faq.xlsx",
-                    vocabulary=vocabulary)
+    read = read_faq((ROOT / "examples" / "faq.xlsx").read_bytes(), "faq.xlsx")
     synonyms, _ = read_synonyms((ROOT / "examples" / "faq_synonyms.txt").read_bytes())
     entries = [Entry(i, e.question, e.variants, e.answer, e.keywords)
                for i, e in enumerate(read.entries, start=1)]
     s = _settings()
-    index = Index.build(entries, synonyms, lexicon=lexicon(),
-                        answer_weight=s.workshop_bot_faq_answer_weight)
+    index = Index.build(entries, synonyms, answer_weight=s.workshop_bot_faq_answer_weight)
     cases: list[tuple[str, str]] = []
     known = {e.question for e in entries}
     for label, path in (("tuning", EVAL), ("held-out", HELD_OUT)):
@@ -124,8 +120,7 @@ def main() -> None:
     print(f"{len(entries)} entries")
     questions = [q for q, _ in cases]
     for size, base in ((len(entries), entries), (args.entries, _padded(entries, args.entries))):
-        built = Index.build(base, synonyms, lexicon=lexicon(),
-                            answer_weight=s.workshop_bot_faq_answer_weight)
+        built = Index.build(base, synonyms, answer_weight=s.workshop_bot_faq_answer_weight)
         p50, p99 = _latency(built, questions)
         print(f"lookup at {size:5} entries: p50 {p50:.2f} ms, p99 {p99:.2f} ms"
               + ("   (goal p99 ≤ 5 ms)" if size == args.entries else ""))

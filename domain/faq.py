@@ -1,10 +1,6 @@
 """The union's policy FAQ as the office keeps it (the console's FAQ page, `workshop-bot faq`):
 import a file, replace the synonyms, what went unanswered this month, and how a question
-would be answered; and the process's index the chat asks (handlers.faq).
-
-Words are the caller's: the headers a file may use and the index's language come from the
-catalogs through `vocabulary` (locales.vocabulary) and a Lexicon (domain.faq_index).
-"""
+would be answered; and the process's index the chat asks (handlers.faq)."""
 
 from __future__ import annotations
 
@@ -14,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-from domain.faq_file import BadLines, Vocabulary, read_faq, read_synonyms
-from domain.faq_index import CHOOSE, Entry, Hit, Index, Lexicon, Thresholds, verdict_for
+from domain.faq_file import BadLines, read_faq, read_synonyms
+from domain.faq_index import CHOOSE, Entry, Hit, Index, Thresholds, verdict_for
 from storage.calendar import month_bounds
 from storage.queries import faq as store
 from storage.queries.faq import ImportOutcome
@@ -32,13 +28,13 @@ class FaqSettings(Thresholds, Protocol):
     workshop_bot_faq_refresh_seconds: float
 
 
-async def import_faq(session: Session, data: bytes, filename: str, *, now: datetime,
-                     vocabulary: Vocabulary) -> ImportOutcome:
+async def import_faq(session: Session, data: bytes, filename: str, *,
+                     now: datetime) -> ImportOutcome:
     """Make the live FAQ what the file says (new questions added, known ones updated, those
     missing retired), all or nothing: FaqFileError when the file cannot be read, BadLines
     (every bad row, with why) when a row is refused — nothing is written then. Every process
     rebuilds its index at its next look (the FAQ's version is bumped)."""
-    read = read_faq(data, filename, vocabulary=vocabulary)
+    read = await asyncio.to_thread(read_faq, data, filename)
     if read.errors:
         raise BadLines(read.errors)
     return await store.apply_faq(session, read.entries, now)
@@ -87,8 +83,7 @@ class _Cached:
 _CACHE: dict[str, _Cached] = {}
 
 
-async def current_index(session: Session, key: str, lexicon: Lexicon,
-                        settings: FaqSettings) -> Index:
+async def current_index(session: Session, key: str, settings: FaqSettings) -> Index:
     """This process's index of the FAQ of database `key`, rebuilt (in a worker thread: jieba
     loads for a second the first time) when an import or a synonym change bumped the
     version — looked at no more often than every WORKSHOP_BOT_FAQ_REFRESH_SECONDS."""
@@ -104,7 +99,7 @@ async def current_index(session: Session, key: str, lexicon: Lexicon,
     rows = await store.entries(session)
     synonyms = await store.synonym_groups(session)
     entries = [Entry(r.id, r.question, r.variants, r.answer, r.keywords) for r in rows]
-    index = await asyncio.to_thread(Index.build, entries, synonyms, lexicon=lexicon,
+    index = await asyncio.to_thread(Index.build, entries, synonyms,
                                     answer_weight=settings.workshop_bot_faq_answer_weight)
     _CACHE[key] = _Cached(version, moment, index)
     return index
@@ -128,11 +123,11 @@ class Trial:
             if self.verdict == CHOOSE else []
 
 
-async def try_question(session: Session, question: str, *, key: str, lexicon: Lexicon,
+async def try_question(session: Session, question: str, *, key: str,
                        settings: FaqSettings) -> Trial:
     """Ask the FAQ `question` as a member would, through this process's index (nothing is
     recorded: a miss here is not counted)."""
-    index = await current_index(session, key, lexicon, settings)
+    index = await current_index(session, key, settings)
 
     def ask() -> Trial:
         # In a worker thread: the first question loads jieba's dictionary (a second).

@@ -2,32 +2,39 @@
 line numbers, and a synonym file into groups. A file that cannot be read at all is a
 FaqFileError (``faq.file.<code>``), a bad row a LineProblem (``faq.problem.<code>``).
 
-Uploads come from people, so the reading is bounded: the file's size, an XLSX's unpacked
-size (a zip bomb unpacks to gigabytes), the rows, and what one cell may hold. The headers
-a file may use in words (问题, 相似问法 …) are the catalogs', passed in as `vocabulary`
-(locales.vocabulary): the domain reads no catalog.
+Uploads come from people, so the reading is bounded as a roster's is (domain.roster_file):
+the file's size, an XLSX's unpacked size and entries (a zip bomb unpacks to gigabytes), the
+rows and columns, and what one cell may hold; whatever a parser trips on is a code, never
+the parser's exception. The headers a file may use in words (问题, 相似问法 …) are the
+catalogs' (``input.faq.header.<column>``).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from domain import DomainError
+from domain.roster_file import cell_text
+from locales import vocabulary
 from storage.queries.faq import EntryData
 from storage.queries.roster import LineProblem
 
 COLUMNS = ("question", "variants", "answer", "category", "keywords")
 REQUIRED = ("question", "answer")
 MAX_FILE_BYTES = 20 * 1024 * 1024
-# What an XLSX's parts may unpack to, together: text compresses tenfold, a bomb a
-# thousandfold.
+# What an XLSX's parts may unpack to, together, and how many there may be: text compresses
+# tenfold, a bomb a thousandfold.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_ROWS = 20_000
+MAX_XLSX_ENTRIES = 1_000
+MAX_ROWS = 20_000  # rows with something in them
+MAX_SHEET_ROWS = 1_048_576  # Excel's own limit, empty rows included
+MAX_COLUMNS = 20  # an FAQ has 5 columns; a header further right is not read
 MAX_ANSWER_CHARS = 20_000
 MAX_QUESTION_CHARS = 500
 # A synonym file is a few hundred short lines.
@@ -35,9 +42,6 @@ MAX_SYNONYM_BYTES = 1024 * 1024
 _SPLIT = re.compile(r"[\r\n|｜]+")
 _XLSX = (".xlsx", ".xlsm")
 _TEXT = (".csv", ".txt")
-
-# The catalogs' word lists: key → the words people may write for it.
-Vocabulary = Callable[[str], Iterable[str]]
 
 
 class FaqFileError(DomainError):
@@ -66,7 +70,8 @@ class FaqRead:
     lines: int = 0
 
 
-def header_words(vocabulary: Vocabulary) -> dict[str, str]:
+@functools.cache
+def header_words() -> dict[str, str]:
     """Headers a file may use (``input.faq.header.<column>``: 问题, 相似问法 …), case-folded,
     → our names; our own names always count."""
     found = {column: column for column in COLUMNS}
@@ -85,13 +90,6 @@ def decoded(raw: bytes) -> str:
     raise FaqFileError("encoding")
 
 
-def _cell(value: object) -> str:
-    # Excel turns numbers into floats: 1001.0 → "1001".
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
 def table_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     """(line number as a person sees it, cells) for every row of an uploaded table, header
     first: an XLSX's first sheet, or a CSV. FaqFileError for what cannot be read."""
@@ -108,7 +106,7 @@ def table_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
         start = 1
         try:
             for cells in reader:
-                yield start, cells
+                yield start, cells[:MAX_COLUMNS]
                 start = reader.line_num + 1
         except csv.Error as exc:  # a cell over csv's field limit, a stray NUL
             raise FaqFileError("damaged") from exc
@@ -117,12 +115,15 @@ def table_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows, the archive checked before openpyxl opens it (what it says it
+    unpacks to, how many entries); rows are read only as far right as the header goes."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise FaqFileError("damaged") from exc
-    if unpacked > MAX_UNPACKED_BYTES:
+    unpacked = sum(info.file_size for info in entries)
+    if len(entries) > MAX_XLSX_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
         raise FaqFileError("unpacked_too_big", size=unpacked, limit=MAX_UNPACKED_BYTES)
     from openpyxl import load_workbook
 
@@ -133,8 +134,21 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         if not wb.worksheets:
             raise FaqFileError("empty")
-        for number, cells in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
-            yield number, [_cell(c) for c in cells]
+        sheet = wb.worksheets[0]
+        # The sheet's own <dimension> is not trusted (a cell made to sit at column XFD would
+        # make every row 16,384 cells wide).
+        sheet.reset_dimensions()
+        header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        width = max((i + 1 for i, c in enumerate(header) if c not in (None, "")), default=1)
+        for number, cells in enumerate(sheet.iter_rows(max_col=width, values_only=True),
+                                       start=1):
+            if number > MAX_SHEET_ROWS:
+                raise FaqFileError("too_many", rows=f"{MAX_SHEET_ROWS}+", limit=MAX_ROWS)
+            yield number, ["" if c is None else cell_text(c) for c in cells]
+    except FaqFileError:
+        raise
+    except Exception as exc:  # as above: the file's fault
+        raise FaqFileError("damaged") from exc
     finally:
         wb.close()
 
@@ -144,7 +158,7 @@ def split_list(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in _SPLIT.split(value) if p.strip()))
 
 
-def read_faq(data: bytes, filename: str, *, vocabulary: Vocabulary) -> FaqRead:
+def read_faq(data: bytes, filename: str) -> FaqRead:
     """The entries of an FAQ file and the rows refused, with why. `filename` tells the kind
     (.csv, .txt, .xlsx, .xlsm). Raises FaqFileError."""
     out = FaqRead()
@@ -152,7 +166,7 @@ def read_faq(data: bytes, filename: str, *, vocabulary: Vocabulary) -> FaqRead:
     header_row = next(found, None)
     if header_row is None:
         raise FaqFileError("empty")
-    known = header_words(vocabulary)
+    known = header_words()
     header = [known.get(h.strip().casefold(), h.strip().casefold()) for h in header_row[1]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

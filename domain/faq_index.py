@@ -1,8 +1,8 @@
 """Finding the FAQ entry a question asks for: Chinese word segmentation (jieba, with the
 domain's words and each entry's keywords kept whole) and BM25 ranking (bm25s).
 
-Every text is folded the way commands are (full width, case, Traditional → Simplified: the
-caller's Lexicon.fold, bot.routing.normalise), punctuation becomes a space, and each synonym group becomes its
+Every text is folded the way commands are (full width, case, Traditional → Simplified:
+locales.folding.normalise), punctuation becomes a space, and each synonym group becomes its
 first word, before it is cut into words — the entries when the index is built, and each
 question. Two indexes: one document per wording (the question and each variant: an entry
 scores as its best wording), and one per answer, whose score counts `answer_weight` as
@@ -14,11 +14,9 @@ goes first. A question is *anchored* when it names one of the domain's words
 (周报, 工作室, 师徒 …: input.faq.terms): such a question is about us even when its wording
 is new, so a weaker match is still offered as a choice rather than declined.
 
-What the index knows of the language — the folding, the domain's words, the stop words —
-comes from the caller as a :class:`Lexicon` (the domain reads no catalog): the chat, the
-console and the command line build it alike, with :meth:`Lexicon.of`. What the ranked hits
-come to — an answer, a choice or a miss — is :func:`verdict_for`'s, by the thresholds of
-the settings.
+The chat, the console and the command line ask the same index; what the ranked hits come
+to — an answer, a choice or a miss — is :func:`verdict_for`'s, by the thresholds of the
+settings.
 
 jieba's dictionary takes about 0.6 s to load: it loads lazily, once per process, when the
 first FAQ question arrives (in a worker thread, with the index build), never at import or
@@ -31,9 +29,12 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from locales import vocabulary
+from locales.folding import normalise
 
 TERMS = "input.faq.terms"  # the domain's words, never split (劳模, 创新工作室, 五小 …)
 STOPWORDS = "input.faq.stopwords"  # words that say nothing about the subject (请问, 怎么 …)
@@ -54,7 +55,7 @@ _added: set[str] = set()
 
 
 def _jieba() -> Any:
-    """The process's one segmenter, its dictionary loaded once."""
+    """The process's one segmenter, its dictionary loaded once, with the domain's words."""
     global _tokenizer
     with _jieba_lock:
         if _tokenizer is None:
@@ -63,6 +64,9 @@ def _jieba() -> Any:
             jieba.setLogLevel(60)
             tokenizer = jieba.Tokenizer()
             tokenizer.initialize()
+            for word in vocabulary(TERMS):
+                tokenizer.add_word(word, freq=100_000)
+                _added.add(word)
             _tokenizer = tokenizer
         return _tokenizer
 
@@ -77,26 +81,10 @@ def _add_words(words: Iterable[str]) -> None:
                 _added.add(word)
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """What the index knows of the language, given by the caller: how a text folds (full
-    width, case, Traditional → Simplified: bot.routing.normalise), the domain's words that
-    are never split and anchor a question (``input.faq.terms``), and the words that say
-    nothing about the subject (``input.faq.stopwords``)."""
-
-    fold: Callable[[str], str]
-    terms: frozenset[str] = frozenset()
-    stopwords: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, vocabulary: Callable[[str], Iterable[str]],
-           fold: Callable[[str], str]) -> Lexicon:
-        """From the catalogs' word lists (locales.vocabulary) and the command folding."""
-        return cls(fold, frozenset(vocabulary(TERMS)), frozenset(vocabulary(STOPWORDS)))
-
-    def folded(self, text: str) -> str:
-        """The form matched: folded like a command, punctuation a space."""
-        return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", self.fold(text))).strip()
+def fold(text: str) -> str:
+    """The form matched: folded like a command, punctuation a space."""
+    folded = unicodedata.normalize("NFKC", normalise(text))
+    return _NOT_WORD.sub(" ", folded).strip()
 
 
 @dataclass(frozen=True)
@@ -120,7 +108,6 @@ class Index:
     """The entries of one knowledge base, ready to be asked."""
 
     entries: list[Entry]
-    lexicon: Lexicon
     answer_weight: float = 0.3
     _synonyms: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     _stop: frozenset[str] = frozenset()
@@ -136,12 +123,10 @@ class Index:
 
     @classmethod
     def build(cls, entries: Sequence[Entry], synonyms: Sequence[Sequence[str]] = (),
-              *, lexicon: Lexicon, answer_weight: float = 0.3) -> Index:
-        index = cls(list(entries), lexicon, answer_weight)
-        fold = lexicon.folded
-        index._stop = frozenset(fold(w) for w in lexicon.stopwords)
+              *, answer_weight: float = 0.3) -> Index:
+        index = cls(list(entries), answer_weight)
+        index._stop = frozenset(fold(w) for w in vocabulary(STOPWORDS))
         index._set_synonyms(synonyms)
-        _add_words(lexicon.terms)
         _add_words({fold(k) for e in entries for k in e.keywords}
                    | {fold(w) for group in synonyms for w in group})
         wording_docs: list[list[str]] = []
@@ -175,11 +160,10 @@ class Index:
         index._unknown_idf = UNKNOWN_WEIGHT * math.log(1 + (n + 0.5) / 0.5)
         # Only the curated words of the domain: entries' keywords include command words
         # (我的, 确认, 申报) that questions about pay or housing use as well.
-        index._anchors = frozenset(index.unified(term) for term in lexicon.terms)
+        index._anchors = frozenset(index.unified(term) for term in vocabulary(TERMS))
         return index
 
     def _set_synonyms(self, synonyms: Sequence[Sequence[str]]) -> None:
-        fold = self.lexicon.folded
         for group in synonyms:
             folded = [fold(w) for w in group if fold(w)]
             if len(folded) < 2:
@@ -192,7 +176,7 @@ class Index:
 
     def unified(self, text: str) -> str:
         """`text` folded, each synonym written as its group's first word."""
-        folded = self.lexicon.folded(text)
+        folded = fold(text)
         for pattern, head in self._synonyms:
             folded = pattern.sub(head, folded)
         return folded

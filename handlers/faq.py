@@ -5,7 +5,6 @@ is recorded for the union office (`faq stats`) and for what 留言 may carry alo
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
@@ -13,9 +12,8 @@ from bot.dialogs import Step, dialog, end, stay
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, clip_text
 from bot.routing import Router, normalise
 from domain.faq import current_index
-from domain.faq_index import ANSWER, CHOOSE, Lexicon, verdict_for
+from domain.faq_index import ANSWER, CHOOSE, verdict_for
 from handlers.parsing import words_of
-from locales import vocabulary
 from storage.queries import faq as faq_store
 
 router = Router("faq")
@@ -42,12 +40,6 @@ FAQ = dialog(router, "faq", Choice, states=("choose",), entry=(), activity="faq.
              declined="faq.declined")
 MORE = dialog(router, "faq_more", Reading, states=("more",), entry=(),
               activity="faq.activity", declined="faq.declined")
-
-
-@functools.cache
-def lexicon() -> Lexicon:
-    """What the FAQ knows of the language: the catalogs' word lists, the command folding."""
-    return Lexicon.of(vocabulary, normalise)
 
 
 def parts_of(answer: str, more: str) -> list[str]:
@@ -84,8 +76,7 @@ def _answer(ctx: Ctx, entry_id: int, answer: str, part: int = 0) -> Reply:
 
 async def answer_question(msg: Incoming, ctx: Ctx, text: str) -> Reply | None:
     """The FAQ's reply to `text`, or None when there is no FAQ (nothing imported)."""
-    index = await current_index(ctx.session, ctx.settings.effective_database_url, lexicon(),
-                                ctx.settings)
+    index = await current_index(ctx.session, ctx.settings.effective_database_url, ctx.settings)
     if not index.entries:
         return None
     hits = index.search(text)

@@ -12,12 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.routing import normalise
 from domain import faq as rules
 from domain import faq_file
 from domain.faq_file import COLUMNS, BadLines, FaqFileError
-from domain.faq_index import Lexicon
-from locales import Words, vocabulary
+from locales import Words
 from locales.formats import month_label
 from ops.terminal import err, office_words
 from storage.db import Database
@@ -53,8 +51,7 @@ async def faq_import(settings: Settings, path: Path, now: datetime) -> int:
         try:
             data = _file(path, faq_file.MAX_FILE_BYTES)
             async with db.transaction() as session:
-                outcome = await rules.import_faq(session, data, path.name, now=now,
-                                                 vocabulary=vocabulary)
+                outcome = await rules.import_faq(session, data, path.name, now=now)
         except (OSError, FaqFileError) as exc:
             return _unreadable(words, path, exc)
         except BadLines as refused:
@@ -131,7 +128,6 @@ async def faq_test(settings: Settings, question: str) -> int:
         async with db.reader() as session:
             trial = await rules.try_question(session, question,
                                              key=settings.effective_database_url,
-                                             lexicon=Lexicon.of(vocabulary, normalise),
                                              settings=settings)
     finally:
         await db.dispose()

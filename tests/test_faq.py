@@ -12,8 +12,6 @@ from sqlalchemy import func, select
 
 from domain import faq_file
 from domain.faq_index import Entry, Index, verdict_for
-from handlers.faq import lexicon
-from locales import vocabulary
 from ops import faq as faq_ops
 from storage.models import FaqEntry, FaqMiss
 from tests.support import (
@@ -109,7 +107,7 @@ async def test_a_weak_match_naming_the_domain_is_offered_not_declined(svc: Servi
     # Without the domain's word the same weakness is declined; and the office's setting
     # decides: with the anchored line at the close-call line, the question is declined too.
     index = Index.build([Entry(1, "师徒结对多久考核一次", ("师徒季度考核",), "按季度考核。",
-                               ("师徒结对",))], lexicon=lexicon())
+                               ("师徒结对",))])
     question = "考核结果去哪里查询呢"
     hits = index.search(question)
     assert hits and hits[0].confidence < svc.settings.workshop_bot_faq_close
@@ -228,8 +226,7 @@ async def test_stats_list_export_and_test(svc: Service, tmp_path: Path,
     assert await faq_ops.faq_list(svc.settings) == 0
     assert "共 1 条问答在用" in capsys.readouterr().out
     assert await faq_ops.faq_export(svc.settings, str(tmp_path / "out.csv"), "csv") == 0
-    read = faq_file.read_faq((tmp_path / "out.csv").read_bytes(), "out.csv",
-                             vocabulary=vocabulary)
+    read = faq_file.read_faq((tmp_path / "out.csv").read_bytes(), "out.csv")
     assert [e.question for e in read.entries] == ["工作室经费管理办法全文"]
     assert await faq_ops.faq_test(svc.settings, "经费管理办法") == 0
     assert "1. 得分" in capsys.readouterr().out

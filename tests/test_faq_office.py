@@ -19,8 +19,7 @@ from domain import NotFound, WrongState, faq_file
 from domain import faq as rules
 from domain import questions as office
 from domain.faq_file import BadLines, FaqFileError
-from handlers.faq import lexicon
-from locales import pushes, vocabulary
+from locales import pushes
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.queries import faq as store
@@ -66,7 +65,7 @@ def xlsx(rows: list[list[str]]) -> bytes:
 
 async def import_bytes(db: Database, data: bytes, name: str) -> store.ImportOutcome:
     async with db.transaction() as session:
-        return await rules.import_faq(session, data, name, now=FRIDAY, vocabulary=vocabulary)
+        return await rules.import_faq(session, data, name, now=FRIDAY)
 
 
 async def live(db: Database) -> list[str]:
@@ -129,6 +128,21 @@ async def test_uploads_are_bounded(db: Database, monkeypatch: pytest.MonkeyPatch
     assert (many.value.code, many.value.facts["limit"]) == ("too_many", 2)
 
 
+def test_a_cell_far_to_the_right_does_not_widen_every_row() -> None:
+    wb = Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(["问题", "答案"])
+    sheet.append(["甲", "一"])
+    sheet["XFD2"] = "far away"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    rows = list(faq_file.table_rows(buffer.getvalue(), "faq.xlsx"))
+    assert rows == [(1, ["问题", "答案"]), (2, ["甲", "一"])]
+    read = faq_file.read_faq(buffer.getvalue(), "faq.xlsx")
+    assert [(e.question, e.answer) for e in read.entries] == [("甲", "一")]
+
+
 async def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database) -> None:
     before = await live(db)
     with pytest.raises(BadLines) as refused:
@@ -142,7 +156,7 @@ async def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database) -
 async def test_synonyms_unanswered_and_a_question_tried(db: Database, ids: dict[str, int]) -> None:
     await import_bytes(db, FAQ.encode(), "faq.csv")
     async with db.transaction() as session:
-        miss = await rules.try_question(session, "拨款怎么用", key=db.url, lexicon=lexicon(),
+        miss = await rules.try_question(session, "拨款怎么用", key=db.url,
                                         settings=SETTINGS)
         with pytest.raises(BadLines) as refused:
             await rules.set_synonyms(session, "补助=拨款\n# 注释\n只有一个词\n".encode(),
@@ -151,7 +165,7 @@ async def test_synonyms_unanswered_and_a_question_tried(db: Database, ids: dict[
     assert [(p.line, p.code) for p in refused.value.problems] == [(3, "synonym_group")]
     async with db.transaction() as session:
         groups = await rules.set_synonyms(session, "补助＝拨款=经费\n".encode("gbk"), now=FRIDAY)
-        hit = await rules.try_question(session, "拨款怎么用", key=db.url, lexicon=lexicon(),
+        hit = await rules.try_question(session, "拨款怎么用", key=db.url,
                                        settings=SETTINGS)
     assert groups == [("补助", "拨款", "经费")]
     assert hit.verdict == "answer" and hit.hits[0].entry.question == "工会补助经费能用在哪些方面"
@@ -171,7 +185,7 @@ async def test_synonyms_unanswered_and_a_question_tried(db: Database, ids: dict[
 
 async def _try(db: Database, question: str) -> rules.Trial:
     async with db.reader() as session:
-        return await rules.try_question(session, question, key=db.url, lexicon=lexicon(),
+        return await rules.try_question(session, question, key=db.url,
                                         settings=SETTINGS)
 
 
