@@ -25,9 +25,8 @@ import time
 from pathlib import Path
 
 from bot.config import Settings
-from handlers.faq import verdict_for
-from handlers.faq_index import Entry, Hit, Index
-from ops.faq_file import read_faq, read_synonyms
+from domain.faq_file import read_faq, read_synonyms
+from domain.faq_index import Entry, Hit, Index, verdict_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "faq_eval.csv"
@@ -103,8 +102,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--show", action="store_true")
     args = parser.parse_args()
-    read = read_faq(ROOT / "examples" / "faq.xlsx")
-    synonyms, _ = read_synonyms(ROOT / "examples" / "faq_synonyms.txt")
+    read = read_faq((ROOT / "examples" / "faq.xlsx").read_bytes(), "faq.xlsx")
+    synonyms, _ = read_synonyms((ROOT / "examples" / "faq_synonyms.txt").read_bytes())
     entries = [Entry(i, e.question, e.variants, e.answer, e.keywords)
                for i, e in enumerate(read.entries, start=1)]
     s = _settings()

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from locales import clip
+
 # WeChat refuses passive text replies over 2,048 bytes.
 MAX_TEXT_BYTES = 2048
-ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,8 @@ SILENCE = Silence()
 
 
 def clip_text(content: str, limit: int = MAX_TEXT_BYTES) -> str:
-    data = content.encode("utf-8")
-    if len(data) <= limit:
-        return content
-    room = limit - len(ELLIPSIS.encode("utf-8"))
-    return data[:room].decode("utf-8", errors="ignore") + ELLIPSIS
+    """`content` within `limit` bytes (a reply's by default), cut on a character and marked."""
+    return clip(content, limit)
 
 
 def to_record(reply: Reply) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from bot.context import Ctx, Incoming
 from bot.replies import Reply
 from locales import vocabulary
 from locales.confusables import confusable
+from locales.folding import norm_char as _norm_char
+from locales.folding import normalise as normalise  # re-exported: what commands match in
 
 Handler = Callable[[Incoming, Ctx], Awaitable[Reply]]
 Availability = Callable[[Ctx], Awaitable[bool]]
@@ -34,31 +36,6 @@ _QUOTES = "\"'"
 CLICK_PREFIX = "CMD_"
 # resolve() for any sender: which route the message would reach, roles aside.
 ANY_ROLE = "*"
-
-
-@functools.cache
-def _to_simplified() -> Callable[[str], str]:
-    # OpenCC's Traditional→Simplified table, loaded on first use (not at import: --help).
-    import opencc
-
-    return opencc.OpenCC("t2s").convert
-
-
-@functools.lru_cache(maxsize=16384)
-def _norm_char(ch: str) -> str:
-    """One character as commands match it: full-width to half-width (NFKC), case folded,
-    Traditional to Simplified (週 → 周, 確 → 确), so 週報, 確認 and 幫助 route like 周报,
-    确认 and 帮助. Cached: a message's characters are mostly the same few thousand."""
-    if ch.isascii():
-        return ch.lower()
-    folded = unicodedata.normalize("NFKC", ch).casefold()
-    return "".join(_to_simplified()(c) if not c.isascii() else c for c in folded)
-
-
-def normalise(text: str) -> str:
-    """Full-width to half-width, `：` to `:`, case folded, Traditional folded to Simplified:
-    the form commands (and the words people type) match in."""
-    return "".join(_norm_char(ch) for ch in text)
 
 
 def _opens(ch: str) -> bool:

@@ -1,5 +1,7 @@
 """留言: a member's question for the union office, its answer (pushed to the member) and
-its promotion into the policy FAQ."""
+its promotion into the policy FAQ. The chat asks, the office answers and promotes — at the
+command line (`workshop-bot questions`) or on the console's 留言 page, through the same
+functions; an answer's push is worded by locales.pushes.question_answer."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from storage.queries.members import languages_of
 from storage.queries.outbox import enqueue_many
 from storage.queries.questions import (
     QUESTION_ANSWER_KIND,
+    QUESTION_STATES,
     QuestionView,
     add_question,
     count_asked_since,
     mark_answered,
     mark_promoted,
     question,
+    question_list,
     question_period,
 )
 from storage.session import Session
@@ -55,6 +59,14 @@ async def ask(session: Session, *, member_id: int, text: str, now: datetime,
     if await count_asked_since(session, member_id, now - RATE_WINDOW) >= RATE_LIMIT:
         raise TooMany(limit=RATE_LIMIT)
     return await add_question(session, member_id, text, now, miss_id)
+
+
+async def questions(session: Session, *, state: str | None = None) -> list[QuestionView]:
+    """The questions, oldest first; only those in `state` (open, answered, promoted: a
+    QuestionView's ``state``) when given. ValueError for a state that is none."""
+    if state is not None and state not in QUESTION_STATES:
+        raise ValueError(f"no question state {state!r}")
+    return await question_list(session, state=state)
 
 
 async def answer(session: Session, *, question_id: int, text: str, now: datetime,

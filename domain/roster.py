@@ -18,6 +18,7 @@ from datetime import date, datetime
 from domain.roster_file import RosterFileError, RosterRead, read_roster_bytes
 from locales import Words
 from storage.models import ROLE_ADMIN
+from storage.queries.mentorship import MENTOR_UNKNOWN, pairing_refusal
 from storage.queries.roster import (
     LineProblem,
     RosterEntry,
@@ -181,25 +182,32 @@ def preview_read(state: RosterState, read: RosterRead, *, root_union: str,
 def _pairs(state: RosterState, entries: Sequence[RosterEntry]
            ) -> tuple[list[LineProblem], list[MentorChange]]:
     """The file is the truth for every apprentice it lists: a mentor named starts a pair
-    (ending another in force), none ends the one in force; a mentor unknown or an admin
-    refuses only that line's pairing."""
+    (ending another in force), none ends the one in force; a mentor the pair rule refuses
+    (storage.queries.mentorship.pairing_refusal, as apply_roster asks it: unknown, an admin,
+    deactivated) refuses only that line's pairing — and a pair in force with someone the
+    file makes an admin ends all the same."""
     roles = {no: m.role for no, m in state.members.items()}
     roles.update({e.employee_no: e.role for e in entries})
+    # Whom the file lists is active after it.
+    active = {no: m.active for no, m in state.members.items()}
+    active.update(dict.fromkeys((e.employee_no for e in entries), True))
     problems: list[LineProblem] = []
     changes: list[MentorChange] = []
     for e in entries:
         row = state.members.get(e.employee_no)
         current = row.mentor_employee_no if row is not None else None
-        mentor = e.mentor_employee_no
+        mentor = e.mentor_employee_no or None
         if mentor:
-            if mentor not in roles:
-                problems.append(LineProblem(e.line, "mentor_unknown", {"employee_no": mentor}))
-                continue
-            if roles[mentor] == ROLE_ADMIN:
-                problems.append(LineProblem(e.line, "mentor_is_admin", {"employee_no": mentor}))
-                continue
-        if current != (mentor or None):
-            changes.append(MentorChange(e.line, e.employee_no, e.name, current, mentor or None))
+            problem = MENTOR_UNKNOWN if mentor not in roles else pairing_refusal(
+                same_person=mentor == e.employee_no, apprentice_role=e.role,
+                mentor_role=roles[mentor], mentor_active=active[mentor])
+            if problem is not None:
+                problems.append(LineProblem(e.line, problem, {"employee_no": mentor}))
+                if current is None or roles.get(current) != ROLE_ADMIN:
+                    continue
+                mentor = None  # the pair in force is with an admin now: it ends
+        if current != mentor:
+            changes.append(MentorChange(e.line, e.employee_no, e.name, current, mentor))
     return problems, changes
 
 

@@ -5,16 +5,14 @@ is recorded for the union office (`faq stats`) and for what 留言 may carry alo
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, clip_text
 from bot.routing import Router, normalise
-from handlers.faq_index import Entry, Hit, Index
+from domain.faq import current_index
+from domain.faq_index import ANSWER, CHOOSE, verdict_for
 from handlers.parsing import words_of
 from storage.queries import faq as faq_store
 
@@ -42,77 +40,6 @@ FAQ = dialog(router, "faq", Choice, states=("choose",), entry=(), activity="faq.
              declined="faq.declined")
 MORE = dialog(router, "faq_more", Reading, states=("more",), entry=(),
               activity="faq.activity", declined="faq.declined")
-
-
-@dataclass
-class _Cached:
-    version: int
-    checked: float
-    index: Index
-
-
-_CACHE: dict[str, _Cached] = {}
-
-
-async def current_index(ctx: Ctx) -> Index:
-    """This process's index of the FAQ, rebuilt when an import changed the version (looked
-    at no more often than every WORKSHOP_BOT_FAQ_REFRESH_SECONDS)."""
-    key = ctx.settings.effective_database_url
-    cached = _CACHE.get(key)
-    # A monotonic clock for the cache's freshness only: nothing recorded depends on it.
-    moment = time.monotonic()
-    if cached is not None and moment - cached.checked < ctx.settings.workshop_bot_faq_refresh_seconds:
-        return cached.index
-    version = await faq_store.faq_version(ctx.session)
-    if cached is not None and cached.version == version:
-        cached.checked = moment
-        return cached.index
-    rows = await faq_store.entries(ctx.session)
-    synonyms = await faq_store.synonym_groups(ctx.session)
-    entries = [Entry(r.id, r.question, r.variants, r.answer, r.keywords) for r in rows]
-    index = await asyncio.to_thread(Index.build, entries, synonyms,
-                                    answer_weight=ctx.settings.workshop_bot_faq_answer_weight)
-    _CACHE[key] = _Cached(version, moment, index)
-    return index
-
-
-def classify(hits: list[Hit], *, confident: float, close: float, margin: float,
-             anchored: bool = False, anchored_close: float | None = None) -> str:
-    """`answer`, `choose` or `miss` for the ranked hits (thresholds: Settings). An anchored
-    question (one naming the domain's words) is offered a choice from `anchored_close` on."""
-    floor = offer_floor(close, anchored, anchored_close)
-    if not hits or hits[0].confidence < floor:
-        return "miss"
-    top = hits[0]
-    runner_up = hits[1] if len(hits) > 1 else None
-    clear = runner_up is None or runner_up.score <= top.score * (1 - margin) \
-        or runner_up.confidence < close
-    return "answer" if top.confidence >= confident and clear else "choose"
-
-
-class Thresholds(Protocol):
-    """The FAQ's settings (bot.config.Settings has them; the bench passes its own)."""
-
-    workshop_bot_faq_confident: float
-    workshop_bot_faq_close: float
-    workshop_bot_faq_anchored_close: float
-    workshop_bot_faq_margin: float
-
-
-def offer_floor(close: float, anchored: bool, anchored_close: float | None) -> float:
-    """The least confidence an entry needs to be offered as a choice."""
-    return min(close, anchored_close) if anchored and anchored_close is not None else close
-
-
-def verdict_for(index: Index, question: str, hits: list[Hit],
-                s: Thresholds) -> tuple[str, float]:
-    """What the settings make of `hits`: the verdict and the floor for offered choices."""
-    anchored = index.anchored(question)
-    verdict = classify(hits, confident=s.workshop_bot_faq_confident,
-                       close=s.workshop_bot_faq_close, margin=s.workshop_bot_faq_margin,
-                       anchored=anchored, anchored_close=s.workshop_bot_faq_anchored_close)
-    return verdict, offer_floor(s.workshop_bot_faq_close, anchored,
-                                s.workshop_bot_faq_anchored_close)
 
 
 def parts_of(answer: str, more: str) -> list[str]:
@@ -149,14 +76,14 @@ def _answer(ctx: Ctx, entry_id: int, answer: str, part: int = 0) -> Reply:
 
 async def answer_question(msg: Incoming, ctx: Ctx, text: str) -> Reply | None:
     """The FAQ's reply to `text`, or None when there is no FAQ (nothing imported)."""
-    index = await current_index(ctx)
+    index = await current_index(ctx.session, ctx.settings.effective_database_url, ctx.settings)
     if not index.entries:
         return None
     hits = index.search(text)
     verdict, floor = verdict_for(index, text, hits, ctx.settings)
-    if verdict == "answer":
+    if verdict == ANSWER:
         return _answer(ctx, hits[0].entry.id, hits[0].entry.answer)
-    if verdict == "choose":
+    if verdict == CHOOSE:
         offered = [h for h in hits if h.confidence >= floor]
         lines = [ctx.t("faq.option", number=n, question=h.entry.question)
                  for n, h in enumerate(offered, start=1)]

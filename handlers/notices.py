@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from bot.context import Ctx, Incoming
 from bot.dialogs import Step, dialog, end, stay
-from bot.replies import Reply, Text, clip_text, fit_lines
+from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router
 from domain import TooLong
 from domain.notices import MAX_CHARS, NoAudience, PostedNotice, post_notice
 from handlers.common import push_state
 from handlers.parsing import is_yes, says
-from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
+from locales import formats, pushes
 from storage.models import ROLE_ADMIN, ROLE_LEADER
 from storage.queries.members import union_name
 from storage.queries.notices import (
@@ -23,7 +23,6 @@ from storage.queries.notices import (
     studio_audience,
     unreachable_in_studio,
 )
-from storage.queries.sender import MemberView
 
 router = Router("notices")
 
@@ -142,7 +141,8 @@ async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
     sender = (await union_name(ctx.session) or "") if union else (member.studio_name or "")
 
     def word(choice: str | None, notice: PostedNotice) -> tuple[str, dict[str, str] | None]:
-        return _copy(choice, notice, member, sender, day)
+        return pushes.notice(choice, content=notice.content, author=member.name, sender=sender,
+                             at=day)
 
     try:
         posted = await post_notice(ctx.session, studio_id=None if union else member.studio_id,
@@ -154,34 +154,6 @@ async def on_confirm(msg: Incoming, ctx: Ctx, data: NoticeDraft) -> Step:
         return end(ctx.reply("notices.too_long", **refused.facts))
     return end(ctx.reply(f"notices.queued.{push_state(ctx)}", id=posted.notice_id,
                          n=posted.recipients))
-
-
-def _copy(choice: str | None, notice: PostedNotice, leader: MemberView, sender: str,
-          day: str) -> tuple[str, dict[str, str] | None]:
-    """One member's copy of the notice in their language: the text, and the template
-    fields for when only a template message can reach them. `sender`: the studio's name,
-    or the union's for an admin's notice."""
-
-    def build(w: Words) -> str:
-        return w("push.notice.text", studio=sender or w("push.notice.studio_fallback"),
-                 content=notice.content, leader=leader.name)
-
-    # A template field holds one language: the first of a bilingual choice.
-    thing = words_for(choice)("push.notice.thing1", studio=sender)
-    fields = {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": day}
-    languages = words_for(choice).each()
-    if len(languages) == 1:
-        return compose(choice, build), fields
-    # Bilingual: the heading in each language, the leader's own words once (they are in
-    # whatever language the leader wrote; twice would halve what fits).
-    headings = [w("push.notice.heading", leader=leader.name,
-                  studio=sender or w("push.notice.studio_fallback"))
-                for w in languages]
-    heading = "\n".join(headings)
-    # The leader's text gets what room the headings leave (it can reach MAX_CHARS characters
-    # of three bytes each): cut on a character, marked, never over the push limit.
-    room = PUSH_LIMIT - len(heading.encode("utf-8")) - 1
-    return heading + "\n" + clip_text(notice.content, room), fields
 
 
 async def _status(ctx: Ctx, studio_id: int | None) -> Reply:

@@ -42,6 +42,8 @@ BILINGUAL_SEPARATOR = "\n\n"
 PUSH_LIMIT = 2048
 # WeChat cuts each "thing" value of a template message at 20 characters.
 TEMPLATE_FIELD_LIMIT = 20
+# What marks a text cut short.
+ELLIPSIS = "…"
 
 
 def catalog_path(language: str) -> Path:
@@ -191,3 +193,12 @@ def _whole_lines(text: str, limit: int) -> str:
         return "\n".join(kept)
     # One line longer than the share: cut it on a character boundary.
     return text.encode("utf-8")[: max(0, limit - 3)].decode("utf-8", errors="ignore") + "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` bytes of UTF-8: cut on a character and marked when longer."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    room = limit - len(ELLIPSIS.encode("utf-8"))
+    return data[:room].decode("utf-8", errors="ignore") + ELLIPSIS

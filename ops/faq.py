@@ -1,4 +1,7 @@
-"""`workshop-bot faq …`: the union's policy FAQ — import, list, export, test, synonyms, stats."""
+"""`workshop-bot faq …`: the union's policy FAQ — import, list, export, test, synonyms, stats.
+
+The reading, the rules and the index are domain.faq's (the console's FAQ page calls the
+same with an uploaded file's bytes); this reads the file and words the outcome."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from domain import faq as rules
+from domain import faq_file
+from domain.faq_file import COLUMNS, BadLines, FaqFileError
 from locales import Words
 from locales.formats import month_label
-from ops.faq_file import COLUMNS, FaqFileError, read_faq, read_synonyms
 from ops.terminal import err, office_words
 from storage.db import Database
 from storage.queries import faq as store
@@ -23,6 +28,20 @@ def _problems(words: Words, problems: list[LineProblem]) -> list[str]:
             for p in sorted(problems, key=lambda p: p.line)]
 
 
+def _file(path: Path, limit: int) -> bytes:
+    """The file's bytes, its size looked at before it is read."""
+    size = path.stat().st_size
+    if size > limit:
+        raise FaqFileError("too_big", size=size, limit=limit)
+    return path.read_bytes()
+
+
+def _unreadable(words: Words, path: Path, exc: Exception) -> int:
+    reason = words(f"faq.file.{exc.code}", **exc.facts) if isinstance(exc, FaqFileError) else exc
+    err.print(words("faq.ops.unreadable", path=path, reason=reason))
+    return 2
+
+
 async def faq_import(settings: Settings, path: Path, now: datetime) -> int:
     """Import the file in one transaction, or nothing at all when a line is bad (each bad
     line printed with its reason): 0 imported, 1 refused, 2 unreadable."""
@@ -30,21 +49,16 @@ async def faq_import(settings: Settings, path: Path, now: datetime) -> int:
     try:
         words = await office_words(db)
         try:
-            read = read_faq(path)
-        except FaqFileError as exc:
-            err.print(words("faq.ops.unreadable", path=path,
-                            reason=words(f"faq.file.{exc.code}", **exc.facts)))
-            return 2
-        except (OSError, ValueError) as exc:
-            err.print(words("faq.ops.unreadable", path=path, reason=exc))
-            return 2
-        if read.errors:
-            for line in _problems(words, read.errors):
+            data = _file(path, faq_file.MAX_FILE_BYTES)
+            async with db.transaction() as session:
+                outcome = await rules.import_faq(session, data, path.name, now=now)
+        except (OSError, FaqFileError) as exc:
+            return _unreadable(words, path, exc)
+        except BadLines as refused:
+            for line in _problems(words, refused.problems):
                 print(line)
-            print(words("faq.ops.refused", n=len(read.errors)))
+            print(words("faq.ops.refused", n=len(refused.problems)))
             return 1
-        async with db.transaction() as session:
-            outcome = await store.apply_faq(session, read.entries, now)
     finally:
         await db.dispose()
     print(words("faq.ops.summary", file=path.name, created=outcome.created,
@@ -108,25 +122,19 @@ def _write_text(path: Path, text: str) -> None:
 
 async def faq_test(settings: Settings, question: str) -> int:
     """The three best entries for a question, with scores, and what a member would get."""
-    from handlers.faq import verdict_for
-    from handlers.faq_index import Entry, Index
-
     db = Database(settings.effective_database_url)
     try:
         words = await office_words(db)
         async with db.reader() as session:
-            rows = await store.entries(session)
-            synonyms = await store.synonym_groups(session)
+            trial = await rules.try_question(session, question,
+                                             key=settings.effective_database_url,
+                                             settings=settings)
     finally:
         await db.dispose()
-    index = Index.build([Entry(r.id, r.question, r.variants, r.answer, r.keywords) for r in rows],
-                        synonyms, answer_weight=settings.workshop_bot_faq_answer_weight)
-    hits = index.search(question)
-    for rank, hit in enumerate(hits, start=1):
+    for rank, hit in enumerate(trial.hits, start=1):
         print(words("faq.ops.test_line", rank=rank, score=f"{hit.score:.2f}",
                     confidence=f"{hit.confidence:.0%}", question=hit.entry.question))
-    verdict, _floor = verdict_for(index, question, hits, settings)
-    print(words(f"faq.ops.test_verdict.{verdict}"))
+    print(words(f"faq.ops.test_verdict.{trial.verdict}"))
     return 0
 
 
@@ -136,19 +144,16 @@ async def faq_synonyms(settings: Settings, path: Path, now: datetime) -> int:
     try:
         words = await office_words(db)
         try:
-            groups, bad = read_synonyms(path)
+            data = _file(path, faq_file.MAX_SYNONYM_BYTES)
+            async with db.transaction() as session:
+                groups = await rules.set_synonyms(session, data, now=now)
         except (OSError, FaqFileError) as exc:
-            reason = words(f"faq.file.{exc.code}", **exc.facts) \
-                if isinstance(exc, FaqFileError) else exc
-            err.print(words("faq.ops.unreadable", path=path, reason=reason))
-            return 2
-        if bad:
-            for line in bad:
-                print(words("faq.ops.synonym_problem", line=line))
-            print(words("faq.ops.refused", n=len(bad)))
+            return _unreadable(words, path, exc)
+        except BadLines as refused:
+            for problem in refused.problems:
+                print(words("faq.ops.synonym_problem", line=problem.line))
+            print(words("faq.ops.refused", n=len(refused.problems)))
             return 1
-        async with db.transaction() as session:
-            await store.replace_synonyms(session, groups, now)
     finally:
         await db.dispose()
     print(words("faq.ops.synonyms_summary", groups=len(groups)))
@@ -157,28 +162,18 @@ async def faq_synonyms(settings: Settings, path: Path, now: datetime) -> int:
 
 async def faq_stats(settings: Settings, now: datetime, limit: int = 20) -> int:
     """The wordings the FAQ could not answer this month (the union's time zone), most first."""
-    from datetime import datetime as dt
-
-    from storage.calendar import month_bounds
-
-    local = now.astimezone(settings.tz)
-    month = f"{local.year:04d}-{local.month:02d}"
-    first, after = month_bounds(month)
-    since = dt.combine(first, dt.min.time(), settings.tz)
-    until = dt.combine(after, dt.min.time(), settings.tz)
     db = Database(settings.effective_database_url)
     try:
         words = await office_words(db)
         async with db.reader() as session:
-            top = await store.top_misses(session, since, until, limit)
-            total = await store.count_misses(session, since, until)
+            found = await rules.unanswered(session, now, settings.tz, limit)
     finally:
         await db.dispose()
-    label = month_label(words, month)
-    if not top:
+    label = month_label(words, found.month)
+    if not found.top:
         print(words("faq.ops.stats_empty", month=label))
         return 0
-    print(words("faq.ops.stats_header", month=label, total=total))
-    for text, count in top:
+    print(words("faq.ops.stats_header", month=label, total=found.total))
+    for text, count in found.top:
         print(words("faq.ops.stats_line", count=count, text=text))
     return 0

@@ -1,4 +1,6 @@
-"""`workshop-bot jobs list|run`."""
+"""`workshop-bot jobs list|run`: the listing and the manual run are scheduled.scheduler's
+(job_table, run_now: the console's 任务 page calls the same); this words them and, for a
+run, sends what it queued at once."""
 
 from __future__ import annotations
 
@@ -6,10 +8,11 @@ from datetime import UTC, datetime, tzinfo
 
 from bot.config import Settings
 from bot.wechat_api import WeChatAPI
-from locales import Words, formats
-from ops.outbox import reason_words
+from domain import NotFound
+from locales import formats
 from ops.terminal import err, office_words
-from scheduled.jobs.report import Note, People
+from scheduled.delivery import reason_words
+from scheduled.jobs.report import note_words
 from storage.db import Database
 
 PREVIEW = 60  # characters of each sent push shown
@@ -24,22 +27,6 @@ def parse_moment(text: str, tz: tzinfo) -> datetime:
     without an offset, in `tz`. Raises ValueError."""
     at = datetime.fromisoformat(text.strip())
     return at if at.tzinfo is not None else at.replace(tzinfo=tz)
-
-
-def note_words(words: Words, note: Note) -> str:
-    """A job's note in the office's words; the members it names read
-    「王建国（W1001）、李强（W1002）……等 12 人」."""
-    facts = {key: people_words(words, value) if isinstance(value, People) else value
-             for key, value in note.facts.items()}
-    return words(note.key, **facts)
-
-
-def people_words(words: Words, people: People) -> str:
-    named = formats.join(words, [words("ops.people.member", name=name, employee_no=number)
-                                 for name, number in people.shown])
-    if people.total > len(people.shown):
-        named += words("ops.people.more", n=people.total)
-    return named
 
 
 async def jobs_list(settings: Settings, now: datetime) -> int:
@@ -66,15 +53,16 @@ async def jobs_list(settings: Settings, now: datetime) -> int:
 async def jobs_run(settings: Settings, name: str, now: datetime) -> int:
     """Run the job as if at `now`, then send what it queued (when the account is set up)."""
     from scheduled.delivery import Deliverer
-    from scheduled.scheduler import JOBS, run_job
+    from scheduled.scheduler import JOBS, run_now
 
     db = Database(settings.effective_database_url)
     try:
         words = await office_words(db)
-        if name not in JOBS:
+        try:
+            report = await run_now(db, name, now, settings.tz, settings.rank_weights)
+        except NotFound:
             err.print(words("ops.jobs.unknown", name=name, jobs=formats.join(words, list(JOBS))))
             return 2
-        report = await run_job(db, name, now, settings.tz, settings.rank_weights, manual=True)
         print(words("ops.jobs.queued", name=name, period=report.period, queued=report.queued,
                     skipped=report.skipped))
         for note in report.notes:

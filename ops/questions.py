@@ -1,32 +1,18 @@
 """`workshop-bot questions …`: the members' 留言 — list them, answer one (the answer is pushed
-to the member), promote an answered one into the policy FAQ."""
+to the member), promote an answered one into the policy FAQ. The rules are
+domain.questions', the push's words locales.pushes'."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bot.config import Settings
-from bot.replies import clip_text
 from domain import NotFound, TooLong, WrongState
-from domain.questions import AnswerWording, answer, promote
-from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, words_for
+from domain.questions import AnswerWording, answer, promote, questions
+from locales import pushes
 from ops.terminal import err, office_words
 from storage.db import Database
-from storage.queries.questions import QuestionView, question_list
-
-# How much of a question the push and the list repeat.
-SNIPPET = 40
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[:SNIPPET] + "…"
-
-
-def _state(q: QuestionView) -> str:
-    if q.faq_entry_id is not None:
-        return "promoted"
-    return "open" if q.answered_at is None else "answered"
+from storage.queries.questions import QUESTION_OPEN, QuestionView
 
 
 async def questions_list(settings: Settings, *, open_only: bool) -> int:
@@ -34,7 +20,7 @@ async def questions_list(settings: Settings, *, open_only: bool) -> int:
     try:
         words = await office_words(db)
         async with db.reader() as session:
-            found = await question_list(session, open_only=open_only)
+            found = await questions(session, state=QUESTION_OPEN if open_only else None)
     finally:
         await db.dispose()
     if not found:
@@ -42,7 +28,7 @@ async def questions_list(settings: Settings, *, open_only: bool) -> int:
         return 0
     for q in found:
         asked = q.asked_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
-        state = words(f"questions.ops.state.{_state(q)}")
+        state = words(f"questions.ops.state.{q.state}")
         print(words("questions.ops.list_line", id=q.id, state=state, at=asked,
                     name=q.name, employee_no=q.employee_no, text=q.text))
         if q.answer is not None:
@@ -53,19 +39,11 @@ async def questions_list(settings: Settings, *, open_only: bool) -> int:
 
 
 def _push(settings: Settings, at: datetime) -> AnswerWording:
-    """The wording of an answer's push for one language choice: the text, and the template
-    fields for when the 48-hour window is closed (the question in thing1, the time)."""
+    """The wording of an answer's push for one language choice (locales.pushes)."""
     moment = at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
 
     def word(choice: str | None, q: QuestionView, said: str) -> tuple[str, dict[str, str] | None]:
-        # A heading in each of the member's languages, the office's answer once (it is in
-        # whatever language the office wrote; twice would halve what fits).
-        headings = [w("push.question_answer.heading", question=_snippet(q.text))
-                    for w in words_for(choice).each()]
-        heading = "\n".join(headings)
-        text = heading + "\n" + clip_text(said, PUSH_LIMIT - len(heading.encode("utf-8")) - 1)
-        thing = words_for(choice)("push.question_answer.thing1", question=_snippet(q.text))
-        return text, {"thing1": thing[:TEMPLATE_FIELD_LIMIT], "time2": moment}
+        return pushes.question_answer(choice, question=q.text, answer=said, at=moment)
 
     return word
 

@@ -10,8 +10,8 @@ Rules (SPEC §4):
 A row whose reason is gone by the time it is claimed (a check-in confirmed, a log
 submitted meanwhile: see storage.queries.outbox.stale_outbox_ids) is dropped, not sent.
 
-Reasons are stored as codes (``REASONS``), optionally with WeChat's errcode after a
-colon (``rejected:43004``); the operator tools put them into words.
+Reasons are stored as codes (``storage.codes.REASONS``), optionally with WeChat's errcode
+after a colon (``rejected:43004``); :func:`reason_words` puts them into words.
 
 Exactly once: a row is marked in flight (and committed) before its call. If the
 process dies during the call, the row stays in flight; on restart,
@@ -32,7 +32,21 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError
 
-from locales import TEMPLATE_FIELD_LIMIT
+from locales import TEMPLATE_FIELD_LIMIT, Words
+from storage.codes import (
+    BUSY,
+    ERROR,
+    INACTIVE,
+    NO_TEMPLATE,
+    NOT_BOUND,
+    QUOTA,
+    REASONS,
+    REJECTED,
+    SENT,
+    STALE,
+    TEMPLATE_FAILED,
+    UNSUBSCRIBED,
+)
 from storage.db import Database
 from storage.queries.members import set_subscribed
 from storage.queries.outbox import (
@@ -52,22 +66,6 @@ STUCK_AFTER = timedelta(minutes=5)
 # waves — at worst two WeChat timeouts with their retries (about a minute), well inside
 # the crash window in which no other process will take the rows back.
 BATCH = 40
-
-# What `result` may hold (before an optional ":<errcode>").
-SENT = "ok"
-NOT_BOUND = "not_bound"  # the recipient never bound WeChat
-UNSUBSCRIBED = "unsubscribed"  # unfollowed the account
-NO_TEMPLATE = "no_template"  # outside the 48-hour window and no template configured
-TEMPLATE_FAILED = "template_failed"  # the template call was refused
-REJECTED = "rejected"  # WeChat refused for good (unfollowed, bad openid …)
-BUSY = "busy"  # WeChat busy: tried again later
-QUOTA = "quota"  # the day's API quota is spent: the run stops
-ERROR = "error"  # anything else: tried again later
-STALE = "stale"  # the reason for the push is gone (see stale_outbox_ids)
-DROPPED = "dropped_by_operator"
-REASONS = (SENT, NOT_BOUND, UNSUBSCRIBED, NO_TEMPLATE, TEMPLATE_FAILED, REJECTED, BUSY, QUOTA,
-           ERROR, STALE, DROPPED)
-
 
 class Sender(Protocol):
     """What delivery needs of the WeChat API client. Errors it raises carry ``kind``
@@ -202,6 +200,9 @@ class Deliverer:
             report.sent.append((claim.id, outcome.channel or "", claim.text))
 
     async def _deliver(self, claim: Claim, now: datetime) -> Outcome:
+        if not claim.active:
+            # Deactivated after the row was queued: nobody expects anything of them now.
+            return Outcome("undeliverable", None, INACTIVE)
         if claim.openid is None:
             return Outcome("undeliverable", None, NOT_BOUND)
         if not claim.subscribed:
@@ -242,3 +243,16 @@ class Deliverer:
             return Outcome("undeliverable", channel, f"{REJECTED}:{code}")
         log.warning("unexpected error sending outbox message: %s", exc)
         return Outcome("pending", channel, f"{ERROR}:{code}")
+
+
+def reason_words(words: Words, result: str | None) -> str:
+    """A stored reason in words: 「中文说明（code errcode）」 for ``rejected:43004``; a text
+    stored before reasons were codes reads as itself, and no reason as nothing."""
+    if not result:
+        return ""
+    code, _, errcode = result.partition(":")
+    if code not in REASONS:
+        return result
+    reason = words(f"outbox.reason.{code}", hours=int(WINDOW.total_seconds() // 3600))
+    return words("outbox.reason_with_code", reason=reason,
+                 code=f"{code} {errcode}" if errcode else code)

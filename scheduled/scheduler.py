@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from domain import NotFound
 from locales import Words, words_for
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
 from scheduled.jobs.monthly_summary import monthly_summary
@@ -25,8 +26,9 @@ from scheduled.jobs.weekly_log_reminder import weekly_log_reminder
 from storage.calendar import iso_week, previous_week
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
-from storage.models import JobRun
-from storage.queries.jobs import last_runs, mark_manual, period_done
+from storage.queries.jobs import RunView, last_runs, mark_manual, period_done, runs_of
+from storage.queries.outbox import outbox_counts_of
+from storage.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -219,17 +221,56 @@ async def catch_up(db: Database, now: datetime, tz: tzinfo,
 
 @dataclass(frozen=True)
 class JobListing:
-    """One line of `workshop-bot jobs list`: the operator tools put it into words."""
+    """One job as `workshop-bot jobs list` and the console's 任务 page show it; the caller
+    words it (``spec.description(words)``, ``spec.schedule_in(words)``)."""
 
     spec: JobSpec
     next_at: datetime  # local time
-    last: JobRun | None  # the latest run, if any
+    last: RunView | None  # the latest run, if any
+    # The pushes of the latest run's period by state (sent, pending, undeliverable …):
+    # what became of what it queued, an earlier run's of the same period included.
+    delivery: Mapping[str, int] = field(default_factory=dict)
+
+
+async def job_table(session: Session, now: datetime, tz: tzinfo,
+                    jobs: Mapping[str, JobSpec] | None = None) -> list[JobListing]:
+    """Each job with its next run, its latest one and how that one's pushes went."""
+    last = await last_runs(session)
+    listed = []
+    for spec in (jobs or JOBS).values():
+        run = last.get(spec.name)
+        delivery: dict[str, int] = {}
+        if run is not None:
+            by = (await outbox_counts_of(session, spec.name, [run.period]))[run.period]
+            for (state, _channel), n in by.items():
+                delivery[state] = delivery.get(state, 0) + n
+        listed.append(JobListing(spec, next_run(spec, now, tz), run, delivery))
+    return listed
 
 
 async def describe(db: Database, now: datetime, tz: tzinfo,
-                   jobs: dict[str, JobSpec] | None = None) -> list[JobListing]:
-    """Each job with its next run and its last one, for `workshop-bot jobs list`."""
-    async with db.transaction() as session:
-        last = await last_runs(session)
-    return [JobListing(spec, next_run(spec, now, tz), last.get(spec.name))
-            for spec in (jobs or JOBS).values()]
+                   jobs: Mapping[str, JobSpec] | None = None) -> list[JobListing]:
+    """job_table in a transaction of its own (`workshop-bot jobs list`)."""
+    async with db.reader() as session:
+        return await job_table(session, now, tz, jobs)
+
+
+async def job_runs(session: Session, name: str, limit: int = 20) -> list[RunView]:
+    """The job's latest runs, newest first. NotFound (code "unknown_job", facts: name) for a
+    name that is no job."""
+    if name not in JOBS:
+        raise NotFound("unknown_job", name=name)
+    return await runs_of(session, name, limit)
+
+
+async def run_now(db: Database, name: str, now: datetime, tz: tzinfo,
+                  weights: Mapping[str, float] | None = None) -> JobReport:
+    """Run the job at once, whatever its schedule, as if at `now`, recorded as started by
+    hand — what `workshop-bot jobs run` and the console's 任务 page do. The period is the
+    one `now` falls in, and anyone an earlier run of it queued is skipped (JobReport.skipped):
+    running it again never sends anyone the same push twice. The rows are queued, not sent:
+    the service's delivery loop sends them (`jobs run` sends them itself). NotFound (code
+    "unknown_job", facts: name) for a name that is no job."""
+    if name not in JOBS:
+        raise NotFound("unknown_job", name=name)
+    return await run_job(db, name, now, tz, weights, manual=True)

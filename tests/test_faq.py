@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from handlers.faq import verdict_for
-from handlers.faq_index import Entry, Index
+from domain import faq_file
+from domain.faq_index import Entry, Index, verdict_for
 from ops import faq as faq_ops
-from ops import faq_file
 from storage.models import FaqEntry, FaqMiss
 from tests.support import (
     FakeClock,
@@ -227,7 +226,7 @@ async def test_stats_list_export_and_test(svc: Service, tmp_path: Path,
     assert await faq_ops.faq_list(svc.settings) == 0
     assert "共 1 条问答在用" in capsys.readouterr().out
     assert await faq_ops.faq_export(svc.settings, str(tmp_path / "out.csv"), "csv") == 0
-    read = faq_file.read_faq(tmp_path / "out.csv")
+    read = faq_file.read_faq((tmp_path / "out.csv").read_bytes(), "out.csv")
     assert [e.question for e in read.entries] == ["工作室经费管理办法全文"]
     assert await faq_ops.faq_test(svc.settings, "经费管理办法") == 0
     assert "1. 得分" in capsys.readouterr().out

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from bot.wechat_api import WeChatAPI
 from locales import words_for
-from ops.jobs import note_words
 from scheduled.delivery import Deliverer
+from scheduled.jobs.report import note_words
 from scheduled.scheduler import JOBS, catch_up, due_on, next_run, run_job
 from storage.models import JobRun, Member, OutboxMessage
 from storage.queries.outbox import claim_pending

@@ -23,7 +23,7 @@ from domain.rating import decide_stars
 from domain.tables import headers_in
 from locales import t, words_for
 from ops import chat, exports, invites, jobs, ledger, rating
-from scheduled.jobs.report import People
+from scheduled.jobs.report import People, people_words
 from storage.models import InviteCode, Member
 from storage.queries.studios import studio_by_name
 from tests.support import (
@@ -329,8 +329,8 @@ async def test_the_reminder_names_members_not_bound_and_points_to_the_export(
 
 def test_a_short_list_of_people_is_not_cut() -> None:
     short = People((("钱七", "H2003"), ("焊工02", "C3002")), 2)
-    assert jobs.people_words(ZH, short) == "钱七（H2003）、焊工02（C3002）"
-    assert jobs.people_words(words_for("en"), People(short.shown, 5)) == (
+    assert people_words(ZH, short) == "钱七（H2003）、焊工02（C3002）"
+    assert people_words(words_for("en"), People(short.shown, 5)) == (
         "钱七 (H2003), 焊工02 (C3002) … 5 in all")
 
 

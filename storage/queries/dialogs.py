@@ -7,11 +7,11 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.sql.expression import ClauseElement
 
 from storage.driver import raw_postgres, run
-from storage.models import DialogState
+from storage.models import DialogState, Member
 from storage.session import Session
 
 _TABLE = cast(Table, DialogState.__table__)
@@ -61,3 +61,10 @@ async def clear_dialog(session: Session, openid: str) -> None:
         await run(session, _CLEAR, {"openid": openid})
         return
     await session.execute(_CLEAR, {"openid": openid})
+
+
+async def clear_member_dialog(session: Session, member_id: int) -> None:
+    """End whatever dialog the member's WeChat is in (they were deactivated: a half-done
+    draft would otherwise wait for someone who is no longer a member)."""
+    openid = select(Member.openid).where(Member.id == member_id).scalar_subquery()
+    await session.execute(delete(_TABLE).where(_TABLE.c.openid == openid))

@@ -53,6 +53,16 @@ async def issue_invite(
     return invite
 
 
+async def revoke_invites(session: Session, member_id: int, now: datetime) -> int:
+    """The member's unused codes stop working (they were deactivated); how many."""
+    result = await session.execute(
+        update(InviteCode)
+        .where(InviteCode.member_id == member_id, InviteCode.used_at.is_(None),
+               InviteCode.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 @dataclass(frozen=True)
 class Redemption:
     status: str  # "ok", "unknown", "used", "expired", "revoked"
@@ -70,6 +80,11 @@ async def redeem_invite(session: Session, code: str, openid: str, now: datetime)
         return Redemption("used")
     if invite.expires_at <= now:
         return Redemption("expired")
+    active = await session.scalar(select(Member.active).where(Member.id == invite.member_id))
+    if not active:
+        # A deactivated member's codes are revoked as they are deactivated; one that
+        # escaped (issued at the command line since) works no better.
+        return Redemption("revoked")
     # The conditional update is the arbiter: a concurrent redeemer's update finds
     # used_at already set (PostgreSQL re-checks the row after waiting for our lock).
     result = await session.execute(
@@ -81,6 +96,12 @@ async def redeem_invite(session: Session, code: str, openid: str, now: datetime)
     )
     if getattr(result, "rowcount", 0) != 1:
         return Redemption("used")
+    # The openid may still be held by a deactivated member (the same person, back under
+    # another record): it moves to the member whose code it used. An active member's
+    # openid never gets here, binding is refused them first.
+    await session.execute(
+        update(Member).where(Member.openid == openid, Member.id != invite.member_id)
+        .values(openid=None).execution_options(synchronize_session=False))
     # The member's previous openid (an old phone) is released; the new one takes over.
     await session.execute(
         update(Member).where(Member.id == invite.member_id)

@@ -77,10 +77,37 @@ async def mark_manual(session: Session, run_id: int) -> None:
     await session.execute(update(JobRun).where(JobRun.id == run_id).values(manual=True))
 
 
-async def last_runs(session: Session) -> dict[str, JobRun]:
+@dataclass(frozen=True)
+class RunView:
+    """One run of a job, as `jobs list` and the console's 任务 page show it."""
+
+    id: int
+    name: str
+    period: str
+    started_at: datetime
+    finished_at: datetime | None  # None: still running, or died before it finished
+    queued: int
+    skipped: int  # queued by an earlier run of the same period
+    manual: bool  # started by hand (`jobs run`, the console), not by the scheduler
+
+
+def _run(run: JobRun) -> RunView:
+    return RunView(run.id, run.name, run.period, run.started_at, run.finished_at, run.queued,
+                   run.skipped, run.manual)
+
+
+async def last_runs(session: Session) -> dict[str, RunView]:
+    """Each job's latest run, by name."""
     latest = select(JobRun.name, func.max(JobRun.id).label("id")).group_by(JobRun.name).subquery()
     rows = await session.scalars(select(JobRun).join(latest, latest.c.id == JobRun.id))
-    return {run.name: run for run in rows}
+    return {run.name: _run(run) for run in rows}
+
+
+async def runs_of(session: Session, name: str, limit: int = 20) -> list[RunView]:
+    """The job's latest runs, newest first."""
+    rows = await session.scalars(select(JobRun).where(JobRun.name == name)
+                                 .order_by(JobRun.id.desc()).limit(limit))
+    return [_run(run) for run in rows]
 
 
 async def period_done(session: Session, name: str, period: str) -> bool:

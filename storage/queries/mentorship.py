@@ -1,4 +1,5 @@
-"""Mentorship pairs as their members see them, and their check-ins."""
+"""Mentorship pairs as their members see them, the rule of who may be paired (the roster
+import and the console share it), the pairs begun and ended, and their check-ins."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from storage.models import CheckIn, Member, MentorshipPair, Studio
+from storage.models import ROLE_ADMIN, CheckIn, Member, MentorshipPair, Studio
 from storage.queries.scope import in_studio
 from storage.session import Session
 
@@ -20,6 +21,67 @@ CHECKIN_CONFIRMED_KIND = "checkin-confirmed"  # to the apprentice, once the ment
 
 def checkin_period(checkin_id: int) -> str:
     return f"checkin:{checkin_id}"
+
+
+# Why a member may not be paired with a mentor: codes the roster import
+# (``roster.problem.<code>``) and the console's member pages share.
+MENTOR_UNKNOWN = "mentor_unknown"  # no such member
+MENTOR_SELF = "mentor_self"  # one's own mentor
+ADMIN_MENTOR = "admin_mentor"  # a union admin has no mentor
+MENTOR_IS_ADMIN = "mentor_is_admin"  # union admins take no apprentices
+MENTOR_INACTIVE = "mentor_inactive"  # a deactivated member takes no apprentices
+
+
+def pairing_refusal(*, same_person: bool, apprentice_role: str, mentor_role: str,
+                    mentor_active: bool = True) -> str | None:
+    """Why a member may not have that mentor (a code above), or None: a pair joins two
+    different active members, neither of them a union admin."""
+    if same_person:
+        return MENTOR_SELF
+    if apprentice_role == ROLE_ADMIN:
+        return ADMIN_MENTOR
+    if mentor_role == ROLE_ADMIN:
+        return MENTOR_IS_ADMIN
+    if not mentor_active:
+        return MENTOR_INACTIVE
+    return None
+
+
+async def end_pairs_of(session: Session, member_id: int, today: date, *,
+                       as_mentor: bool = True, as_apprentice: bool = True) -> list[int]:
+    """End the member's active pairs on either side asked for, as of `today`; their ids."""
+    sides = [*([MentorshipPair.mentor_id == member_id] if as_mentor else []),
+             *([MentorshipPair.apprentice_id == member_id] if as_apprentice else [])]
+    if not sides:
+        return []
+    ids = list(await session.scalars(
+        select(MentorshipPair.id).where(or_(*sides), MentorshipPair.end_date.is_(None))
+        .order_by(MentorshipPair.id)))
+    if ids:
+        await session.execute(update(MentorshipPair).where(MentorshipPair.id.in_(ids))
+                              .values(end_date=today)
+                              .execution_options(synchronize_session=False))
+    return ids
+
+
+async def begin_pair(session: Session, mentor_id: int, apprentice_id: int, today: date) -> int:
+    """A new active pair from `today`; its id."""
+    pair = MentorshipPair(mentor_id=mentor_id, apprentice_id=apprentice_id, start_date=today)
+    session.add(pair)
+    await session.flush()
+    return pair.id
+
+
+async def end_pairs_with_admins(session: Session, today: date) -> int:
+    """End every active pair one side of which is a union admin now (a roster made them
+    one); how many."""
+    admins = select(Member.id).where(Member.role == ROLE_ADMIN)
+    result = await session.execute(
+        update(MentorshipPair)
+        .where(MentorshipPair.end_date.is_(None),
+               or_(MentorshipPair.mentor_id.in_(admins), MentorshipPair.apprentice_id.in_(admins)))
+        .values(end_date=today).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

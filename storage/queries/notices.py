@@ -119,3 +119,57 @@ async def recent_notices(session: Session, studio_id: int | None,
             failed=c.get("undeliverable", 0) + c.get("failed", 0),
             waiting=c.get("pending", 0) + c.get("in_flight", 0)))
     return result
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A notice with its author's name."""
+
+    id: int
+    studio_id: int | None  # None: the union's (an admin's)
+    audience: str  # storage.models.NOTICE_AUDIENCES
+    author_id: int
+    author: str
+    content: str
+    recipients: int  # queued when it was sent
+    created_at: datetime
+
+
+def _notice_rows() -> Any:
+    return (select(Notice.id, Notice.studio_id, Notice.audience, Notice.author_id,
+                   Member.name.label("author"), Notice.content, Notice.recipients,
+                   Notice.created_at)
+            .join(Member, Member.id == Notice.author_id))
+
+
+async def notice_row(session: Session, notice_id: int) -> NoticeRow | None:
+    row = (await session.execute(_notice_rows().where(Notice.id == notice_id))).first()
+    return None if row is None else NoticeRow(**row._mapping)
+
+
+async def notice_rows(session: Session, studio_id: int | None, *, limit: int = 20,
+                      before: int | None = None) -> list[NoticeRow]:
+    """The studio's notices (None: the union's), newest first; `before`: only those
+    numbered below it (the next page)."""
+    where = Notice.studio_id == studio_id if studio_id is not None else Notice.studio_id.is_(None)
+    query = _notice_rows().where(where).order_by(Notice.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(Notice.id < before)
+    return [NoticeRow(**row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def notice_deliveries(session: Session, notice_ids: list[int]
+                            ) -> dict[int, dict[tuple[str, str | None, str | None], int]]:
+    """For each notice, its outbox rows by (state, channel, stored reason)."""
+    periods = {notice_period(i): i for i in notice_ids}
+    found: dict[int, dict[tuple[str, str | None, str | None], int]] = {i: {} for i in notice_ids}
+    if not periods:
+        return found
+    for period, status, channel, result, n in (await session.execute(
+            select(OutboxMessage.period, OutboxMessage.status, OutboxMessage.channel,
+                   OutboxMessage.result, func.count(OutboxMessage.id))
+            .where(OutboxMessage.kind == NOTICE_KIND, OutboxMessage.period.in_(periods))
+            .group_by(OutboxMessage.period, OutboxMessage.status, OutboxMessage.channel,
+                      OutboxMessage.result))).all():
+        found[periods[period]][(status, channel, result)] = int(n)
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, exists, func, select, update
 from sqlalchemy.sql.expression import Executable
@@ -59,6 +59,7 @@ class Claim:
     subscribed: bool
     last_interaction_at: datetime | None
     created_at: datetime
+    active: bool = True  # a deactivated member is sent nothing
 
 
 async def claim_pending(session: Session, now: datetime, limit: int) -> list[Claim]:
@@ -87,7 +88,7 @@ async def claim_pending(session: Session, now: datetime, limit: int) -> list[Cla
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.period, OutboxMessage.text,
                OutboxMessage.template_fields, OutboxMessage.attempts,
                Member.id.label("recipient_id"), Member.openid, Member.subscribed,
-               Member.last_interaction_at, OutboxMessage.created_at)
+               Member.last_interaction_at, OutboxMessage.created_at, Member.active)
         .join(Member, Member.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.id)
@@ -233,6 +234,8 @@ class OutboxRow:
     result: str | None
     created_at: datetime
     sent_at: datetime | None
+    recipient_id: int = 0
+    channel: str | None = None  # custom or template, once a channel was tried
 
 
 async def outbox_counts(session: Session) -> dict[tuple[str, str], int]:
@@ -253,22 +256,52 @@ async def outbox_depth(session: Session) -> tuple[dict[str, int], datetime | Non
     return {status: int(n) for status, n in rows.all()}, oldest
 
 
-async def outbox_listed(session: Session, *, state: str | None = None,
-                        kind: str | None = None, limit: int = 50) -> list[OutboxRow]:
-    """The newest rows first, narrowed to a state and a kind when given."""
-    query = (
+def _listed() -> Any:
+    """Rows with their recipient's name and employee number (a Select)."""
+    return (
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.period,
                Member.name.label("recipient"), Member.employee_no, OutboxMessage.status,
                OutboxMessage.attempts, OutboxMessage.result, OutboxMessage.created_at,
-               OutboxMessage.sent_at)
+               OutboxMessage.sent_at, OutboxMessage.recipient_id, OutboxMessage.channel)
         .join(Member, Member.id == OutboxMessage.recipient_id)
-        .order_by(OutboxMessage.id.desc()).limit(limit)
     )
+
+
+async def outbox_listed(session: Session, *, state: str | None = None,
+                        kind: str | None = None, limit: int = 50,
+                        before: int | None = None) -> list[OutboxRow]:
+    """The newest rows first, narrowed to a state and a kind when given; `before`: only rows
+    numbered below it (the next page of a long list)."""
+    query = _listed().order_by(OutboxMessage.id.desc()).limit(limit)
     if state is not None:
         query = query.where(OutboxMessage.status == state)
     if kind is not None:
         query = query.where(OutboxMessage.kind == kind)
+    if before is not None:
+        query = query.where(OutboxMessage.id < before)
     return [OutboxRow(**row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def outbox_row(session: Session, outbox_id: int) -> OutboxRow | None:
+    row = (await session.execute(_listed().where(OutboxMessage.id == outbox_id))).first()
+    return None if row is None else OutboxRow(**row._mapping)
+
+
+async def outbox_counts_of(session: Session, kind: str,
+                           periods: Sequence[str]) -> dict[str, dict[tuple[str, str | None], int]]:
+    """For each of `periods` of one kind: its rows by (state, channel)."""
+    found: dict[str, dict[tuple[str, str | None], int]] = {p: {} for p in periods}
+    wanted = list(periods)
+    for start in range(0, len(wanted), 5000):  # IN lists stay within every driver's limits
+        for period, status, channel, n in (await session.execute(
+                select(OutboxMessage.period, OutboxMessage.status, OutboxMessage.channel,
+                       func.count(OutboxMessage.id))
+                .where(OutboxMessage.kind == kind,
+                       OutboxMessage.period.in_(wanted[start:start + 5000]))
+                .group_by(OutboxMessage.period, OutboxMessage.status,
+                          OutboxMessage.channel))).all():
+            found[period][(status, channel)] = int(n)
+    return found
 
 
 async def outbox_status(session: Session, outbox_id: int) -> str | None:

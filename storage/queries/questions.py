@@ -12,6 +12,11 @@ from storage.models import Member, Question
 from storage.session import Session
 
 QUESTION_ANSWER_KIND = "question-answer"
+# Where a question is: waiting for the office, answered, or answered and made an FAQ entry.
+QUESTION_OPEN = "open"
+QUESTION_ANSWERED = "answered"
+QUESTION_PROMOTED = "promoted"
+QUESTION_STATES = (QUESTION_OPEN, QUESTION_ANSWERED, QUESTION_PROMOTED)
 
 
 def question_period(question_id: int) -> str:
@@ -30,6 +35,13 @@ class QuestionView:
     answer: str | None
     answered_at: datetime | None
     faq_entry_id: int | None
+
+    @property
+    def state(self) -> str:
+        """QUESTION_OPEN, QUESTION_ANSWERED or QUESTION_PROMOTED."""
+        if self.faq_entry_id is not None:
+            return QUESTION_PROMOTED
+        return QUESTION_OPEN if self.answered_at is None else QUESTION_ANSWERED
 
 
 def _select() -> Any:
@@ -68,11 +80,17 @@ async def questions_of(session: Session, member_id: int, limit: int) -> list[Que
     return [QuestionView(**row._mapping) for row in rows.all()]
 
 
-async def question_list(session: Session, *, open_only: bool) -> list[QuestionView]:
-    """Every question (only the unanswered with `open_only`), oldest first."""
+async def question_list(session: Session, *, open_only: bool = False,
+                        state: str | None = None) -> list[QuestionView]:
+    """Every question (only the unanswered with `open_only`, only those in `state` when
+    given), oldest first."""
     stmt = _select().order_by(Question.id)
-    if open_only:
+    if open_only or state == QUESTION_OPEN:
         stmt = stmt.where(Question.answered_at.is_(None))
+    elif state == QUESTION_ANSWERED:
+        stmt = stmt.where(Question.answered_at.is_not(None), Question.faq_entry_id.is_(None))
+    elif state == QUESTION_PROMOTED:
+        stmt = stmt.where(Question.faq_entry_id.is_not(None))
     return [QuestionView(**row._mapping) for row in (await session.execute(stmt)).all()]
 
 

@@ -9,7 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
-from storage.models import ROLE_ADMIN, Member, MentorshipPair, Studio, TradeUnion
+from storage.models import Member, MentorshipPair, Studio, TradeUnion
+from storage.queries.mentorship import MENTOR_UNKNOWN, end_pairs_with_admins, pairing_refusal
 from storage.session import Session
 
 _MEMBER = cast(Table, Member.__table__)
@@ -169,8 +170,8 @@ async def apply_roster(
     out.not_in_file = len(set(existing) - seen)
 
     # Mentorship pairs: the file is the truth for every apprentice it lists.
-    ids = {no: (mid, role) for no, mid, role in (await conn.execute(
-        select(_MEMBER.c.employee_no, _MEMBER.c.id, _MEMBER.c.role))).all()}
+    ids = {no: (mid, role, active) for no, mid, role, active in (await conn.execute(
+        select(_MEMBER.c.employee_no, _MEMBER.c.id, _MEMBER.c.role, _MEMBER.c.active))).all()}
     active = {
         apprentice: (pair_id, mentor)
         for pair_id, apprentice, mentor in (await conn.execute(
@@ -185,11 +186,10 @@ async def apply_roster(
         mentor_id: int | None = None
         if e.mentor_employee_no:
             mentor = ids.get(e.mentor_employee_no)
-            problem = None
-            if mentor is None:
-                problem = "mentor_unknown"  # neither in the file nor in the database
-            elif mentor[1] == ROLE_ADMIN:
-                problem = "mentor_is_admin"  # union admins take no apprentices
+            # The console's rule for a pair (domain.members.set_mentor asks the same).
+            problem = MENTOR_UNKNOWN if mentor is None else pairing_refusal(
+                same_person=mentor[0] == apprentice_id, apprentice_role=e.role,
+                mentor_role=mentor[1], mentor_active=bool(mentor[2]))
             if problem is not None:
                 # Keep whatever pairing the apprentice had; only this line's change is refused.
                 out.problems.append(LineProblem(e.line, problem,
@@ -210,7 +210,10 @@ async def apply_roster(
         )
     if new_pairs:
         await conn.execute(insert(_PAIR), new_pairs)
-    out.pairs_created, out.pairs_ended = len(new_pairs), len(ended)
+    # Someone the file made a union admin takes no part in a pair any more, whoever lists
+    # them (domain.members.change_role ends their pairs the same way).
+    with_admins = await end_pairs_with_admins(session, today)
+    out.pairs_created, out.pairs_ended = len(new_pairs), len(ended) + with_admins
     return out
 
 

@@ -99,7 +99,9 @@ def _sender_select(src: Any) -> Select[Any]:
         m.c.union_id, m.c.language, union_language.label("union_language"), d.c.state, d.c.data,
         d.c.expires_at, i.c.status, i.c.reply,
     ).select_from(
-        src.outerjoin(m, m.c.openid == src.c.openid)
+        # A deactivated member's WeChat reads as bound to nobody: no role, no records, no
+        # dialogs, until they are reactivated (the openid is kept for that).
+        src.outerjoin(m, (m.c.openid == src.c.openid) & m.c.active.is_(True))
         .outerjoin(st, st.c.id == m.c.studio_id)
         .outerjoin(d, d.c.openid == src.c.openid)
         .outerjoin(i, i.c.dedupe_key == src.c.key)

@@ -2,7 +2,7 @@
 domain's words and each entry's keywords kept whole) and BM25 ranking (bm25s).
 
 Every text is folded the way commands are (full width, case, Traditional → Simplified:
-bot.routing.normalise), punctuation becomes a space, and each synonym group becomes its
+locales.folding.normalise), punctuation becomes a space, and each synonym group becomes its
 first word, before it is cut into words — the entries when the index is built, and each
 question. Two indexes: one document per wording (the question and each variant: an entry
 scores as its best wording), and one per answer, whose score counts `answer_weight` as
@@ -13,6 +13,10 @@ is declined however the ranking falls. Within the shortlist the more confident e
 goes first. A question is *anchored* when it names one of the domain's words
 (周报, 工作室, 师徒 …: input.faq.terms): such a question is about us even when its wording
 is new, so a weaker match is still offered as a choice rather than declined.
+
+The chat, the console and the command line ask the same index; what the ranked hits come
+to — an answer, a choice or a miss — is :func:`verdict_for`'s, by the thresholds of the
+settings.
 
 jieba's dictionary takes about 0.6 s to load: it loads lazily, once per process, when the
 first FAQ question arrives (in a worker thread, with the index build), never at import or
@@ -27,10 +31,10 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from bot.routing import normalise
 from locales import vocabulary
+from locales.folding import normalise
 
 TERMS = "input.faq.terms"  # the domain's words, never split (劳模, 创新工作室, 五小 …)
 STOPWORDS = "input.faq.stopwords"  # words that say nothing about the subject (请问, 怎么 …)
@@ -68,6 +72,7 @@ def _jieba() -> Any:
 
 
 def _add_words(words: Iterable[str]) -> None:
+    """Words the segmenter keeps whole from now on (the domain's, keywords, synonyms)."""
     tokenizer = _jieba()
     with _jieba_lock:
         for word in words:
@@ -216,3 +221,48 @@ class Index:
             hits.append(Hit(self.entries[position], scores[position], found / total))
         hits.sort(key=lambda h: (-round(h.confidence, 3), -h.score))
         return hits[:k]
+
+
+class Thresholds(Protocol):
+    """The FAQ's settings (bot.config.Settings has them; the bench passes its own)."""
+
+    workshop_bot_faq_confident: float
+    workshop_bot_faq_close: float
+    workshop_bot_faq_anchored_close: float
+    workshop_bot_faq_margin: float
+
+
+# What the ranked hits come to: the entry's answer, a numbered choice, or nothing good.
+ANSWER = "answer"
+CHOOSE = "choose"
+MISS = "miss"
+
+
+def classify(hits: list[Hit], *, confident: float, close: float, margin: float,
+             anchored: bool = False, anchored_close: float | None = None) -> str:
+    """ANSWER, CHOOSE or MISS for the ranked hits (thresholds: Settings). An anchored
+    question (one naming the domain's words) is offered a choice from `anchored_close` on."""
+    floor = offer_floor(close, anchored, anchored_close)
+    if not hits or hits[0].confidence < floor:
+        return MISS
+    top = hits[0]
+    runner_up = hits[1] if len(hits) > 1 else None
+    clear = runner_up is None or runner_up.score <= top.score * (1 - margin) \
+        or runner_up.confidence < close
+    return ANSWER if top.confidence >= confident and clear else CHOOSE
+
+
+def offer_floor(close: float, anchored: bool, anchored_close: float | None) -> float:
+    """The least confidence an entry needs to be offered as a choice."""
+    return min(close, anchored_close) if anchored and anchored_close is not None else close
+
+
+def verdict_for(index: Index, question: str, hits: list[Hit],
+                s: Thresholds) -> tuple[str, float]:
+    """What the settings make of `hits`: the verdict and the floor for offered choices."""
+    anchored = index.anchored(question)
+    verdict = classify(hits, confident=s.workshop_bot_faq_confident,
+                       close=s.workshop_bot_faq_close, margin=s.workshop_bot_faq_margin,
+                       anchored=anchored, anchored_close=s.workshop_bot_faq_anchored_close)
+    return verdict, offer_floor(s.workshop_bot_faq_close, anchored,
+                                s.workshop_bot_faq_anchored_close)
