@@ -11,12 +11,12 @@ from bot.config import Settings
 from bot.replies import fit_lines
 from domain import DomainError, NotFound
 from domain import rating as rules
+from domain.faq_file import FaqFileError
 from domain.rating import Entry, Publicity, StarDecision
 from domain.rubric import MANUAL, Rubric, import_rubric, rubric_version
 from domain.tables import Cell, write_workbook
 from handlers.rating import number, standing_text, stars_word
 from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
-from ops.faq_file import FaqFileError
 from ops.rating_file import RubricFileError, check_file
 from ops.studios import pick_studio
 from ops.terminal import err, office_words, print_table

@@ -8,9 +8,9 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain.faq_file import FaqFileError, table_rows
 from domain.rubric import Checked, ItemLine, StarLine, check_rubric
 from locales import vocabulary
-from ops.faq_file import FaqFileError, rows
 from storage.models import RESULT_TYPES
 
 COLUMNS = ("code", "category", "title", "points", "method", "criteria")
@@ -59,7 +59,7 @@ def type_words() -> dict[str, str]:
 def read_rubric(path: Path) -> RubricFile:
     """The file's item lines and threshold lines. Raises RubricFileError, or FaqFileError
     (the faq.file.* reasons: unreadable, empty, too big, of another type)."""
-    found = rows(path)
+    found = table_rows(path.read_bytes(), path.name)
     header_row = next(found, None)
     if header_row is None:
         raise FaqFileError("empty")
