@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.routing import Router
 from handlers import (
     common,
+    console,
     faq,
     language,
     me,
@@ -30,6 +31,7 @@ CAPABILITIES: tuple[Router, ...] = (
     stats.router,
     me.router,
     language.router,
+    console.router,
     questions.router,
     faq.router,
 )
