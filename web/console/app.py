@@ -13,7 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.app import CLOCK_KEY, DB_KEY
+from bot.app import CLOCK_KEY, DB_KEY, SCHEDULED_KEY
 from bot.config import Settings
 from domain.console import Viewer, touch, visit
 from locales import Words, words_for
@@ -36,8 +36,6 @@ STATIC = WEB / "static" / "console"
 
 JINJA_KEY: web.AppKey[jinja2.Environment] = web.AppKey("console_jinja")
 SETTINGS_KEY = web.AppKey("console_settings", Settings)
-# What the request's route knows of the viewer, for the error page's words.
-WORDS_KEY = "console.words"
 
 
 def _environment() -> jinja2.Environment:
@@ -81,11 +79,13 @@ def base_context(request: web.Request, words: Words, viewer: Viewer | None = Non
                 **{k: str(v) for k, v in parts.items()}))}
 
 
-def error_page(request: web.Request, status: int) -> web.Response:
-    """403, 404, 405, 429 … in the console's look, in the viewer's words when known."""
-    words = request.get(WORDS_KEY) or words_for(None)
+def error_page(request: web.Request, status: int, words: Words | None = None,
+               viewer: Viewer | None = None, csrf: str = "") -> web.Response:
+    """403, 404, 405, 429 … in the console's look; in the viewer's words and with the
+    navigation when the viewer is known."""
+    words = words or words_for(None)
     known = status if status in (401, 403, 404, 405, 410, 413, 429, 500) else 400
-    context = base_context(request, words) | {"status": status, "reason": known}
+    context = base_context(request, words, viewer, csrf) | {"status": status, "reason": known}
     return render(request, "console/error.html", context, status=status)
 
 
@@ -130,33 +130,43 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
             # Before anything is read: a forged form changes nothing and learns nothing.
             if not token or not same(form.get(CSRF_FIELD, ""), csrf_token(token)):
                 raise web.HTTPForbidden()
-        opened = db.transaction() if write else db.reader()
-        async with opened as session:
-            found = await visit(session, token, now)
-            if found is None:
-                if write:
-                    raise web.HTTPForbidden()
-                return render(request, "console/signin_needed.html",
-                              base_context(request, words_for(None)), status=401)
-            viewer = found.viewer
-            words = words_for(viewer.language)
-            request[WORDS_KEY] = words
-            if viewer.role not in roles:
-                raise web.HTTPNotFound()
-            if found.stale and write:
-                await touch(session, viewer.session_id, now)
-            req = Req(request=request, viewer=viewer, session=session, now=now,
-                      settings=settings, words=words, csrf=csrf_token(token), form=form)
-            result = await handler(req)
-            if isinstance(result, web.StreamResponse):
-                response = result
-            else:
-                status = int(result.pop("status", 200))
-                page = request.match_info.route.name or ""
-                response = render(request, template,
-                                  base_context(request, words, viewer, req.csrf, page) | result,
-                                  status=status)
-        if found.stale and not write:
+        viewer: Viewer | None = None
+        words = words_for(None)
+        try:
+            async with db.transaction() if write else db.reader() as session:
+                found = await visit(session, token, now)
+                if found is None:
+                    if write:
+                        raise web.HTTPForbidden()
+                    return render(request, "console/signin_needed.html",
+                                  base_context(request, words), status=401)
+                viewer, words = found.viewer, words_for(found.viewer.language)
+                if viewer.role not in roles:
+                    raise web.HTTPNotFound()
+                if found.stale and write:
+                    await touch(session, viewer.session_id, now)
+                req = Req(request=request, viewer=viewer, session=session, now=now,
+                          settings=settings, words=words, csrf=csrf_token(token), form=form)
+                result = await handler(req)
+                if isinstance(result, web.StreamResponse):
+                    response = result
+                else:
+                    status = int(result.pop("status", 200))
+                    page = request.match_info.route.name or ""
+                    response = render(
+                        request, template,
+                        base_context(request, words, viewer, req.csrf, page) | result,
+                        status=status)
+        except web.HTTPException as exc:
+            # Rolled back by now; the error page in the viewer's words, with the navigation.
+            if exc.status < 400 or viewer is None:
+                raise
+            return error_page(request, exc.status, words, viewer, csrf_token(token))
+        if write:
+            # Whatever the action queued (a proposer's push) goes out now, not at the next
+            # sweep of the outbox.
+            request.config_dict[SCHEDULED_KEY].nudge()
+        elif found.stale:
             # A read keeps the session alive: its last-seen time, now and then.
             async with db.transaction() as session:
                 await touch(session, viewer.session_id, now)

@@ -74,8 +74,9 @@ def client_address(request: web.Request) -> str:
 
 
 class RateLimit:
-    """At most `limit` attempts per `window` from one address (held in this process; each
-    `serve` worker counts its own). Time comes from the app's clock."""
+    """At most `limit` refused attempts per `window` from one address; past that, every
+    attempt from it is refused until the window has moved on. Counted in this process (each
+    `serve` worker counts its own); time comes from the app's clock."""
 
     def __init__(self, limit: int, window: timedelta, clock: Callable[[], datetime],
                  max_addresses: int = 10_000) -> None:
@@ -83,25 +84,26 @@ class RateLimit:
         self.max_addresses = max_addresses
         self._seen: dict[str, deque[datetime]] = {}
 
-    def allow(self, address: str) -> bool:
-        now = self.clock()
+    def blocked(self, address: str) -> bool:
         times = self._seen.get(address)
         if times is None:
-            if len(self._seen) >= self.max_addresses:
-                self._forget(now)
-            times = self._seen[address] = deque()
+            return False
+        now = self.clock()
         while times and now - times[0] >= self.window:
             times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        return True
+        return len(times) >= self.limit
+
+    def note(self, address: str) -> None:
+        """One more refused attempt from `address`."""
+        now = self.clock()
+        if address not in self._seen and len(self._seen) >= self.max_addresses:
+            self._forget(now)
+        self._seen.setdefault(address, deque()).append(now)
 
     def _forget(self, now: datetime) -> None:
         """Drop the addresses seen only longer ago than the window (and, should they all be
-        recent, the oldest half): the table stays bounded."""
-        stale = [a for a, t in self._seen.items() if not t or now - t[-1] >= self.window]
-        for address in stale:
+        recent, the older half): the table stays bounded."""
+        for address in [a for a, t in self._seen.items() if not t or now - t[-1] >= self.window]:
             del self._seen[address]
         if len(self._seen) >= self.max_addresses:
             for address in sorted(self._seen, key=lambda a: self._seen[a][-1])[

@@ -29,9 +29,11 @@ from web.console.security import (
     set_cookie,
 )
 
-# Sign-in attempts (opening a link, pressing its button) per client address: enough for an
-# office behind one address, too few to try tokens (which are not guessable anyway).
-ATTEMPTS = 30
+# Refused sign-in attempts (an unknown, used or expired link; a forged form) per client
+# address: a mistyped link now and then goes through, trying tokens does not (they are not
+# guessable anyway). Successful sign-ins do not count: an office behind one address signs
+# in together on a Monday morning.
+ATTEMPTS = 20
 PER = timedelta(minutes=10)
 RATE_KEY = web.AppKey("console_sign_in_rate", RateLimit)
 # A refused link's status: gone for good, or never was.
@@ -41,6 +43,7 @@ REFUSED_STATUS = {"used": 410, "expired": 410, "unknown": 404, "not_allowed": 40
 def _refused(request: web.Request, reason: str) -> web.Response:
     from web.console.app import base_context, render
 
+    request.config_dict[RATE_KEY].note(client_address(request))
     words = words_for(None)
     return render(request, "console/link_refused.html",
                   base_context(request, words) | {"reason": reason,
@@ -49,7 +52,7 @@ def _refused(request: web.Request, reason: str) -> web.Response:
 
 
 def _limited(request: web.Request) -> None:
-    if not request.config_dict[RATE_KEY].allow(client_address(request)):
+    if request.config_dict[RATE_KEY].blocked(client_address(request)):
         raise web.HTTPTooManyRequests()
 
 
@@ -82,6 +85,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     posted = form.get(CSRF_FIELD)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not isinstance(posted, str) or not expected or not same(posted, expected):
+        request.config_dict[RATE_KEY].note(client_address(request))
         raise web.HTTPForbidden()
     db: Database = request.config_dict[DB_KEY]
     now: datetime = request.config_dict[CLOCK_KEY]()
