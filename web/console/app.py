@@ -74,6 +74,8 @@ def base_context(request: web.Request, words: Words, viewer: Viewer | None = Non
     return {"t": words, "lang": words.language, "viewer": viewer, "nav": nav, "csrf": csrf,
             "csrf_field": CSRF_FIELD, "page": page, "local": local_time(settings),
             "hours": lambda value: hours(words, value),
+            # 40.0 → 40, 3.25 → 3.25: figures as people write them.
+            "num": lambda value: f"{round(float(value), 2):g}",
             "static": lambda name: str(router["static"].url_for(filename=name)),
             "url": lambda name, **parts: str(router[name].url_for(
                 **{k: str(v) for k, v in parts.items()}))}
