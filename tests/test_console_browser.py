@@ -46,7 +46,8 @@ ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 OPENIDS = {"L1": "b-l1", "M1": "b-m1", "M2": "b-m2", "L2": "b-l2", "M3": "b-m3", "A1": "b-a1"}
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # Friday 16:00 in Shanghai
 SEND = "/cgi-bin/message/custom/send"
-PAGES = ("overview", "studios", "studio", "decide", "topic", "audit")
+PAGES = ("login", "overview", "studios", "studio", "decide", "topic", "audit", "link-used",
+         "link-expired", "not-found")
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +201,6 @@ async def test_expired_and_forged_and_other_studios(svc: Service, world: dict[st
             response = await t.page.goto(late)
             assert response is not None and response.status == 410
             assert "已过期" in await t.page.inner_text("main")
-            await look(t, "console-link-expired-phone")
         finally:
             svc.clock.advance(minutes=-11)
         await sign_in(t, svc, await _fresh(svc, "L1"))
@@ -216,7 +216,6 @@ async def test_expired_and_forged_and_other_studios(svc: Service, world: dict[st
             response = await t.page.goto(url(svc, path))
             assert response is not None and response.status == 404, path
             assert "机床换新导轨" not in await t.page.content()
-        await look(t, "console-not-found-phone")
         assert t.offsite == []
 
 
@@ -234,10 +233,24 @@ async def test_the_rest_of_the_pages_at_both_widths(svc: Service, world: dict[st
             await t.page.goto(url(svc, "/console/audit"))
             assert "采纳建议" in await t.page.inner_text("main")
             await look(t, f"console-audit-{width}")
+            await t.page.goto(url(svc, "/console/results/1/decide?decision=return"))
+            assert "成果 1：退回" in await t.page.inner_text("h1")
+            await look(t, f"console-decide-return-{width}")
+            response = await t.page.goto(url(svc, "/console/studios/99999"))
+            assert response is not None and response.status == 404
+            await look(t, f"console-not-found-{width}")
+            late = await _fresh(svc, "L1")
+            svc.clock.advance(minutes=11)
+            try:
+                await t.page.goto(late)
+                await look(t, f"console-link-expired-{width}")
+            finally:
+                svc.clock.advance(minutes=-11)
             # The keyboard first reaches the skip link, which leads to the content.
             await t.page.keyboard.press("Tab")
             assert await t.page.evaluate("document.activeElement.className") == "skip"
             assert t.offsite == []
     shots = {p.name for p in Path(__file__).parent.joinpath("screenshots").glob("console-*.png")}
     for page in PAGES:
-        assert any(page in shot for shot in shots), page
+        for width in ("phone", "desktop"):
+            assert any(page in shot and width in shot for shot in shots), (page, width)

@@ -69,7 +69,7 @@ def base_context(request: web.Request, words: Words, viewer: Viewer | None = Non
     nav = []
     if viewer is not None:
         nav = [{"url": str(router[entry.name].url_for()), "label": words(entry.label),
-                "current": entry.name == page}
+                "current": entry.name == CONSOLE.section_of(page)}
                for entry in CONSOLE.nav_for(viewer)]
     return {"t": words, "lang": words.language, "viewer": viewer, "nav": nav, "csrf": csrf,
             "csrf_field": CSRF_FIELD, "page": page, "local": local_time(settings),

@@ -109,9 +109,9 @@ async def _do(req: Req, subject: str) -> Context | web.StreamResponse:
 
 
 suggestion_decide = CONSOLE.action("/suggestions/{id}/decide", name="suggestion_decide",
-                                   template="console/decide.html")
+                                   template="console/decide.html", section="studios")
 result_decide = CONSOLE.action("/results/{id}/decide", name="result_decide",
-                               template="console/decide.html")
+                               template="console/decide.html", section="studios")
 suggestion_decide.confirm(partial(_show, subject=SUGGESTION))
 suggestion_decide.perform(partial(_do, subject=SUGGESTION))
 result_decide.confirm(partial(_show, subject=RESULT))

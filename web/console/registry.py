@@ -133,14 +133,19 @@ class Registry:
     pages: list[Page] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     nav: list[NavEntry] = field(default_factory=list)
+    # The navigation entry a page without one belongs under (a studio's page: 工作室).
+    sections: dict[str, str] = field(default_factory=dict)
 
     def page(self, path: str, *, name: str, template: str, nav: str | None = None,
-             order: int = 100, roles: tuple[str, ...] = CONSOLE_ROLES
-             ) -> Callable[[PageHandler], PageHandler]:
+             order: int = 100, roles: tuple[str, ...] = CONSOLE_ROLES,
+             section: str | None = None) -> Callable[[PageHandler], PageHandler]:
         """Register a GET page at /console`path`; `nav`: its entry in the navigation (a
-        catalog key), placed by `order`, shown to `roles`."""
+        catalog key), placed by `order`, shown to `roles`; or `section`: the route name of
+        the entry it comes under."""
         def register(handler: PageHandler) -> PageHandler:
             self.pages.append(Page(name, path, template, handler, frozenset(roles)))
+            if section is not None:
+                self.sections[name] = section
             if nav is not None:
                 self.nav.append(NavEntry(name, nav, order, frozenset(roles)))
                 self.nav.sort(key=lambda entry: entry.order)
@@ -148,10 +153,16 @@ class Registry:
         return register
 
     def action(self, path: str, *, name: str, template: str,
-               roles: tuple[str, ...] = CONSOLE_ROLES) -> Action:
+               roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None) -> Action:
         action = Action(name, path, template, frozenset(roles))
         self.actions.append(action)
+        if section is not None:
+            self.sections[name] = section
         return action
+
+    def section_of(self, name: str) -> str:
+        """The navigation entry to mark for the route `name`."""
+        return self.sections.get(name, name)
 
     def nav_for(self, viewer: Viewer) -> list[NavEntry]:
         return [entry for entry in self.nav if viewer.role in entry.roles]

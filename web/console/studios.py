@@ -116,7 +116,8 @@ def week_asked(req: Req) -> str:
     return typed if monday <= week_monday(this) and monday.year >= 2000 else this
 
 
-@CONSOLE.page("/studios/{id}", name="studio", template="console/studio.html")
+@CONSOLE.page("/studios/{id}", name="studio", template="console/studio.html",
+              section="studios")
 async def studio(req: Req) -> Context:
     studio_id = req.path_id()
     scope = req.viewer.scope

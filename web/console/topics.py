@@ -26,7 +26,7 @@ from web.console.registry import CONSOLE, Context, Req
 FIELDS = ("title", "status", "kind", "monthly_target", "quarterly_target")
 
 topic_edit = CONSOLE.action("/topics/{id}/edit", name="topic_edit",
-                            template="console/topic_edit.html")
+                            template="console/topic_edit.html", section="studios")
 
 
 async def _topic(req: Req) -> TopicRow:
