@@ -87,7 +87,7 @@ async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[
         own = started[LEADER].viewer.studio_id
         rng = random.Random(7)
         cases: list[tuple[str, str, Callable[[int], str]]] = [
-            ("总览 (admin, 2,000 studios)", ADMIN, lambda _i: "/console/"),
+            (f"总览 (admin, {len(studios):,} studios)", ADMIN, lambda _i: "/console/"),
             ("studio list by score (admin)", ADMIN, lambda _i: "/console/studios?sort=score"),
             ("studio list by log rate, page 20", ADMIN,
              lambda _i: "/console/studios?sort=rate&order=asc&page=20"),

@@ -172,6 +172,9 @@ async def test_a_leader_decides_a_suggestion_and_the_member_is_told(
             await t.page.wait_for_url(re.compile(rf".*/console/studios/{world['studio']}$"))
             assert "<script>alert(1)</script>" in await t.page.inner_text("#main")
             assert "{{7*7}}" in await t.page.inner_text("#main")
+            # M1's check-in counts for the pair, and waits for the mentor.
+            pairs = await t.page.locator("#pairs + table").inner_text()
+            assert "1 次（已确认 0）" in pairs and "2026-11-20" in pairs
             await look(t, f"console-studio-{width}")
             if width == "desktop":
                 continue  # decided once, on the phone

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -97,6 +97,7 @@ async def studio_members(session: Session, studio_id: int) -> list[MemberRow]:
         .where(Member.studio_id == studio_id)
         .order_by(Member.active.desc(), Member.employee_no))).all()
     mentor, apprentice = aliased(Member), aliased(Member)
+    in_the_studio = select(Member.id).where(Member.studio_id == studio_id).scalar_subquery()
     mentors: dict[int, list[str]] = defaultdict(list)
     apprentices: dict[int, list[str]] = defaultdict(list)
     for mentor_id, mentor_name, apprentice_id, apprentice_name in (await session.execute(
@@ -104,8 +105,10 @@ async def studio_members(session: Session, studio_id: int) -> list[MemberRow]:
             .select_from(MentorshipPair)
             .join(mentor, mentor.id == MentorshipPair.mentor_id)
             .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+            # Pairs either side of which is in the studio, found by each side's index.
             .where(MentorshipPair.end_date.is_(None),
-                   (mentor.studio_id == studio_id) | (apprentice.studio_id == studio_id))
+                   MentorshipPair.mentor_id.in_(in_the_studio)
+                   | MentorshipPair.apprentice_id.in_(in_the_studio))
             .order_by(MentorshipPair.id))).all():
         mentors[apprentice_id].append(mentor_name)
         apprentices[mentor_id].append(apprentice_name)
@@ -129,23 +132,25 @@ async def studio_pairs(session: Session, studio_id: int, start: date, end: date)
     """The studio's current pairs (the apprentice's studio), with their check-ins in
     [start, end) and the day of their latest check-in."""
     mentor, apprentice = aliased(Member), aliased(Member)
-    period = (select(CheckIn.pair_id, func.count(CheckIn.id).label("n"),
-                     func.count(CheckIn.confirmed_at).label("confirmed"))
-              .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end)
-              .group_by(CheckIn.pair_id).subquery())
-    last = (select(CheckIn.pair_id, func.max(CheckIn.checkin_date).label("day"))
-            .group_by(CheckIn.pair_id).subquery())
-    rows = (await session.execute(
-        select(MentorshipPair.id, mentor.name, apprentice.name, MentorshipPair.start_date,
-               last.c.day, period.c.n, period.c.confirmed)
+    pairs = (await session.execute(
+        select(MentorshipPair.id, mentor.name, apprentice.name, MentorshipPair.start_date)
         .join(mentor, mentor.id == MentorshipPair.mentor_id)
         .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
-        .outerjoin(period, period.c.pair_id == MentorshipPair.id)
-        .outerjoin(last, last.c.pair_id == MentorshipPair.id)
         .where(MentorshipPair.end_date.is_(None), apprentice.studio_id == studio_id)
         .order_by(mentor.employee_no, apprentice.employee_no))).all()
-    return [PairRow(pid, m, a, start_day, day, int(n or 0), int(c or 0))
-            for pid, m, a, start_day, day, n, c in rows]
+    if not pairs:
+        return []
+    # Only these pairs' check-ins are read (by the pair-and-date index), not everyone's.
+    in_period = (CheckIn.checkin_date >= start) & (CheckIn.checkin_date < end)
+    counts = {pid: (last, int(n or 0), int(confirmed or 0)) for pid, last, n, confirmed in (
+        await session.execute(
+            select(CheckIn.pair_id, func.max(CheckIn.checkin_date),
+                   func.count(case((in_period, CheckIn.id))),
+                   func.count(case((in_period, CheckIn.confirmed_at))))
+            .where(CheckIn.pair_id.in_([p[0] for p in pairs]))
+            .group_by(CheckIn.pair_id))).all()}
+    return [PairRow(pid, m, a, since, *counts.get(pid, (None, 0, 0)))
+            for pid, m, a, since in pairs]
 
 
 @dataclass(frozen=True)
