@@ -17,7 +17,7 @@ from bot.app import CLOCK_KEY, DB_KEY, SCHEDULED_KEY
 from bot.config import Settings
 from domain.console import Viewer, touch, visit
 from locales import Words, words_for
-from locales.formats import hours
+from locales.formats import hours, percent
 from storage.db import Database
 from web.console.registry import CONSOLE, Action, Context, PageHandler, Req
 from web.console.security import (
@@ -76,6 +76,7 @@ def base_context(request: web.Request, words: Words, viewer: Viewer | None = Non
             "hours": lambda value: hours(words, value),
             # 40.0 → 40, 3.25 → 3.25: figures as people write them.
             "num": lambda value: f"{round(float(value), 2):g}",
+            "pct": lambda fraction: percent(words, fraction),
             "static": lambda name: str(router["static"].url_for(filename=name)),
             "url": lambda name, **parts: str(router[name].url_for(
                 **{k: str(v) for k, v in parts.items()}))}

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from domain.proposals import DECISIONS, RESULT, SUGGESTION
 from domain.stats import month_figures
-from locales.formats import month_label, percent, week_span
+from locales.formats import month_label, week_span
 from storage.calendar import iso_week, month_bounds, week_monday
 from storage.indicators import AT_RISK, stars
 from storage.queries.mentorship import checkins_between
@@ -44,7 +44,6 @@ class StudioLine:
     score: float | None  # the month's, None for a studio nobody belongs to
     earned: int  # the stars the month's score earns
     rate: float | None  # weekly logs submitted / expected
-    rate_text: str
     at_risk: bool
 
 
@@ -69,7 +68,6 @@ async def studios(req: Req) -> Context | web.StreamResponse:
             id=head.id, name=head.name, leaders=head.leaders, stars=head.stars,
             members=f.members if f else 0, bound=f.bound if f else 0, score=score,
             earned=stars(score) if score is not None else 0, rate=rate,
-            rate_text=percent(req.words, rate) if rate is not None else "",
             at_risk=score is not None and score < AT_RISK))
     if risk_only:
         lines = [line for line in lines if line.at_risk]
