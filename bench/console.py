@@ -53,9 +53,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
 
 
 async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[str]]]:
@@ -117,8 +116,8 @@ async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[
                         server.append(took)
                         waited.append((time.perf_counter() - started) * 1000)
                 rows.append([label, f"{statistics.median(server):.1f}",
-                             f"{quantile(server, 0.95):.1f}", f"{max(server):.1f}",
-                             f"{statistics.median(waited):.1f}", f"{quantile(waited, 0.95):.1f}"])
+                             f"{p95(server):.1f}", f"{max(server):.1f}",
+                             f"{statistics.median(waited):.1f}", f"{p95(waited):.1f}"])
         return built, rows
     finally:
         await runner.cleanup()

@@ -26,6 +26,8 @@ from storage.queries.proposals import member_name
 from storage.session import Session
 
 LINK_TTL = timedelta(minutes=10)
+# Where a link leads, after the service's address: the console's sign-in page.
+LOGIN_PATH = "/console/login/"
 SESSION_IDLE = timedelta(hours=12)
 # A session's last request is written at most this often: reading a page stays a read.
 TOUCH_EVERY = timedelta(minutes=5)

@@ -8,13 +8,11 @@ from bot.context import Ctx, Incoming
 from bot.replies import Reply
 from bot.routing import Router
 from domain import NotAllowed
-from domain.console import LINK_TTL, issue_link
+from domain.console import LINK_TTL, LOGIN_PATH, issue_link
 from storage.models import ROLE_ADMIN, ROLE_LEADER
 
 router = Router("console")
 log = logging.getLogger(__name__)
-
-LOGIN_PATH = "/console/login/"
 
 
 @router.command("后台", aliases=("console",), roles=(ROLE_LEADER, ROLE_ADMIN),

@@ -9,12 +9,10 @@ from datetime import datetime
 
 from bot.config import Settings
 from domain import NotAllowed, NotFound
-from domain.console import LINK_TTL, SESSION_IDLE, issue_link_for, revoke
+from domain.console import LINK_TTL, LOGIN_PATH, SESSION_IDLE, issue_link_for, revoke
 from ops.terminal import err, office_words, print_table
 from storage.db import Database
 from storage.queries.console_sessions import SessionRow, sessions_listed
-
-LOGIN_PATH = "/console/login/"
 
 
 def login_url(settings: Settings, token: str) -> str:

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 
-from domain.console import issue_link_for
+from domain.console import LOGIN_PATH, issue_link_for
 from tests.support import Service
 
-LOGIN = "/console/login/"
+LOGIN = LOGIN_PATH
 
 
 async def login_path(svc: Service, employee_no: str) -> str:

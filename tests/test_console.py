@@ -263,6 +263,26 @@ async def test_signing_out_ends_the_session(svc: Service, world: dict[str, int],
     assert (await browser.get("/console/")).status == 401
 
 
+async def test_a_session_ends_when_its_member_may_no_longer_use_the_console(
+        svc: Service, world: dict[str, int], browser: Browser) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Member
+
+    await browser.sign_in(await login_path(svc, "L2"))
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).where(Member.employee_no == "L2")
+                              .values(role="member"))
+    try:
+        assert (await browser.get("/console/")).status == 401
+    finally:
+        async with svc.db.transaction() as session:
+            await session.execute(update(Member).where(Member.employee_no == "L2")
+                                  .values(role="leader"))
+    # Back as a leader, the same session holds again (it was not ended, only refused).
+    assert (await browser.get("/console/")).status == 200
+
+
 async def test_sessions_list_and_revoke(svc: Service, world: dict[str, int], browser: Browser,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     await browser.sign_in(await login_path(svc, "L2"))
