@@ -1,7 +1,7 @@
 """The web console's pages on a union of 2,000 studios and 50,000 members with a year of logs.
 
     python -m bench.console [--studios 2000] [--members 50000] [--weeks 52] [--requests 60]
-                            [--postgres URL]
+                            [--postgres URL] [--sqlite PATH] [--reuse]
 
 Builds the data set bench.monthly builds (the same builder), serves the app on loopback with
 the clock on Friday 27 November 2026 (November's figures: four weeks of logs, the studios'
@@ -9,6 +9,9 @@ topics, results and suggestions), signs in an admin and a leader, and asks each 
 `--requests` times in turn. Prints the server's own time per page (its Server-Timing
 header: from the request reaching the console to the response being ready) p50/p95/max,
 and the time the client waited, p50/p95.
+
+--sqlite PATH keeps the SQLite database in PATH (default: a temporary folder); --reuse
+measures the databases as an earlier run left them, without building the data again.
 
 Goals: 总览 and the studio list (all 2,000 studios sorted by score) p95 ≤ 300 ms; a
 studio's page p95 ≤ 100 ms.
@@ -59,9 +62,11 @@ def p95(values: list[float]) -> float:
 
 async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[str]]]:
     db = Database(url)
+    built = 0.0
     try:
         await upgrade(db.engine)
-        built = await build(db, args.studios, args.members, args.weeks)
+        if not args.reuse:
+            built = await build(db, args.studios, args.members, args.weeks)
         if db.dialect == "postgresql":
             async with db.engine.begin() as conn:
                 await conn.execute(text("ANALYZE"))
@@ -130,15 +135,20 @@ async def main() -> int:
     ap.add_argument("--weeks", type=int, default=52)
     ap.add_argument("--requests", type=int, default=60, help="per page")
     ap.add_argument("--postgres", metavar="URL", help="also run on this empty PostgreSQL database")
+    ap.add_argument("--sqlite", metavar="PATH", type=Path,
+                    help="the SQLite database file (default: in a temporary folder)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="the databases hold the data of an earlier run: do not build it")
     args = ap.parse_args()
-    targets = [("SQLite", f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'wb.db'}")]
+    sqlite = args.sqlite or Path(tempfile.mkdtemp()) / "wb.db"
+    targets = [("SQLite", f"sqlite+aiosqlite:///{sqlite.resolve()}")]
     if args.postgres:
         targets.append(("PostgreSQL", args.postgres))
     print(f"\nweb console: {args.studios:,} studios, {args.members:,} members, {args.weeks} weeks "
           f"of logs; {args.requests} requests a page, one at a time (ms)")
     for label, url in targets:
         built, rows = await measure(url, args)
-        print(f"\n{label} (data built in {built:.0f} s)")
+        print(f"\n{label}" + (f" (data built in {built:.0f} s)" if built else ""))
         print(table(["page", "server p50", "p95", "max", "client p50", "p95"], rows))
     return 0
 

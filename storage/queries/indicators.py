@@ -43,7 +43,7 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
     conn = await session.connection()
     figures: dict[int, StudioFigures] = {}
     for key, m in (await studio_months(session, weeks, start, end, top=0,
-                                       studio_id=studio_id)).items():
+                                       studio_id=studio_id, leaders=False)).items():
         figures[key] = StudioFigures(
             studio_id=key, studio=m.studio, members=m.members, bound=m.bound, writers=m.writers,
             logs=m.logs, log_hours=m.hours, pairs=m.pairs, checkins=m.checkins,

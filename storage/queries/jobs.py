@@ -209,7 +209,8 @@ class StudioMonth:
 
 
 async def studio_months(session: Session, weeks: list[str], start: date, end: date,
-                        top: int = 3, studio_id: int | None = None) -> dict[int, StudioMonth]:
+                        top: int = 3, studio_id: int | None = None,
+                        leaders: bool = True) -> dict[int, StudioMonth]:
     """Per studio for a month: writers, logs and hours for its ISO weeks, check-ins dated in
     [start, end) and how many were confirmed, the most active members, head counts and
     active pairs. A fixed number of grouped queries whatever the number of studios."""
@@ -234,7 +235,7 @@ async def studio_months(session: Session, weeks: list[str], start: date, end: da
             select(Member.studio_id, Member.id)
             .where(Member.active.is_(True), Member.role == ROLE_LEADER,
                    *in_studio(Member.studio_id, studio_id))
-            .order_by(Member.id))).all():
+            .order_by(Member.id))).all() if leaders else ():
         if sid in studios:
             studios[sid].leaders.append(mid)
     pair_apprentice = aliased(Member)

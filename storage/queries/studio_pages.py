@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
@@ -50,28 +51,31 @@ def _contains(text: str) -> str:
 
 
 async def studio_heads(session: Session, *, scope: int | None, search: str = "",
-                       studio_id: int | None = None) -> list[StudioHead]:
+                       studio_id: int | None = None, leaders: bool = True) -> list[StudioHead]:
     """The studios in scope (one, with `studio_id`) whose name holds `search`, by name,
-    each with its active leaders."""
+    each with its active leaders (`leaders` False: without them, see leader_names)."""
     query = select(Studio.id, Studio.name, Studio.level, Studio.stars, Studio.status) \
         .where(*in_studio(Studio.id, scope), *in_studio(Studio.id, studio_id)) \
         .order_by(Studio.name)
     if search:
         query = query.where(func.lower(Studio.name).like(_contains(search.lower()), escape="\\"))
     rows = (await session.execute(query)).all()
-    if not rows:
-        return []
-    leaders: dict[int, list[str]] = defaultdict(list)
-    wanted = [r.id for r in rows] if len(rows) < 500 else None  # all of them: no IN list
-    leader_query = select(Member.studio_id, Member.name).where(
-        Member.role == ROLE_LEADER, Member.active.is_(True), Member.studio_id.is_not(None),
-        *in_studio(Member.studio_id, scope)).order_by(Member.employee_no)
-    if wanted is not None:
-        leader_query = leader_query.where(Member.studio_id.in_(wanted))
-    for sid, name in (await session.execute(leader_query)).all():
-        leaders[sid].append(name)
+    names = await leader_names(session, [r.id for r in rows]) if leaders and rows else {}
     return [StudioHead(r.id, r.name, r.level, int(r.stars or 0), r.status,
-                       tuple(leaders.get(r.id, ()))) for r in rows]
+                       tuple(names.get(r.id, ()))) for r in rows]
+
+
+async def leader_names(session: Session, studio_ids: list[int]) -> dict[int, list[str]]:
+    """The active leaders of these studios, by employee number."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(studio_ids), 1000):  # IN lists stay within every driver's limits
+        for sid, name in (await session.execute(
+                select(Member.studio_id, Member.name)
+                .where(Member.role == ROLE_LEADER, Member.active.is_(True),
+                       Member.studio_id.in_(studio_ids[start:start + 1000]))
+                .order_by(Member.employee_no))).all():
+            found[sid].append(name)
+    return found
 
 
 @dataclass(frozen=True)
@@ -248,22 +252,32 @@ async def studio_week_logs(session: Session, studio_id: int, week: str) -> list[
     return found
 
 
+def _latest(model: type[Suggestion] | type[Achievement], scope: int | None,
+            studio_id: int | None, status: str | None, limit: int) -> Any:
+    """The ids of the latest records asked for, picked before anything is joined to them
+    (so that a long list of waiting records costs no more than the few shown)."""
+    query = (select(model.id).where(*in_studio(model.studio_id, scope),
+                                    *in_studio(model.studio_id, studio_id))
+             .order_by(model.created_at.desc(), model.id.desc()).limit(limit))
+    if status is not None:
+        query = query.where(model.status == status)
+    return query.subquery()
+
+
 async def suggestion_records(session: Session, *, scope: int | None,
                              studio_id: int | None = None, status: str | None = None,
                              limit: int = 50) -> list[ProposalRecord]:
     """Suggestions in scope (and of `studio_id`, in `status`, when given), latest first,
     with who decided them."""
     author, decider = aliased(Member), aliased(Member)
+    latest = _latest(Suggestion, scope, studio_id, status, limit)
     query = (select(Suggestion.id, Suggestion.studio_id, author.id, author.name,
                     Suggestion.created_at, Suggestion.content, Suggestion.status,
                     Suggestion.reply, decider.name, Suggestion.decided_at)
+             .join(latest, latest.c.id == Suggestion.id)
              .join(author, author.id == Suggestion.member_id)
              .outerjoin(decider, decider.id == Suggestion.decided_by_id)
-             .where(*in_studio(Suggestion.studio_id, scope),
-                    *in_studio(Suggestion.studio_id, studio_id))
-             .order_by(Suggestion.created_at.desc(), Suggestion.id.desc()).limit(limit))
-    if status is not None:
-        query = query.where(Suggestion.status == status)
+             .order_by(Suggestion.created_at.desc(), Suggestion.id.desc()))
     return [ProposalRecord(*row) for row in (await session.execute(query)).all()]
 
 
@@ -272,14 +286,13 @@ async def result_records(session: Session, *, scope: int | None, studio_id: int 
     """Results in scope, as suggestion_records."""
     a = Achievement
     author, decider = aliased(Member), aliased(Member)
+    latest = _latest(Achievement, scope, studio_id, status, limit)
     query = (select(a.id, a.studio_id, author.id, author.name, a.created_at, a.title, a.status,
                     a.note, decider.name, a.verified_at, a.type, a.economic_benefit, a.promoted)
+             .join(latest, latest.c.id == a.id)
              .join(author, author.id == a.member_id)
              .outerjoin(decider, decider.id == a.verified_by_id)
-             .where(*in_studio(a.studio_id, scope), *in_studio(a.studio_id, studio_id))
-             .order_by(a.created_at.desc(), a.id.desc()).limit(limit))
-    if status is not None:
-        query = query.where(a.status == status)
+             .order_by(a.created_at.desc(), a.id.desc()))
     return [ProposalRecord(*row) for row in (await session.execute(query)).all()]
 
 

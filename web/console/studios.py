@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aiohttp import web
@@ -16,6 +16,7 @@ from storage.indicators import AT_RISK, stars
 from storage.queries.mentorship import checkins_between
 from storage.queries.notices import recent_notices
 from storage.queries.studio_pages import (
+    leader_names,
     result_records,
     studio_heads,
     studio_members,
@@ -60,7 +61,7 @@ async def studios(req: Req) -> Context | web.StreamResponse:
     figures = await month_figures(req.session, month, req.today, req.settings.tz)
     weights, weeks = req.settings.rank_weights, len(figures.weeks)
     lines = []
-    for head in await studio_heads(req.session, scope=None, search=search):
+    for head in await studio_heads(req.session, scope=None, search=search, leaders=False):
         f = figures.by_studio.get(head.id)
         score = f.score(weights, weeks) if f is not None and f.members else None
         rate = f.log_rate(weeks) if f is not None and f.writers else None
@@ -76,7 +77,11 @@ async def studios(req: Req) -> Context | web.StreamResponse:
     page = min(max(1, req.int_arg("page") or 1), pages)
     query = {"q": search, "sort": sort, "order": order, "risk": "1" if risk_only else "",
              "month": month}
-    return {"lines": lines[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], "total": len(lines),
+    shown = lines[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # Leaders' names for the page shown only.
+    leaders = await leader_names(req.session, [line.id for line in shown])
+    shown = [replace(line, leaders=tuple(leaders.get(line.id, ()))) for line in shown]
+    return {"lines": shown, "total": len(lines),
             "page": page, "pages": pages, "sort": sort, "order": order, "search": search,
             "risk_only": risk_only, "month": month, "month_label": month_label(req.words, month),
             "weeks": week_span(req.words, figures.weeks), "sorts": SORTS,
