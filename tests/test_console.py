@@ -337,6 +337,10 @@ async def test_every_response_carries_the_security_headers(svc: Service, world: 
         assert page.headers["Cache-Control"] == "no-store"
         # Nothing inline for the CSP to forbid: no script at all, no style attribute.
         assert "<script" not in page.text and " style=" not in page.text
+    bare = await browser.get("/console", follow=False)
+    assert bare.status == 301 and bare.headers["Location"] == "/console/"
+    wrong = await browser.post("/console/audit", {"csrf": await browser.csrf()})
+    assert wrong.status == 405 and wrong.headers["X-Frame-Options"] == "DENY"
     css = await browser.get(re.findall(r'href="(/console/static/[^"]+)"', pages[-1].text)[0])
     assert css.status == 200 and css.headers["X-Content-Type-Options"] == "nosniff"
 

@@ -207,12 +207,13 @@ def console_part(settings: Settings) -> Callable[[web.Application], None]:
         sub.router.add_static("/static/", STATIC, name="static", append_version=True)
         signin.install(sub, app[CLOCK_KEY])
         _install(sub)
-        app.add_subapp("/console/", sub)
 
         async def to_console(_request: web.Request) -> web.StreamResponse:
             raise web.HTTPMovedPermanently("/console/")
 
+        # Before the sub-application, whose prefix would take /console too.
         app.router.add_get("/console", to_console)
+        app.add_subapp("/console/", sub)
 
     return add
 
