@@ -32,6 +32,8 @@ DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BUDGET_KEY = web.AppKey("budget", ReplyBudget)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 SCHEDULED_KEY = web.AppKey("scheduled", ScheduledService)
+# The app's clock (tests pass a fixed one): what web pages read instead of the wall clock.
+CLOCK_KEY: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 
 
 def system_clock() -> datetime:
@@ -103,6 +105,7 @@ def create_app(
     app[DISPATCHER_KEY] = dispatcher
     app[BUDGET_KEY] = budget
     app[METRICS_KEY] = metrics
+    app[CLOCK_KEY] = clock
 
     async def healthz(_request: web.Request) -> web.Response:
         # The pid tells an operator (and the tests) which of several processes answered.

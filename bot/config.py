@@ -8,10 +8,11 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     workshop_bot_timezone: str = "Asia/Shanghai"
     workshop_bot_port: int = Field(default=8080, ge=1, le=65535)
     workshop_bot_host: str = "0.0.0.0"
+    # The address people reach the service at (https://bot.example.org): the web console's
+    # sign-in links and the report pages' links are built on it.
+    workshop_bot_public_url: str | None = None
     # The union this account serves: the root of the org tree the roster fills.
     workshop_bot_union_name: str = "总工会"
     # Where the embedded database, the trial token and the console's identity live.
@@ -96,6 +100,20 @@ class Settings(BaseSettings):
     templates: dict[str, str] = Field(default_factory=dict)
     # Job schedules, from WORKSHOP_BOT_SCHEDULE_<JOB> ("fri 16:00"), by job name.
     schedules: dict[str, str] = Field(default_factory=dict)
+
+    # Set by ensure_token when no WECHAT_TOKEN was given: the trial mode.
+    _trial: bool = PrivateAttr(default=False)
+
+    @field_validator("workshop_bot_public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("must be the address people open, such as https://bot.example.org")
+        return v
 
     @field_validator("wechat_encoding_aes_key")
     @classmethod
@@ -173,6 +191,34 @@ class Settings(BaseSettings):
         return self.database_url is None
 
     @property
+    def trial(self) -> bool:
+        """Trial mode: no WECHAT_TOKEN was configured (ensure_token made or read one)."""
+        return self._trial
+
+    @property
+    def local_url(self) -> str:
+        """The service's own address on this machine (what serve listens on)."""
+        host = self.workshop_bot_host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        if ":" in shown:  # an IPv6 address
+            shown = f"[{shown}]"
+        return f"http://{shown}:{self.workshop_bot_port}"
+
+    @property
+    def console_base_url(self) -> str | None:
+        """What the console's links start with: WORKSHOP_BOT_PUBLIC_URL; in trial mode, the
+        local address; otherwise None (not set up yet)."""
+        if self.workshop_bot_public_url:
+            return self.workshop_bot_public_url
+        return self.local_url if self.trial else None
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS once the public address is https."""
+        return bool(self.workshop_bot_public_url
+                    and self.workshop_bot_public_url.startswith("https://"))
+
+    @property
     def token(self) -> str:
         if not self.wechat_token:
             raise ConfigError("WECHAT_TOKEN: not set (call ensure_token first)")
@@ -185,6 +231,7 @@ class Settings(BaseSettings):
         """
         if self.wechat_token:
             return False
+        self._trial = True
         path = self.workshop_bot_var_dir / "wechat_token"
         if path.exists():
             self.wechat_token = path.read_text(encoding="utf-8").strip()

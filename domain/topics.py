@@ -37,7 +37,9 @@ from storage.queries.topics import (
 )
 from storage.session import Session
 
-# The longest target text kept.
+# The longest name a topic may have (it is quoted in replies and pushes), and the longest
+# target text kept.
+MAX_TITLE = 40
 MAX_TARGET = 1000
 TARGET_PERIODS = ("monthly", "quarterly")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.routing import Router
 from handlers import (
     common,
+    console,
     faq,
     language,
     me,
@@ -32,6 +33,7 @@ CAPABILITIES: tuple[Router, ...] = (
     rating.router,
     me.router,
     language.router,
+    console.router,
     questions.router,
     faq.router,
 )

@@ -63,6 +63,7 @@ from handlers.parsing import (
 from handlers.records import record_number, show_result, show_suggestion
 from locales import Words, compose, numerals, vocabulary
 from locales.formats import join, month_day
+from locales.pushes import decision_push
 from storage.models import (
     RESULT_REPORTED,
     RESULT_STATUSES,
@@ -427,23 +428,11 @@ def _said(words: Words, decision: Decision, said: str | None) -> str:
 
 
 def _decision_push(decision: Decision, leader: str, decided: Decided, choice: str | None) -> str:
-    """What the proposer reads, in their own language."""
-
-    def build(words: Words) -> str:
-        subject = decided.content if decided.subject == SUGGESTION else words(
-            "proposals.result_subject", type=words.named("result.type", decided.type or ""),
-            title=decided.content)
-        if decided.comment_only:  # push.suggestion_comment.text, push.result_comment.text
-            return words(f"push.{decided.subject}_comment.text", id=decided.id,
-                         snippet=_cut(words, subject), leader=leader,
-                         status=_status(words, decided.subject, decided.status),
-                         what=words(f"proposals.what.{decision.name}"), said=decided.said)
-        return words(f"push.{decided.subject}_decision.text", id=decided.id,
-                     snippet=_cut(words, subject), leader=leader,
-                     status=_status(words, decided.subject, decided.status),
-                     said=_said(words, decision, decided.said))
-
-    return compose(choice, build)
+    """What the proposer reads, in their own language (the console words it alike)."""
+    return decision_push(choice, decision=decision.name, subject=decided.subject,
+                         record_id=decided.id, content=decided.content,
+                         result_type=decided.type, status=decided.status, said=decided.said,
+                         decided_by=leader, comment_only=decided.comment_only)
 
 
 @dataclass

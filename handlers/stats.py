@@ -9,13 +9,14 @@ from datetime import date
 from bot.context import Ctx, Incoming
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, fit_lines
 from bot.routing import Router, normalise
+from domain.stats import MonthFigures, month_figures
 from handlers.parsing import says
 from locales import Words
 from locales.formats import describe_weights, hours, join, month_label, percent, week_span
-from storage.calendar import counted_weeks, iso_week, month_bounds, month_of_week
-from storage.indicators import FULL_MARKS, StudioFigures, combined, stars
+from storage.calendar import iso_week, month_bounds, month_of_week
+from storage.indicators import FULL_MARKS, StudioFigures, stars
 from storage.models import RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
-from storage.queries.indicators import month_ratings, studio_figures
+from storage.queries.indicators import month_ratings
 from storage.queries.members import union_name
 from storage.queries.studios import studios_called
 
@@ -156,14 +157,10 @@ def figure_lines(f: StudioFigures, weeks: list[str], words: Words) -> list[str]:
     return lines
 
 
-async def _figures(ctx: Ctx, month: str,
-                   studio_id: int | None) -> tuple[dict[int, StudioFigures], list[str]]:
+async def _figures(ctx: Ctx, month: str, studio_id: int | None) -> MonthFigures:
+    # The same function the console's 总览 reads: the chat and the web show one figure.
     today = ctx.now.astimezone(ctx.settings.tz).date()
-    weeks = counted_weeks(month, today)
-    start, end = month_bounds(month)
-    figures = await studio_figures(ctx.session, weeks, start, end, ctx.settings.tz,
-                                   studio_id=studio_id)
-    return figures, weeks
+    return await month_figures(ctx.session, month, today, ctx.settings.tz, studio_id=studio_id)
 
 
 async def _union(ctx: Ctx) -> str:
@@ -207,31 +204,28 @@ async def on_stats(msg: Incoming, ctx: Ctx) -> Reply:
 
 
 async def _studio_stats(ctx: Ctx, month: str, label: str, studio_id: int) -> Reply:
-    figures, weeks = await _figures(ctx, month, studio_id)
-    f = figures[studio_id]
-    points = f.score(ctx.settings.rank_weights, len(weeks))
+    month_of = await _figures(ctx, month, studio_id)
+    f = month_of.by_studio[studio_id]
+    points = month_of.score(studio_id, ctx.settings.rank_weights)
     lines = [ctx.t("stats.header", label=label, scope=f.studio),
-             *figure_lines(f, weeks, ctx.words),
+             *figure_lines(f, month_of.weeks, ctx.words),
              ctx.t("stats.score", score=_number(points), stars=_stars(ctx.words, points))]
     return Text(fit_lines(lines, ctx.t("stats.more_stats")))
 
 
 async def _union_stats(ctx: Ctx, month: str, label: str) -> Reply:
     weights = ctx.settings.rank_weights
-    figures, weeks = await _figures(ctx, month, None)
+    month_of = await _figures(ctx, month, None)
     union = await _union(ctx)
-    staffed = [f for f in figures.values() if f.members]
-    total = combined(staffed, union)
+    staffed = month_of.staffed
     lines = [ctx.t("stats.header", label=label,
                    scope=ctx.t("stats.union_scope", union=union, n=len(staffed))),
-             *figure_lines(total, weeks, ctx.words)]
-    scored = sorted(((f.score(weights, len(weeks)), f) for f in staffed),
-                    key=lambda pair: (-pair[0], pair[1].studio))
-    best = [(points, f) for points, f in scored if points > 0][:BEST_SHOWN]
+             *figure_lines(month_of.union(union), month_of.weeks, ctx.words)]
+    best = [r for r in month_of.ratings(weights) if r.score > 0][:BEST_SHOWN]
     if best:
         lines.append(ctx.t("stats.best", names=join(ctx.words, [
-            ctx.t("stats.best_item", studio=f.studio, score=_number(points))
-            for points, f in best])))
+            ctx.t("stats.best_item", studio=r.studio, score=_number(r.score))
+            for r in best])))
     lines.append(ctx.t("stats.studio_hint"))
     return Text(fit_lines(lines, ctx.t("stats.more_stats")))
 

@@ -26,6 +26,7 @@ from bot.replies import Reply, Text, fit_lines
 from bot.routing import Router, normalise
 from domain import NotFound, WrongState
 from domain.topics import (
+    MAX_TITLE,
     TopicState,
     create_topic,
     delete_topic,
@@ -59,7 +60,6 @@ from storage.queries.topics import (
 
 router = Router("topics")
 
-MAX_TITLE = 40
 MAX_CHARS = 1000
 SNIPPET = 40  # characters of the latest update shown in the overview
 HISTORY_SHOWN = 3  # progress updates, and status changes, shown with one topic

@@ -128,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--per-page", type=int, choices=[8, 10], default=8, metavar="8|10",
                      help="with --pdf: slips a page (default 8)")
 
+    link = sub.add_parser("login-link", help="a one-time sign-in link to the web console for "
+                          "an admin or a leader (printed as the last line)")
+    link.add_argument("employee_no", metavar="EMPLOYEE_NO")
+
+    sessions = sub.add_parser("sessions", help="web console sessions: list them, revoke one")
+    sessions_sub = sessions.add_subparsers(dest="sessions_command", required=True,
+                                           metavar="ACTION")
+    sessions_listing = sessions_sub.add_parser("list", help="the sessions still open")
+    sessions_listing.add_argument("--all", action="store_true",
+                                  help="the latest hundred, ended ones too")
+    sessions_revoke = sessions_sub.add_parser("revoke", help="end a session at once")
+    sessions_revoke.add_argument("id", type=int, metavar="ID")
+
     jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     listing_jobs = jobs_sub.add_parser("list", help="jobs, schedules, next and last runs")
@@ -309,6 +322,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"workshop-bot invite: {words('ops.invite.usage')}", file=sys.stderr)
                 return 2
             return await invites.invite(settings, args.employee_no, now, qr=args.qr)
+        if args.command in ("login-link", "sessions"):
+            return await _console(args, settings, now)
         if args.command == "jobs":
             at = now
             if args.now:
@@ -383,6 +398,16 @@ async def _rating(args: argparse.Namespace, settings: Settings, now: Any) -> int
     if command == "history":
         return await rating.history(settings, args.studio)
     return await rating.show_standing(settings, args.studio, now)
+
+
+async def _console(args: argparse.Namespace, settings: Settings, now: Any) -> int:
+    from ops import console
+
+    if args.command == "login-link":
+        return await console.login_link(settings, args.employee_no, now)
+    if args.sessions_command == "list":
+        return await console.sessions_list(settings, now, everything=args.all)
+    return await console.sessions_revoke(settings, args.id, now)
 
 
 async def _questions(args: argparse.Namespace, settings: Settings, now: Any) -> int:
@@ -598,6 +623,9 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
     trial = settings.ensure_token()
     if not await _migrate(settings, always=False):
         return 1
+    # The address actually listened on: trial mode's console links point there.
+    settings.workshop_bot_host = host = host or settings.workshop_bot_host
+    settings.workshop_bot_port = port = port or settings.workshop_bot_port
     app = create_app(settings, build_router(), deliver=True, run_jobs=run_jobs,
                      web_parts=web_parts(settings))
     runner = web.AppRunner(app, access_log=None)
@@ -610,8 +638,6 @@ async def _serve(settings: Settings, host: str | None, port: int | None, *,
     # generation every 700 allocations (the default) costs more than it frees, and
     # every 50,000 makes each pause long enough to show in the p99 (bench.inbound).
     gc.set_threshold(10_000, 20, 100)
-    host = host or settings.workshop_bot_host
-    port = port or settings.workshop_bot_port
     site = web.TCPSite(runner, host, port, reuse_port=worker)
     await site.start()
     if worker:

@@ -678,3 +678,63 @@ class StudioFunding(Base):
     purpose: Mapped[str] = mapped_column(Text)
     grant_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- the web console (/console/) ---------------------------------------------------------
+# Links and sessions are random tokens handed to the browser; only their SHA-256 is stored,
+# so a copy of the database opens nothing. Neither holds anything personal beyond whose
+# they are.
+
+CONSOLE_VIA = ("chat", "cli")  # where a sign-in link was asked for: 后台, login-link
+
+
+class ConsoleLink(Base):
+    """A one-time sign-in link (`后台`, `workshop-bot login-link`): valid until it is used or
+    expires (ten minutes)."""
+
+    __tablename__ = "console_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    via: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: ends after twelve idle hours, on 退出, or when revoked
+    (`workshop-bot sessions revoke`)."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("console_link.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # signed_out (退出), revoked (the operator), replaced (a new sign-in in the same browser)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditEntry(Base):
+    """One console action: who did what to which record, when, and the record before and
+    after (JSON, as stored: codes, not words). `studio_id` scopes it for a leader's view."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),
+                      Index("ix_audit_entry_studio_at", "studio_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # None: the operator at the terminal (workshop-bot sessions revoke).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # suggestion.decide, session.start, …
+    subject: Mapped[str] = mapped_column(String(24))  # suggestion, result, topic, session
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
