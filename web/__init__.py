@@ -16,5 +16,6 @@ from bot.config import Settings
 def web_parts(settings: Settings) -> list[Callable[[web.Application], None]]:
     """What to add to the service's app, in order (ops.cli and the tests pass these to
     bot.app.create_app)."""
-    del settings  # each part reads what it needs from the settings when it is added
-    return []
+    from web.reports.views import add_report_pages
+
+    return [add_report_pages(settings)]

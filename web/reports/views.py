@@ -1,0 +1,216 @@
+"""The report pages' routes: /r/studio/<id>/<YYYY-MM>, /r/union/<YYYY-MM>, /r/me, the
+studio month's PDF and /r/static/.
+
+Every page is opened by a signed link (domain.report_links) in its `k` parameter; a link that
+does not open the page gets a polite page saying why and how to get a new one. Pages read
+through a reader session (nothing is written), are drawn in a thread, and go out compressed,
+with a Content-Security-Policy that allows nothing inline and nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.app import CLOCK_KEY, DB_KEY
+from bot.config import Settings
+from domain.report_links import (
+    ME_PATH,
+    TOKEN_PARAMETER,
+    LinkBook,
+    LinkRefused,
+    studio_page,
+    studio_path,
+    union_path,
+)
+from locales import Words, words_for
+from storage.db import Database
+from storage.models import PAGE_ME, PAGE_UNION
+from storage.queries.members import union_language
+from storage.queries.report_links import StoredLink, Viewer
+from web.reports.data import latest_month, my_page, shift_month, studio_month, union_month, valid_month
+from web.reports.pages import Nav, Renderer, static_files
+from web.reports.pdf import pdf_name, studio_pdf
+
+log = logging.getLogger(__name__)
+
+HEADERS = {
+    # Inline SVG needs no script and takes its styles from /r/static/charts.css.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # A page holds people's records: kept by no cache, the phone's included.
+    "Cache-Control": "private, no-store",
+}
+STATUS: dict[str, type[web.HTTPException]] = {
+    "bad_link": web.HTTPForbidden, "expired": web.HTTPGone, "revoked": web.HTTPGone,
+    "left": web.HTTPForbidden, "not_this_page": web.HTTPForbidden,
+    "no_such_page": web.HTTPNotFound}
+PDFS_AT_ONCE = 2  # WeasyPrint takes a second or so and a good deal of memory per document
+
+
+class ReportViews:
+    def __init__(self, settings: Settings, app: web.Application) -> None:
+        self.settings = settings
+        self.app = app
+        self.pdfs = asyncio.Semaphore(PDFS_AT_ONCE)
+
+    @property
+    def db(self) -> Database:
+        return self.app[DB_KEY]
+
+    def now(self) -> datetime:
+        return self.app[CLOCK_KEY]()
+
+    def book(self) -> LinkBook:
+        return LinkBook.of(self.settings)
+
+    def renderer(self, words: Words, *, pdf: bool = False) -> Renderer:
+        return Renderer(words, self.now(), self.settings.tz, self.settings.rank_weights, pdf=pdf)
+
+    # Opening a page.
+
+    async def _open(self, request: web.Request, page: str
+                    ) -> tuple[StoredLink, Viewer, str, Words]:
+        """The link that opens `page`, its viewer, its token and the viewer's words; a
+        refusal page (raised) otherwise."""
+        token = request.query.get(TOKEN_PARAMETER, "")
+        async with self.db.reader() as session:
+            try:
+                link, viewer = await self.book().open(session, token, page, self.now())
+            except LinkRefused as refused:
+                raise await self._refusal(refused.code) from None
+            choice = viewer.language or await union_language(session)
+        return link, viewer, token, words_for(choice)
+
+    async def _refusal(self, code: str, words: Words | None = None) -> web.HTTPException:
+        if words is None:
+            async with self.db.reader() as session:
+                words = words_for(await union_language(session))
+        body = self.renderer(words).refused(words(f"report.refused.{code}"),
+                                            words(f"report.refused.{code}.advice"))
+        return STATUS[code](text=body, content_type="text/html", headers=HEADERS)
+
+    @staticmethod
+    def _href(path: str, token: str) -> str:
+        return f"{path}?{TOKEN_PARAMETER}={quote(token)}"
+
+    def _month(self, request: web.Request) -> str | None:
+        month = request.match_info["month"]
+        today = self.now().astimezone(self.settings.tz).date()
+        return month if valid_month(month, today) else None
+
+    # The pages.
+
+    async def studio(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        studio_id = int(request.match_info["studio_id"])
+        link, _viewer, token, words = await self._open(request, studio_page(studio_id))
+        month = self._month(request)
+        if month is None:
+            raise await self._refusal("no_such_page", words)
+        now = self.now()
+        async with self.db.reader() as session:
+            page = await studio_month(session, studio_id, month, now, self.settings.tz,
+                                      self.settings.rank_weights)
+        if page is None:
+            raise await self._refusal("no_such_page", words)
+        nav = self._nav(month, token, lambda m: studio_path(studio_id, m),
+                        union=link.page == PAGE_UNION)
+        nav = Nav(nav.before, nav.before_month, nav.after, nav.after_month, nav.union,
+                  pdf=self._href(studio_path(studio_id, month) + ".pdf", token))
+        html = await asyncio.to_thread(self.renderer(words).studio, page, nav)
+        return _page(html, started)
+
+    async def studio_pdf(self, request: web.Request) -> web.StreamResponse:
+        studio_id = int(request.match_info["studio_id"])
+        _link, _viewer, _token, words = await self._open(request, studio_page(studio_id))
+        month = self._month(request)
+        if month is None:
+            raise await self._refusal("no_such_page", words)
+        async with self.pdfs:
+            made = await studio_pdf(self.db, studio_id, month, self.now(), self.settings.tz,
+                                    self.settings.rank_weights, words)
+        if made is None:
+            raise await self._refusal("no_such_page", words)
+        studio, document = made
+        name = pdf_name(studio, month)
+        headers = dict(HEADERS)
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return web.Response(body=document, content_type="application/pdf", headers=headers)
+
+    async def union(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        _link, _viewer, token, words = await self._open(request, PAGE_UNION)
+        month = self._month(request)
+        if month is None:
+            raise await self._refusal("no_such_page", words)
+        async with self.db.reader() as session:
+            page = await union_month(session, month, self.now(), self.settings.tz,
+                                     self.settings.rank_weights)
+        nav = self._nav(month, token, union_path, union=False)
+        nav = Nav(nav.before, nav.before_month, nav.after, nav.after_month,
+                  studio=lambda sid: self._href(studio_path(sid, month), token))
+        html = await asyncio.to_thread(self.renderer(words).union, page, nav)
+        return _page(html, started)
+
+    async def me(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        _link, viewer, _token, words = await self._open(request, PAGE_ME)
+        async with self.db.reader() as session:
+            page = await my_page(session, viewer.id, self.now(), self.settings.tz)
+        if page is None:
+            raise await self._refusal("no_such_page", words)
+        html = await asyncio.to_thread(self.renderer(words).me, page)
+        return _page(html, started)
+
+    async def static(self, request: web.Request) -> web.Response:
+        found = static_files().get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        content, _version = found
+        response = web.Response(body=content, content_type="text/css", charset="utf-8",
+                                headers={"Cache-Control": "public, max-age=31536000, immutable",
+                                         "X-Content-Type-Options": "nosniff"})
+        response.enable_compression()
+        return response
+
+    def _nav(self, month: str, token: str, path: Callable[[str], str], *, union: bool) -> Nav:
+        today = self.now().astimezone(self.settings.tz).date()
+        before, after = shift_month(month, 1), shift_month(month, -1)
+        return Nav(before=self._href(path(before), token), before_month=before,
+                   after=self._href(path(after), token) if after <= latest_month(today) else None,
+                   after_month=after,
+                   union=self._href(union_path(month), token) if union else None)
+
+
+def _page(html: str, started: float) -> web.Response:
+    headers = dict(HEADERS)
+    # How long the page took here, for the operator's tools (and bench.reports).
+    headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    response = web.Response(text=html, content_type="text/html", headers=headers)
+    response.enable_compression()
+    return response
+
+
+def add_report_pages(settings: Settings) -> Callable[[web.Application], None]:
+    """The web part that serves the report pages (web.web_parts adds it)."""
+
+    def add(app: web.Application) -> None:
+        settings.ensure_report_secret()  # made now, not on a page or a reply later
+        views = ReportViews(settings, app)
+        month = r"{month:\d{4}-\d{2}}"
+        app.router.add_get(rf"/r/studio/{{studio_id:\d{{1,12}}}}/{month}", views.studio)
+        app.router.add_get(rf"/r/studio/{{studio_id:\d{{1,12}}}}/{month}.pdf", views.studio_pdf)
+        app.router.add_get(rf"/r/union/{month}", views.union)
+        app.router.add_get(ME_PATH, views.me)
+        app.router.add_get("/r/static/{name}", views.static)
+
+    return add
