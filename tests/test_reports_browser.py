@@ -252,7 +252,8 @@ async def test_my_page_shows_my_logs_streak_checkins_and_what_became_of_my_propo
         await t.page.goto(url)
         assert await t.page.inner_text("#member-name") == "赵敏"
         logs = await t.page.inner_text("#my-logs")
-        assert "5 / 10" in logs  # October's and November's weeks, W44–W48 handed in
+        # Of the quarter's nine weeks over (W40–W48; this one is still open), W44–W48.
+        assert "5 / 9" in logs and "本周待交" in logs
         assert "连续提交（周）" in logs and "\n5\n" in f"\n{logs}\n"
         hours = texts(await svg_text(t, "#chart-my-hours"))
         assert {"6", "4"} <= set(hours)

@@ -186,7 +186,7 @@ class Charts:
         options: dict[str, Any] = {"allow_interruptions": True, "show_dots": True,
                                    "dots_size": 3, "x_label_rotation": 0,
                                    "print_values": False, "print_labels": True,
-                                   "margin_right": 36}
+                                   "margin_right": 36, "show_legend": len(series) > 1}
         if max_value is not None:
             options["range"] = (0, max_value)
         chart = _base(pygal.Line, palette, self.inline, title, 260, **options)

@@ -92,6 +92,14 @@ class Renderer:
             when = when.astimezone(self.tz).date()
         return formats.month_day(self.words, when)
 
+    def week_row(self, week: str) -> Markup:
+        """「第45周」 with its first day beneath: a table's first column on a phone."""
+        year, number = int(week[:4]), int(week[6:])
+        monday = date.fromisocalendar(year, number, 1)
+        return Markup('{}<br><span class="muted">{}</span>').format(
+            self.words("format.week_one", number=number),
+            self.words("report.week_from", start=formats.month_day(self.words, monday)))
+
     def week_short(self, week: str) -> str:
         return self.words("report.week_short", number=int(week[6:]))
 
@@ -126,7 +134,7 @@ class Renderer:
         values: dict[str, Any] = {
             "t": w, "named": w.named, "lang": w.language, "pdf": self.pdf,
             "num": number, "pct": self.pct, "month": self.month, "day": self.day,
-            "week": functools.partial(formats.week_label, w), "week_short": self.week_short,
+            "week": self.week_row, "week_short": self.week_short,
             "weeks_short": self.weeks_short, "hours": functools.partial(formats.hours, w),
             "stars": self.stars, "static": static_url, "at_risk": AT_RISK,
             "as_of": f"{self.now.astimezone(self.tz):%Y-%m-%d %H:%M}",
@@ -213,12 +221,14 @@ class Renderer:
 
     def union(self, page: UnionMonth, nav: Nav) -> str:
         w, c = self.words, self.charts
+        # Best band on top, as the ranking reads.
         labels = [f"{i * 10}–{i * 10 + 9}" if i < len(page.buckets) - 1 else f"{i * 10}–100"
-                  for i in range(len(page.buckets))]
+                  for i in range(len(page.buckets))][::-1]
         medians = [h.median for h in page.medians]
         charts = {
             "distribution": c.bars(w("report.union.distribution"), labels,
-                                   [(w("report.union.studios"), page.buckets)]),
+                                   [(w("report.union.studios"), page.buckets[::-1])],
+                                   horizontal=True),
             "medians": c.lines(w("report.union.medians"),
                                [w(f"format.month.{int(h.month[5:])}") for h in page.medians],
                                [(w("report.history.median"), medians)], max_value=100)
@@ -238,6 +248,8 @@ class Renderer:
     def me(self, page: MyPage) -> str:
         w = self.words
         handed_in = sum(1 for _w, log in page.weeks if log is not None)
+        # This week's log is not owed until the week is over.
+        owed = len(page.weeks) - (1 if page.weeks and page.weeks[-1][1] is None else 0)
         total = sum(log.hours or 0.0 for _w, log in page.weeks if log is not None)
         charts = {"hours": self.charts.bars(
             w("report.me.chart"), [self.week_short(week) for week, _log in page.weeks],
@@ -245,7 +257,7 @@ class Renderer:
               [(log.hours or 0.0) if log is not None else 0.0 for _w, log in page.weeks])],
             palette=PAIR)}
         return self._render("me.html", page=page, charts=charts, handed_in=handed_in,
-                            total_hours=total, tag_of=self.tag_of)
+                            owed=owed, total_hours=total, tag_of=self.tag_of)
 
     def refused(self, heading: str, advice: str) -> str:
         return self._render("refused.html", heading=heading, advice=advice)
