@@ -1,5 +1,10 @@
 # The workshop-bot image for compose.yaml.
 FROM python:3.11-slim
+# The report PDF (WeasyPrint) draws text with Pango; Chinese needs a CJK font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . /app
 RUN pip install --no-cache-dir /app

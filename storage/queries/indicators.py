@@ -44,7 +44,7 @@ async def studio_figures(session: Session, weeks: list[str], start: date, end: d
         figures[key] = StudioFigures(
             studio_id=key, studio=m.studio, members=m.members, bound=m.bound, writers=m.writers,
             logs=m.logs, log_hours=m.hours, pairs=m.pairs, checkins=m.checkins,
-            checkins_confirmed=m.confirmed)
+            checkins_confirmed=m.confirmed, by_week=m.by_week)
 
     apprentice = aliased(Member)
     for sid, hours in (await session.execute(

@@ -1,6 +1,6 @@
-"""What the report pages read beyond the month's figures (storage.queries.indicators): logs
-week by week, who has not written, each pair's check-ins, each topic's history, the union's
-totals, and one member's own records. Each is a few grouped queries, whatever the size."""
+"""What the report pages read beyond the month's figures (storage.queries.indicators): who
+has not written, each pair's check-ins, each topic's history, the union's totals, and one
+member's own records. Each is a few grouped queries, whatever the size."""
 
 from __future__ import annotations
 
@@ -23,23 +23,9 @@ from storage.models import (
     TopicProgress,
     WeeklyLog,
 )
-from storage.queries.scope import in_studio
 from storage.queries.topics import counted_in
 from storage.queries.weekly_logs import LOG_WRITERS
 from storage.session import Session
-
-
-async def logs_by_week(session: Session, weeks: Sequence[str], studio_id: int | None = None
-                       ) -> dict[tuple[int, str], tuple[int, float]]:
-    """(studio id, week) → (logs, hours) for `weeks`: the bars of a studio's month and the
-    cells of the union's heat map."""
-    rows = await session.execute(
-        select(WeeklyLog.studio_id, WeeklyLog.week, func.count(WeeklyLog.id),
-               func.coalesce(func.sum(WeeklyLog.hours), 0.0))
-        .where(WeeklyLog.week.in_(list(weeks)), WeeklyLog.studio_id.is_not(None),
-               *in_studio(WeeklyLog.studio_id, studio_id))
-        .group_by(WeeklyLog.studio_id, WeeklyLog.week))
-    return {(sid, week): (int(n), float(hours or 0.0)) for sid, week, n, hours in rows.all()}
 
 
 @dataclass(frozen=True)

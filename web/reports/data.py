@@ -34,7 +34,6 @@ from storage.queries.reports import (
     PairCheckIns,
     TopicLine,
     Totals,
-    logs_by_week,
     member_card,
     my_checkins,
     my_logs,
@@ -153,14 +152,13 @@ async def studio_month(session: Session, studio_id: int, month: str, now: dateti
         if studio_id in prior and prior[studio_id].members:
             before = prior[studio_id].score(weights, len(weeks_before))
     recorded[month] = score  # the page's month as it stands now
-    per_week = await logs_by_week(session, weeks, studio_id)
     since, until = period_instants(month_bounds(shift_month(month, TOPIC_MONTHS - 1))[0], end,
                                    tz)
     return StudioMonth(
         studio_id=studio_id, studio=f.studio, month=month, weeks=weeks, figures=f,
         score=score, stars=stars(score), parts=parts_of(f, weights, len(weeks)), before=before,
         week_rows=[WeekRow(w, logs, f.writers, hours)
-                   for w in weeks for logs, hours in [per_week.get((studio_id, w), (0, 0.0))]],
+                   for w in weeks for logs, hours in [f.by_week.get(w, (0, 0.0))]],
         missing=await writers_missing(session, studio_id, weeks),
         pairs=await pair_checkins(session, studio_id, start, end),
         topics=await topic_lines(session, studio_id, since, until),
@@ -220,13 +218,11 @@ async def union_month(session: Session, month: str, now: datetime, tz: tzinfo,
     for r in ranked:
         buckets[min(len(buckets) - 1, int(r.score // BUCKET))] += 1
     star_counts = {n: sum(1 for r in ranked if r.stars == n) for n in (3, 2, 1, 0)}
-    per_week = await logs_by_week(session, weeks)
     heat = []
     for r in ranked:
-        writers = figures[r.studio_id].writers
+        f = figures[r.studio_id]
         cells: list[float | None] = [
-            (per_week.get((r.studio_id, w), (0, 0.0))[0] / writers) if writers else None
-            for w in weeks]
+            (f.by_week.get(w, (0, 0.0))[0] / f.writers) if f.writers else None for w in weeks]
         known = [c for c in cells if c is not None]
         heat.append(HeatRow(r.studio_id, r.studio, cells,
                             sum(known) / len(known) if known else 0.0))

@@ -60,6 +60,7 @@ class Nav:
     union: str | None = None  # an admin's way back to the union's page
     pdf: str | None = None
     studio: Callable[[int], str] | None = None  # a studio's page, from the union's
+    everything: str | None = None  # the union's page with every studio in its lists
 
 
 class Renderer:
@@ -219,7 +220,9 @@ class Renderer:
                                     label_of=lambda d: w(f"format.month.{self.local(d).month}"),
                                     formatter=lambda v: "" if v is None else f"{v:g}%")
 
-    def union(self, page: UnionMonth, nav: Nav) -> str:
+    def union(self, page: UnionMonth, nav: Nav, *, everything: bool = False) -> str:
+        """The union's month; its ranking and heat map list SHOWN studios unless
+        `everything` (2,000 rows each are for the asking: they weigh and take time)."""
         w, c = self.words, self.charts
         # Best band on top, as the ranking reads.
         labels = [f"{i * 10}–{i * 10 + 9}" if i < len(page.buckets) - 1 else f"{i * 10}–100"
@@ -241,7 +244,8 @@ class Renderer:
                   ("report.union.total.benefit", round(t0.benefit, 2), round(t1.benefit, 2))]
         studio_href = nav.studio or (lambda _sid: "")
         return self._render("union.html", page=page, nav=nav, charts=charts, totals=totals,
-                            shown=SHOWN, heat_class=self.heat_class, change=self.change,
+                            shown=len(page.ranked) if everything else SHOWN,
+                            heat_class=self.heat_class, change=self.change,
                             studio_href=studio_href,
                             union_label=page.union or w("stats.union_name"))
 

@@ -157,8 +157,11 @@ class ReportViews:
                                      self.settings.rank_weights)
         nav = self._nav(month, token, union_path, union=False)
         nav = Nav(nav.before, nav.before_month, nav.after, nav.after_month,
-                  studio=lambda sid: self._href(studio_path(sid, month), token))
-        html = await asyncio.to_thread(self.renderer(words).union, page, nav)
+                  studio=lambda sid: self._href(studio_path(sid, month), token),
+                  everything=self._href(union_path(month), token) + "&all=1")
+        everything = request.query.get("all") == "1"
+        html = await asyncio.to_thread(
+            lambda: self.renderer(words).union(page, nav, everything=everything))
         return _page(html, started)
 
     async def me(self, request: web.Request) -> web.Response:

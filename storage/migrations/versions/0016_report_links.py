@@ -7,7 +7,8 @@ Create Date: 2026-12-05
 `report_link` holds each signed link to a report page (/r/…) by its random id, so that a
 link can expire and be revoked; `studio_score` and `union_score` keep each month's
 indicator scores as the monthly summary found them (a report's 12-month line);
-`outbox_message.url` is the page a template message opens.
+`outbox_message.url` is the page a template message opens; the logs' week index takes
+the studio and the hours along (the union's month reads it, not the table).
 """
 
 from __future__ import annotations
@@ -57,9 +58,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('url', sa.String(length=500), nullable=True))
+    # The logs' week index also holds the studio and the hours: a period's logs by week and
+    # studio are read from it alone.
+    with op.batch_alter_table('weekly_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_weekly_log_week')
+        batch_op.create_index('ix_weekly_log_week', ['week', 'studio_id', 'hours'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('weekly_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_weekly_log_week')
+        batch_op.create_index('ix_weekly_log_week', ['week'], unique=False)
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_column('url')
     op.drop_table('union_score')
