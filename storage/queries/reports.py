@@ -148,13 +148,18 @@ class Totals:
 async def union_totals(session: Session, weeks: Sequence[str], since: datetime,
                        until: datetime, start: date, end: date) -> Totals:
     """Logs for `weeks`, check-ins dated in [start, end), results reported in [since,
-    until) and the benefit of those verified, across every studio."""
+    until) and the benefit of those verified, across every studio: what the month's
+    figures (storage.queries.indicators.studio_figures) add up to, counted alone."""
     logs = await session.scalar(
         select(func.count(WeeklyLog.id))
         .where(WeeklyLog.week.in_(list(weeks)), WeeklyLog.studio_id.is_not(None)))
+    apprentice = aliased(Member)
     checkins = await session.scalar(
         select(func.count(CheckIn.id))
-        .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end))
+        .join(MentorshipPair, MentorshipPair.id == CheckIn.pair_id)
+        .join(apprentice, apprentice.id == MentorshipPair.apprentice_id)
+        .where(CheckIn.checkin_date >= start, CheckIn.checkin_date < end,
+               apprentice.studio_id.is_not(None)))
     results, benefit = (await session.execute(
         select(func.count(Achievement.id),
                func.coalesce(func.sum(Achievement.economic_benefit)

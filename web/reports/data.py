@@ -23,7 +23,7 @@ from storage.calendar import (
     week_monday,
     weeks_of_month,
 )
-from storage.indicators import AT_RISK, FULL_MARKS, StudioFigures, ratings, stars
+from storage.indicators import AT_RISK, FULL_MARKS, StudioFigures, combined, ratings, stars
 from storage.queries.indicators import period_instants, studio_figures
 from storage.queries.members import union_name
 from storage.queries.reports import (
@@ -210,6 +210,7 @@ async def union_month(session: Session, month: str, now: datetime, tz: tzinfo,
     start, end = month_bounds(month)
     figures = await studio_figures(session, weeks, start, end, tz)
     rated = ratings(figures.values(), weights, len(weeks))
+    total = combined(list(figures.values()), "")
     ranked = [RatedStudio(r.studio_id, r.studio, r.score, r.stars,
                           figures[r.studio_id].log_rate(len(weeks)),
                           dragging(parts_of(figures[r.studio_id], weights, len(weeks))))
@@ -238,7 +239,8 @@ async def union_month(session: Session, month: str, now: datetime, tz: tzinfo,
         month=month, union=await union_name(session), weeks=weeks, ranked=ranked, median=median,
         buckets=buckets, star_counts=star_counts, heat=heat,
         at_risk=sorted((r for r in ranked if r.score < AT_RISK), key=lambda r: (r.score, r.studio)),
-        totals=await union_totals(session, weeks, *period_instants(start, end, tz), start, end),
+        # This month's from the figures already read, last month's counted the same way.
+        totals=Totals(total.logs, total.checkins, total.results, total.benefit_verified),
         totals_before=await union_totals(session, weeks_of_month(before),
                                          *period_instants(before_start, before_end, tz),
                                          before_start, before_end),
