@@ -197,6 +197,23 @@ async def test_refusals_say_why_without_showing_anything(
     assert "蓝天电气创新工作室" in await page_text(svc, url)
 
 
+async def test_a_page_is_in_its_readers_language(world: tuple[Service, dict[str, int]]) -> None:
+    svc, _ids = world
+    url = await link_in_reply(svc, "o-wang", "统计 11月")
+    for language, words in (("en", ("Indicator score", "Weekly logs", "11/2026")),
+                            ("zh-TW", ("指標得分", "週報",)),
+                            # Mongolian has no words for the pages yet: Chinese, not a mix.
+                            ("mn+zh-CN", ("指标得分", "2026年11月"))):
+        async with svc.db.transaction() as session:
+            await session.execute(update(Member).where(Member.employee_no == "L1")
+                                  .values(language=language))
+        html = await page_text(svc, url)
+        assert all(w in html for w in words), (language, words)
+    async with svc.db.transaction() as session:
+        await session.execute(update(Member).where(Member.employee_no == "L1")
+                              .values(language=None))
+
+
 def test_what_each_link_opens() -> None:
     leader = Viewer(1, "王", ROLE_LEADER, 7, True, None)
     admin = Viewer(2, "钱", ROLE_ADMIN, None, True, None)

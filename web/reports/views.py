@@ -29,7 +29,7 @@ from domain.report_links import (
     studio_path,
     union_path,
 )
-from locales import Words, words_for
+from locales import COMPLETE, DEFAULT_LANGUAGE, Words, languages_of, words_for
 from storage.db import Database
 from storage.models import PAGE_ME, PAGE_UNION
 from storage.queries.members import union_language
@@ -88,12 +88,12 @@ class ReportViews:
             except LinkRefused as refused:
                 raise await self._refusal(refused.code) from None
             choice = viewer.language or await union_language(session)
-        return link, viewer, token, words_for(choice)
+        return link, viewer, token, page_words(choice)
 
     async def _refusal(self, code: str, words: Words | None = None) -> web.HTTPException:
         if words is None:
             async with self.db.reader() as session:
-                words = words_for(await union_language(session))
+                words = page_words(await union_language(session))
         body = self.renderer(words).refused(words(f"report.refused.{code}"),
                                             words(f"report.refused.{code}.advice"))
         return STATUS[code](text=body, content_type="text/html", headers=HEADERS)
@@ -192,6 +192,14 @@ class ReportViews:
                    after=self._href(path(after), token) if after <= latest_month(today) else None,
                    after_month=after,
                    union=self._href(union_path(month), token) if union else None)
+
+
+def page_words(choice: str | None) -> Words:
+    """The words a page is in: the reader's first language the catalogs hold every page's
+    words in. Mongolian has the chat's and the pushes' words but not yet the pages': a
+    Mongolian reader's page is in Chinese, not half in one and half in the other."""
+    complete = [lang for lang in languages_of(choice) if lang in COMPLETE]
+    return words_for(complete[0] if complete else DEFAULT_LANGUAGE)
 
 
 def _page(html: str, started: float) -> web.Response:
