@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import quote
 
@@ -72,74 +73,75 @@ class ReportViews:
     def book(self) -> LinkBook:
         return LinkBook.of(self.settings)
 
-    def renderer(self, words: Words, *, pdf: bool = False) -> Renderer:
-        return Renderer(words, self.now(), self.settings.tz, self.settings.rank_weights, pdf=pdf)
+    def renderer(self, words: Words, now: datetime) -> Renderer:
+        return Renderer(words, now, self.settings.tz, self.settings.rank_weights)
 
     # Opening a page.
 
-    async def _open(self, request: web.Request, page: str
+    async def _open(self, request: web.Request, page: str, now: datetime
                     ) -> tuple[StoredLink, Viewer, str, Words]:
         """The link that opens `page`, its viewer, its token and the viewer's words; a
         refusal page (raised) otherwise."""
         token = request.query.get(TOKEN_PARAMETER, "")
         async with self.db.reader() as session:
             try:
-                link, viewer = await self.book().open(session, token, page, self.now())
+                link, viewer = await self.book().open(session, token, page, now)
             except LinkRefused as refused:
-                raise await self._refusal(refused.code) from None
+                raise await self._refusal(refused.code, now) from None
             choice = viewer.language or await union_language(session)
         return link, viewer, token, page_words(choice)
 
-    async def _refusal(self, code: str, words: Words | None = None) -> web.HTTPException:
+    async def _refusal(self, code: str, now: datetime,
+                       words: Words | None = None) -> web.HTTPException:
         if words is None:
             async with self.db.reader() as session:
                 words = page_words(await union_language(session))
-        body = self.renderer(words).refused(words(f"report.refused.{code}"),
-                                            words(f"report.refused.{code}.advice"))
+        body = self.renderer(words, now).refused(words(f"report.refused.{code}"),
+                                                 words(f"report.refused.{code}.advice"))
         return STATUS[code](text=body, content_type="text/html", headers=HEADERS)
 
     @staticmethod
     def _href(path: str, token: str) -> str:
         return f"{path}?{TOKEN_PARAMETER}={quote(token)}"
 
-    def _month(self, request: web.Request) -> str | None:
+    async def _month(self, request: web.Request, now: datetime, words: Words) -> str:
+        """The month the address names; a refusal page (raised) for one that is not one, or
+        not yet."""
         month = request.match_info["month"]
-        today = self.now().astimezone(self.settings.tz).date()
-        return month if valid_month(month, today) else None
+        if not valid_month(month, now.astimezone(self.settings.tz).date()):
+            raise await self._refusal("no_such_page", now, words)
+        return month
 
     # The pages.
 
     async def studio(self, request: web.Request) -> web.Response:
-        started = time.perf_counter()
+        started, now = time.perf_counter(), self.now()
         studio_id = int(request.match_info["studio_id"])
-        link, _viewer, token, words = await self._open(request, studio_page(studio_id))
-        month = self._month(request)
-        if month is None:
-            raise await self._refusal("no_such_page", words)
-        now = self.now()
+        link, _viewer, token, words = await self._open(request, studio_page(studio_id), now)
+        month = await self._month(request, now, words)
         async with self.db.reader() as session:
             page = await studio_month(session, studio_id, month, now, self.settings.tz,
                                       self.settings.rank_weights)
         if page is None:
-            raise await self._refusal("no_such_page", words)
-        nav = self._nav(month, token, lambda m: studio_path(studio_id, m),
-                        union=link.page == PAGE_UNION)
-        nav = Nav(nav.before, nav.before_month, nav.after, nav.after_month, nav.union,
-                  pdf=self._href(studio_path(studio_id, month) + ".pdf", token))
-        html = await asyncio.to_thread(self.renderer(words).studio, page, nav)
+            raise await self._refusal("no_such_page", now, words)
+        # An admin who came from the union's page (a union link) has the way back.
+        nav = replace(self._nav(month, now, token, lambda m: studio_path(studio_id, m)),
+                      union=self._href(union_path(month), token)
+                      if link.page == PAGE_UNION else None,
+                      pdf=self._href(studio_path(studio_id, month) + ".pdf", token))
+        html = await asyncio.to_thread(self.renderer(words, now).studio, page, nav)
         return _page(html, started)
 
     async def studio_pdf(self, request: web.Request) -> web.StreamResponse:
+        now = self.now()
         studio_id = int(request.match_info["studio_id"])
-        _link, _viewer, _token, words = await self._open(request, studio_page(studio_id))
-        month = self._month(request)
-        if month is None:
-            raise await self._refusal("no_such_page", words)
+        _link, _viewer, _token, words = await self._open(request, studio_page(studio_id), now)
+        month = await self._month(request, now, words)
         async with self.pdfs:
-            made = await studio_pdf(self.db, studio_id, month, self.now(), self.settings.tz,
+            made = await studio_pdf(self.db, studio_id, month, now, self.settings.tz,
                                     self.settings.rank_weights, words)
         if made is None:
-            raise await self._refusal("no_such_page", words)
+            raise await self._refusal("no_such_page", now, words)
         studio, document = made
         name = pdf_name(studio, month)
         headers = dict(HEADERS)
@@ -147,31 +149,28 @@ class ReportViews:
         return web.Response(body=document, content_type="application/pdf", headers=headers)
 
     async def union(self, request: web.Request) -> web.Response:
-        started = time.perf_counter()
-        _link, _viewer, token, words = await self._open(request, PAGE_UNION)
-        month = self._month(request)
-        if month is None:
-            raise await self._refusal("no_such_page", words)
+        started, now = time.perf_counter(), self.now()
+        _link, _viewer, token, words = await self._open(request, PAGE_UNION, now)
+        month = await self._month(request, now, words)
         async with self.db.reader() as session:
-            page = await union_month(session, month, self.now(), self.settings.tz,
+            page = await union_month(session, month, now, self.settings.tz,
                                      self.settings.rank_weights)
-        nav = self._nav(month, token, union_path, union=False)
-        nav = Nav(nav.before, nav.before_month, nav.after, nav.after_month,
-                  studio=lambda sid: self._href(studio_path(sid, month), token),
-                  everything=self._href(union_path(month), token) + "&all=1")
+        nav = replace(self._nav(month, now, token, union_path),
+                      studio=lambda sid: self._href(studio_path(sid, month), token),
+                      everything=self._href(union_path(month), token) + "&all=1")
         everything = request.query.get("all") == "1"
         html = await asyncio.to_thread(
-            lambda: self.renderer(words).union(page, nav, everything=everything))
+            lambda: self.renderer(words, now).union(page, nav, everything=everything))
         return _page(html, started)
 
     async def me(self, request: web.Request) -> web.Response:
-        started = time.perf_counter()
-        _link, viewer, _token, words = await self._open(request, PAGE_ME)
+        started, now = time.perf_counter(), self.now()
+        _link, viewer, _token, words = await self._open(request, PAGE_ME, now)
         async with self.db.reader() as session:
-            page = await my_page(session, viewer.id, self.now(), self.settings.tz)
+            page = await my_page(session, viewer.id, now, self.settings.tz)
         if page is None:
-            raise await self._refusal("no_such_page", words)
-        html = await asyncio.to_thread(self.renderer(words).me, page)
+            raise await self._refusal("no_such_page", now, words)
+        html = await asyncio.to_thread(self.renderer(words, now).me, page)
         return _page(html, started)
 
     async def static(self, request: web.Request) -> web.Response:
@@ -185,13 +184,13 @@ class ReportViews:
         response.enable_compression()
         return response
 
-    def _nav(self, month: str, token: str, path: Callable[[str], str], *, union: bool) -> Nav:
-        today = self.now().astimezone(self.settings.tz).date()
+    def _nav(self, month: str, now: datetime, token: str, path: Callable[[str], str]) -> Nav:
+        """The months before and after `month` (none after the latest), on `path`."""
+        today = now.astimezone(self.settings.tz).date()
         before, after = shift_month(month, 1), shift_month(month, -1)
         return Nav(before=self._href(path(before), token), before_month=before,
                    after=self._href(path(after), token) if after <= latest_month(today) else None,
-                   after_month=after,
-                   union=self._href(union_path(month), token) if union else None)
+                   after_month=after)
 
 
 def page_words(choice: str | None) -> Words:
