@@ -285,3 +285,23 @@ async def test_links_listed_revoked_by_member_and_scores_recorded(
             UnionScore.month == "2026-09"))
     assert set(scores) == {ids["red"], ids["blue"]}
     assert median == round((scores[ids["red"]] + scores[ids["blue"]]) / 2, 1)
+
+
+async def test_the_report_command_line(world: tuple[Service, dict[str, int]],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`workshop-bot report …` as typed: parsed and run by the CLI."""
+    from ops.cli import _parser, _report
+
+    svc, _ids = world
+    capsys.readouterr()
+    args = _parser().parse_args(["report", "links", "list", "--all"])
+    assert await _report(args, svc.settings, svc.clock.now) == 0
+    assert "王建国" in capsys.readouterr().out
+    args = _parser().parse_args(["report", "scores", "--month", "2026-08"])
+    assert await _report(args, svc.settings, svc.clock.now) == 0
+    args = _parser().parse_args(["report", "pdf", "--studio", "不存在", "--month", "2026-11"])
+    assert await _report(args, svc.settings, svc.clock.now) == 1
+    args = _parser().parse_args(["report", "pdf", "--studio", "创新", "--month", "2026-11"])
+    assert await _report(args, svc.settings, svc.clock.now) == 1  # two studios match
+    args = _parser().parse_args(["report", "links", "revoke"])
+    assert await _report(args, svc.settings, svc.clock.now) == 2

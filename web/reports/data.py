@@ -23,7 +23,7 @@ from storage.calendar import (
     week_monday,
     weeks_of_month,
 )
-from storage.indicators import AT_RISK, FULL_MARKS, StudioFigures, combined, ratings, stars
+from storage.indicators import AT_RISK, FULL_MARKS, Rating, StudioFigures, ratings, stars
 from storage.queries.indicators import period_instants, studio_figures
 from storage.queries.members import union_name
 from storage.queries.reports import (
@@ -168,12 +168,10 @@ async def studio_month(session: Session, studio_id: int, month: str, now: dateti
 
 
 @dataclass(frozen=True)
-class RatedStudio:
+class AtRisk:
     studio_id: int
     studio: str
     score: float
-    stars: int
-    log_rate: float
     drag: Part  # the indicator that costs it most
 
 
@@ -190,12 +188,12 @@ class UnionMonth:
     month: str
     union: str | None
     weeks: list[str]
-    ranked: list[RatedStudio]
+    ranked: list[Rating]
     median: float | None
     buckets: list[int]  # studios per BUCKET points, 0–9 … 90–100
     star_counts: dict[int, int]  # stars → studios (0: below AT_RISK)
     heat: list[HeatRow]  # lowest submission first
-    at_risk: list[RatedStudio]  # lowest first
+    at_risk: list[AtRisk]  # lowest first
     totals: Totals
     totals_before: Totals
     medians: list[HistoryPoint] = field(default_factory=list)  # recorded months
@@ -209,12 +207,7 @@ async def union_month(session: Session, month: str, now: datetime, tz: tzinfo,
     weeks = counted_weeks(month, today)
     start, end = month_bounds(month)
     figures = await studio_figures(session, weeks, start, end, tz)
-    rated = ratings(figures.values(), weights, len(weeks))
-    total = combined(list(figures.values()), "")
-    ranked = [RatedStudio(r.studio_id, r.studio, r.score, r.stars,
-                          figures[r.studio_id].log_rate(len(weeks)),
-                          dragging(parts_of(figures[r.studio_id], weights, len(weeks))))
-              for r in rated]
+    ranked = ratings(figures.values(), weights, len(weeks))
     buckets = [0] * (FULL_MARKS // BUCKET)
     for r in ranked:
         buckets[min(len(buckets) - 1, int(r.score // BUCKET))] += 1
@@ -238,9 +231,14 @@ async def union_month(session: Session, month: str, now: datetime, tz: tzinfo,
     return UnionMonth(
         month=month, union=await union_name(session), weeks=weeks, ranked=ranked, median=median,
         buckets=buckets, star_counts=star_counts, heat=heat,
-        at_risk=sorted((r for r in ranked if r.score < AT_RISK), key=lambda r: (r.score, r.studio)),
+        at_risk=[AtRisk(r.studio_id, r.studio, r.score,
+                        dragging(parts_of(figures[r.studio_id], weights, len(weeks))))
+                 for r in sorted(ranked, key=lambda r: (r.score, r.studio)) if r.score < AT_RISK],
         # This month's from the figures already read, last month's counted the same way.
-        totals=Totals(total.logs, total.checkins, total.results, total.benefit_verified),
+        totals=Totals(sum(f.logs for f in figures.values()),
+                      sum(f.checkins for f in figures.values()),
+                      sum(f.results for f in figures.values()),
+                      sum(f.benefit_verified for f in figures.values())),
         totals_before=await union_totals(session, weeks_of_month(before),
                                          *period_instants(before_start, before_end, tz),
                                          before_start, before_end),
