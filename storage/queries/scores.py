@@ -6,27 +6,35 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, select
 
+from storage.db import insert_ignoring_duplicates
 from storage.indicators import Rating
 from storage.models import StudioScore, UnionScore
 from storage.session import Session
+
+_STUDIO_SCORE = cast(Table, StudioScore.__table__)
+_UNION_SCORE = cast(Table, UnionScore.__table__)
 
 
 async def record_scores(session: Session, month: str, rated: Sequence[Rating],
                         now: datetime) -> None:
     """Record the month's ratings (replacing any recorded before: a job run again, a late
-    record counted) and their median."""
-    await session.execute(delete(StudioScore).where(StudioScore.month == month))
-    await session.execute(delete(UnionScore).where(UnionScore.month == month))
+    record counted) and their median. Two runs at once (the scheduler and `jobs run`)
+    record the same figures: the second one's rows are skipped, not an error."""
+    conn = await session.connection()
+    await conn.execute(delete(StudioScore).where(StudioScore.month == month))
+    await conn.execute(delete(UnionScore).where(UnionScore.month == month))
     if not rated:
         return
     rows = [{"studio_id": r.studio_id, "month": month, "score": r.score, "stars": r.stars,
              "recorded_at": now} for r in rated]
+    studios = insert_ignoring_duplicates(_STUDIO_SCORE, conn.dialect.name, ("studio_id", "month"))
     for start in range(0, len(rows), 1000):  # within every driver's parameter limit
-        await session.execute(insert(StudioScore), rows[start:start + 1000])
-    await session.execute(insert(UnionScore), [{
+        await conn.execute(studios, rows[start:start + 1000])
+    await conn.execute(insert_ignoring_duplicates(_UNION_SCORE, conn.dialect.name, ("month",)), [{
         "month": month, "median": round(statistics.median(r.score for r in rated), 1),
         "rated": len(rated), "recorded_at": now}])
 
