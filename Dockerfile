@@ -1,6 +1,6 @@
 # The workshop-bot image for compose.yaml.
 FROM python:3.11-slim
-# Invite slips as PDF: WeasyPrint lays them out with Pango, the Chinese in Noto Sans CJK.
+# Invite slips and report PDFs: WeasyPrint lays them out with Pango, the Chinese in Noto Sans CJK.
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*

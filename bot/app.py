@@ -32,8 +32,9 @@ DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BUDGET_KEY = web.AppKey("budget", ReplyBudget)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 SCHEDULED_KEY = web.AppKey("scheduled", ScheduledService)
-# The app's clock (tests pass a fixed one): what web pages read instead of the wall clock.
-CLOCK_KEY: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+# The service's clock: the web pages read the time from it, as the endpoint does.
+Clock = Callable[[], datetime]
+CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
 
 
 def system_clock() -> datetime:
@@ -146,7 +147,7 @@ def create_app(
                                   seconds=settings.workshop_bot_outbox_stuck_seconds))
     background = ScheduledService(db, deliverer, tz=settings.tz, clock=clock, run_jobs=run_jobs,
                                   jobs=configured(settings.schedules),
-                                  weights=settings.rank_weights)
+                                  weights=settings.rank_weights, report_links=settings)
     app[SCHEDULED_KEY] = background
 
     async def on_startup(_app: web.Application) -> None:

@@ -6,6 +6,7 @@ import os
 import secrets
 import tomllib
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -70,7 +71,8 @@ class Settings(BaseSettings):
     workshop_bot_port: int = Field(default=8080, ge=1, le=65535)
     workshop_bot_host: str = "0.0.0.0"
     # The address people reach the service at (https://bot.example.org): the web console's
-    # sign-in links and the report pages' links are built on it.
+    # sign-in links and the report pages' links are built on it. Unset: the local address
+    # (trial mode only; a trial on this machine).
     workshop_bot_public_url: str | None = None
     # The union this account serves: the root of the org tree the roster fills.
     workshop_bot_union_name: str = "总工会"
@@ -97,6 +99,11 @@ class Settings(BaseSettings):
     workshop_bot_faq_margin: float = Field(default=0.05, ge=0, le=1)
     workshop_bot_faq_answer_weight: float = Field(default=0.3, ge=0)
     workshop_bot_faq_refresh_seconds: float = Field(default=3.0, ge=0)
+    # A report link stops working this many days after it was issued.
+    workshop_bot_report_link_days: int = Field(default=30, ge=1, le=366)
+    # The key report links are signed with. Unset: one is generated and kept under the var
+    # dir, as the trial token is; several machines must share one, so set it there.
+    workshop_bot_report_secret: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)
     # Job schedules, from WORKSHOP_BOT_SCHEDULE_<JOB> ("fri 16:00"), by job name.
     schedules: dict[str, str] = Field(default_factory=dict)
@@ -129,6 +136,15 @@ class Settings(BaseSettings):
     @classmethod
     def _weights(cls, v: str) -> str:
         parse_weights(v)  # raises ValueError with what is wrong
+        return v
+
+    @field_validator("workshop_bot_report_secret")
+    @classmethod
+    def _secret_length(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if len(v) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return v
 
     @field_validator("workshop_bot_timezone")
@@ -180,6 +196,47 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.workshop_bot_var_dir / 'workshop-bot.db').resolve()}"
+
+    @property
+    def public_base_url(self) -> str:
+        """What report links start with: WORKSHOP_BOT_PUBLIC_URL, else this machine's address."""
+        return self.workshop_bot_public_url or f"http://127.0.0.1:{self.workshop_bot_port}"
+
+    @property
+    def report_link_lifetime(self) -> timedelta:
+        return timedelta(days=self.workshop_bot_report_link_days)
+
+    @property
+    def report_secret(self) -> str:
+        """The key report links are signed with (see ensure_report_secret)."""
+        return self.workshop_bot_report_secret or self.ensure_report_secret()
+
+    def ensure_report_secret(self) -> str:
+        """With no WORKSHOP_BOT_REPORT_SECRET, use (or make) the one kept under the var dir.
+
+        Several processes of one machine may start together: the secret is written to a file
+        of its own and linked into place, which fails when another process got there first,
+        so they all end up with the first one written, never with one each."""
+        if self.workshop_bot_report_secret:
+            return self.workshop_bot_report_secret
+        path = self.workshop_bot_var_dir / "report_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".report_secret.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < 32:
+            raise ConfigError(f"{path}: not a report secret; delete it to have a new one made")
+        self.workshop_bot_report_secret = secret
+        return secret
 
     @property
     def can_push(self) -> bool:

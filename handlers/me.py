@@ -5,12 +5,13 @@ from __future__ import annotations
 from bot.context import Ctx, Incoming
 from bot.replies import Reply, Text
 from bot.routing import Router
+from domain.report_links import LinkBook
 from domain.weekly_logs import current_streak, log_for_week, this_week
 from handlers.common import role_name
 from handlers.weekly_logs import submitted_at
 from locales.formats import hours, join
 from storage.calendar import quarter_start
-from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
+from storage.models import PAGE_ME, ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
 from storage.queries.mentorship import checkin_stats
 from storage.queries.proposals import achievement_counts, suggestion_counts
 from storage.queries.studios import mentorship_circle
@@ -53,6 +54,11 @@ async def on_me(msg: Incoming, ctx: Ctx) -> Reply:
                            confirmed=stats.confirmed))
     if member.studio_id is not None and member.role in LOG_WRITERS:
         lines += await _proposals(ctx, member.id, member.studio_id, member.role == ROLE_LEADER)
+        # My own page: this quarter's logs, check-ins with the mentor's comments, and what
+        # became of my suggestions and results. The same link again while it lasts.
+        book = LinkBook.of(ctx.settings)
+        link = await book.issue(ctx.session, member.id, PAGE_ME, "me", ctx.now)
+        lines.append(ctx.t("me.link", url=book.page_url(link, "")))
     return Text("\n".join(lines))
 
 

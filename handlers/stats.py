@@ -9,13 +9,14 @@ from datetime import date
 from bot.context import Ctx, Incoming
 from bot.replies import MAX_TEXT_BYTES, Reply, Text, fit_lines
 from bot.routing import Router, normalise
+from domain.report_links import LinkBook, studio_page
 from domain.stats import MonthFigures, month_figures
 from handlers.parsing import says
 from locales import Words
 from locales.formats import describe_weights, hours, join, month_label, percent, week_span
 from storage.calendar import iso_week, month_bounds, month_of_week
 from storage.indicators import FULL_MARKS, StudioFigures, stars
-from storage.models import RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
+from storage.models import PAGE_UNION, RESULT_TYPES, ROLE_ADMIN, ROLE_LEADER, TOPIC_STATUSES
 from storage.queries.indicators import month_ratings
 from storage.queries.members import union_name
 from storage.queries.studios import studios_called
@@ -203,6 +204,21 @@ async def on_stats(msg: Incoming, ctx: Ctx) -> Reply:
     return await _union_stats(ctx, month, label)
 
 
+async def _with_link(ctx: Ctx, lines: list[str], page: str, month: str) -> Reply:
+    """The figures with the line linking their page (charts, and what the text leaves out)
+    at the end: the link survives when the figures are cut to fit."""
+    member = ctx.member
+    assert member is not None
+    book = LinkBook.of(ctx.settings)
+    # One of the sender's links to this page is handed out again while it has half its
+    # life ahead: 统计 asked twice writes nothing the second time.
+    link = await book.issue(ctx.session, member.id, page, "stats", ctx.now)
+    footer = ctx.t("stats.link", url=book.page_url(link, month))
+    body = fit_lines(lines, ctx.t("stats.more_stats"),
+                     limit=MAX_TEXT_BYTES - len(footer.encode("utf-8")) - 1)
+    return Text(body + "\n" + footer)
+
+
 async def _studio_stats(ctx: Ctx, month: str, label: str, studio_id: int) -> Reply:
     month_of = await _figures(ctx, month, studio_id)
     f = month_of.by_studio[studio_id]
@@ -210,7 +226,7 @@ async def _studio_stats(ctx: Ctx, month: str, label: str, studio_id: int) -> Rep
     lines = [ctx.t("stats.header", label=label, scope=f.studio),
              *figure_lines(f, month_of.weeks, ctx.words),
              ctx.t("stats.score", score=_number(points), stars=_stars(ctx.words, points))]
-    return Text(fit_lines(lines, ctx.t("stats.more_stats")))
+    return await _with_link(ctx, lines, studio_page(studio_id), month)
 
 
 async def _union_stats(ctx: Ctx, month: str, label: str) -> Reply:
@@ -227,7 +243,7 @@ async def _union_stats(ctx: Ctx, month: str, label: str) -> Reply:
             ctx.t("stats.best_item", studio=r.studio, score=_number(r.score))
             for r in best])))
     lines.append(ctx.t("stats.studio_hint"))
-    return Text(fit_lines(lines, ctx.t("stats.more_stats")))
+    return await _with_link(ctx, lines, PAGE_UNION, month)
 
 
 @router.command("排名", aliases=("rank",), takes_args=True, roles=(ROLE_LEADER, ROLE_ADMIN),

@@ -152,6 +152,31 @@ def _parser() -> argparse.ArgumentParser:
 
     _rating_parser(sub)
 
+
+    report = sub.add_parser("report", help="report pages: a studio's month as PDF, the links "
+                                           "handed out, a past month's scores")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    pdf = report_sub.add_parser("pdf", help="a studio's month on A4 with its charts (PDF)")
+    pdf.add_argument("--studio", metavar="NAME", required=True,
+                     help="the studio (its name or a distinctive part)")
+    pdf.add_argument("--month", metavar="YYYY-MM", required=True)
+    pdf.add_argument("-o", "--output", metavar="FILE",
+                     help="where to write (default <studio>-<month>.pdf here)")
+    links = report_sub.add_parser("links", help="the report links handed out: list, revoke")
+    links_sub = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    links_list = links_sub.add_parser("list", help="links that still work, newest first")
+    links_list.add_argument("--member", metavar="EMPLOYEE_NO", help="only this member's")
+    links_list.add_argument("--all", action="store_true",
+                            help="expired and revoked ones too")
+    links_list.add_argument("--limit", type=int, default=200)
+    revoke = links_sub.add_parser("revoke", help="make a link (or all of a member's) stop working")
+    revoke.add_argument("id", nargs="?", metavar="ID", help="the link's id (links list)")
+    revoke.add_argument("--member", metavar="EMPLOYEE_NO", help="every link this member holds")
+    scores = report_sub.add_parser("scores", help="record a past month's scores for the pages' "
+                                                  "12-month lines (the monthly summary records "
+                                                  "each month as it runs)")
+    scores.add_argument("--month", metavar="YYYY-MM", required=True)
+
     exp = sub.add_parser("export", help="export records as CSV (with BOM) or XLSX")
     exp.add_argument("kind", metavar="KIND",
                      choices=["logs", "checkins", "suggestions", "results", "studios",
@@ -337,6 +362,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             if args.jobs_command == "list":
                 return await jobs.jobs_list(settings, at)
             return await jobs.jobs_run(settings, args.name, at)
+        if args.command == "report":
+            return await _report(args, settings, now)
         if args.command == "outbox":
             if args.outbox_command == "list":
                 return await outbox.outbox_list(settings, state=args.state, kind=args.kind,
@@ -408,6 +435,19 @@ async def _console(args: argparse.Namespace, settings: Settings, now: Any) -> in
     if args.sessions_command == "list":
         return await console.sessions_list(settings, now, everything=args.all)
     return await console.sessions_revoke(settings, args.id, now)
+
+
+async def _report(args: argparse.Namespace, settings: Settings, now: Any) -> int:
+    from ops import reports
+
+    if args.report_command == "pdf":
+        return await reports.report_pdf(settings, args.studio, args.month, args.output, now)
+    if args.report_command == "scores":
+        return await reports.record_month(settings, args.month, now)
+    if args.links_command == "list":
+        return await reports.links_list(settings, now, employee_no=args.member,
+                                        include_ended=args.all, limit=args.limit)
+    return await reports.links_revoke(settings, now, link_id=args.id, employee_no=args.member)
 
 
 async def _questions(args: argparse.Namespace, settings: Settings, now: Any) -> int:

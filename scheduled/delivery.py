@@ -224,7 +224,7 @@ class Deliverer:
             return Outcome("undeliverable", None, NO_TEMPLATE + closed)
         fields = claim.template_fields or default_fields(claim.text, now, self.tz)
         try:
-            await self.sender.send_template(claim.openid, template_id, fields)
+            await self.sender.send_template(claim.openid, template_id, fields, url=claim.url)
             return Outcome("sent", "template", SENT)
         except Exception as exc:
             return self._failure(exc, "template") or Outcome(

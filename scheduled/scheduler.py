@@ -14,8 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from domain import NotFound
+from domain.report_links import LinkBook
 from locales import Words, words_for
 from scheduled.jobs.mentorship_reminder import mentorship_reminder
 from scheduled.jobs.monthly_summary import monthly_summary
@@ -36,8 +38,13 @@ GRACE = timedelta(hours=6)
 QUARTER_MONTHS = (1, 4, 7, 10)
 LOOKBACK_DAYS = 14  # the longest holiday (Spring Festival) plus margin
 
-# Every job gets the indicator weights; the monthly summary and the quarterly review score with them.
-JobFn = Callable[[Database, datetime, tzinfo, Mapping[str, float]], Awaitable[JobReport]]
+class JobFn(Protocol):
+    """A job. Every job gets the indicator weights (the monthly summary and the quarterly
+    review score with them) and the report links' book (the summaries and the digest link
+    their pages; without one, their pushes carry no link)."""
+
+    def __call__(self, db: Database, now: datetime, tz: tzinfo, weights: Mapping[str, float],
+                 /, *, links: LinkBook | None = None) -> Awaitable[JobReport]: ...
 
 
 def is_workday(day: date) -> bool:
@@ -190,10 +197,11 @@ def configured(schedules: dict[str, str]) -> dict[str, JobSpec]:
 
 async def run_job(db: Database, name: str, now: datetime, tz: tzinfo,
                   weights: Mapping[str, float] | None = None, *,
-                  manual: bool = False) -> JobReport:
+                  manual: bool = False, links: LinkBook | None = None) -> JobReport:
     """Run `name` as if at `now`, whatever its schedule; `manual`: the operator asked for it
-    (`workshop-bot jobs run`), and `jobs list` says so."""
-    report = await JOBS[name].run(db, now, tz, weights or DEFAULT_WEIGHTS)
+    (`workshop-bot jobs run`), and `jobs list` says so. With `links`, the pushes that have a
+    report page carry a link to it."""
+    report = await JOBS[name].run(db, now, tz, weights or DEFAULT_WEIGHTS, links=links)
     if manual and report.run_id is not None:
         async with db.transaction() as session:
             await mark_manual(session, report.run_id)
@@ -204,7 +212,8 @@ async def run_job(db: Database, name: str, now: datetime, tz: tzinfo,
 
 async def catch_up(db: Database, now: datetime, tz: tzinfo,
                    jobs: dict[str, JobSpec] | None = None,
-                   weights: Mapping[str, float] | None = None) -> list[JobReport]:
+                   weights: Mapping[str, float] | None = None,
+                   links: LinkBook | None = None) -> list[JobReport]:
     """At start-up: run each job whose time today passed less than GRACE ago, unless done."""
     reports = []
     local = now.astimezone(tz)
@@ -215,7 +224,7 @@ async def catch_up(db: Database, now: datetime, tz: tzinfo,
         async with db.transaction() as session:
             if await period_done(session, spec.name, spec.period(local.date())):
                 continue
-        reports.append(await run_job(db, spec.name, now, tz, weights))
+        reports.append(await run_job(db, spec.name, now, tz, weights, links=links))
     return reports
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from domain.report_links import LinkBook, LinkSettings
 from scheduled.delivery import Deliverer
 from scheduled.scheduler import GRACE, JOBS, JobSpec, catch_up, due_on, run_job
 from storage.db import Database
@@ -29,9 +30,12 @@ class ScheduledService:
     def __init__(self, db: Database, deliverer: Deliverer | None, *, tz: tzinfo,
                  clock: Callable[[], datetime], run_jobs: bool,
                  jobs: dict[str, JobSpec] | None = None,
-                 weights: Mapping[str, float] | None = None) -> None:
+                 weights: Mapping[str, float] | None = None,
+                 report_links: LinkSettings | None = None) -> None:
         self.jobs = jobs or JOBS
         self.weights = weights
+        # Read when a job runs, so the links follow the settings as they are then.
+        self.report_links = report_links
         self.db = db
         self.deliverer = deliverer
         self.tz = tz
@@ -42,6 +46,10 @@ class ScheduledService:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: Any = None
+
+    def links(self) -> LinkBook | None:
+        """The book the jobs' report links are made with (none: pushes carry no link)."""
+        return None if self.report_links is None else LinkBook.of(self.report_links)
 
     def nudge(self) -> None:
         """Something was queued: sweep the outbox now rather than at the next interval."""
@@ -67,7 +75,7 @@ class ScheduledService:
             self._scheduler = scheduler
             if await self.renew():
                 for report in await catch_up(self.db, self.clock(), self.tz, self.jobs,
-                                                self.weights):
+                                             self.weights, self.links()):
                     log.info("caught up %s for %s", report.name, report.period)
                 self.nudge()
 
@@ -85,7 +93,7 @@ class ScheduledService:
         now = self.clock()
         if not self.leader or not due_on(self.jobs[name], now.astimezone(self.tz).date()):
             return
-        await run_job(self.db, name, now, self.tz, self.weights)
+        await run_job(self.db, name, now, self.tz, self.weights, links=self.links())
         self.nudge()
 
     async def _deliver_forever(self) -> None:

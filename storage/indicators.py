@@ -78,6 +78,7 @@ class StudioFigures:
     benefit_reported: float = 0.0  # 万元, results reported in the period
     benefit_verified: float = 0.0
     suggestions_by_status: dict[str, int] = field(default_factory=dict)  # made in the period
+    by_week: dict[str, tuple[int, float]] = field(default_factory=dict)  # (logs, hours) per week
 
     @property
     def results(self) -> int:
@@ -155,4 +156,7 @@ def combined(figures: list[StudioFigures], name: str) -> StudioFigures:
                              (total.suggestions_by_status, f.suggestions_by_status)):
             for key, n in theirs.items():
                 mine[key] = mine.get(key, 0) + n
+        for week, (logs, hours) in f.by_week.items():
+            had = total.by_week.get(week, (0, 0.0))
+            total.by_week[week] = (had[0] + logs, had[1] + hours)
     return total

@@ -111,7 +111,10 @@ class WeeklyLog(Base):
     """A member's activity log for one ISO week (Asia/Shanghai): one per member and week."""
 
     __tablename__ = "weekly_log"
-    __table_args__ = (UniqueConstraint("member_id", "week"), Index("ix_weekly_log_week", "week"))
+    # Week first: a period's logs by week and studio, with their hours, come from this index
+    # alone (the month's figures for 2,000 studios read it, not the table).
+    __table_args__ = (UniqueConstraint("member_id", "week"),
+                      Index("ix_weekly_log_week", "week", "studio_id", "hours"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
@@ -190,6 +193,8 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # Short facts for a template message, used when the 48-hour window is closed.
     template_fields: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # The page a template message opens when tapped (its report link), if any.
+    url: Mapped[str | None] = mapped_column(String(500))
     # pending → in_flight → sent | undeliverable | failed (see scheduled/delivery.py)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     channel: Mapped[str | None] = mapped_column(String(16))  # custom, template
@@ -738,3 +743,55 @@ class AuditEntry(Base):
     studio_id: Mapped[int | None] = mapped_column(ForeignKey("studio.id"))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# What a report link opens (report_link.page): one studio's pages ("studio:<id>", any month),
+# the union's pages ("union": an admin's, which reach every studio's too) or the viewer's
+# own page ("me").
+PAGE_UNION = "union"
+PAGE_ME = "me"
+PAGE_STUDIO_PREFIX = "studio:"
+
+
+class ReportLink(Base):
+    """A signed link to a report page (/r/…), issued to one member, for one page, until it
+    expires or is revoked. The URL carries its id and a signature, nothing else."""
+
+    __tablename__ = "report_link"
+    __table_args__ = (Index("ix_report_link_viewer_page", "viewer_id", "page"),)
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)  # random, URL-safe
+    page: Mapped[str] = mapped_column(String(40))
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    # Where it was handed out: a push kind (monthly-summary …) or a command (stats, me).
+    origin: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StudioScore(Base):
+    """A studio's indicator score for a month as it stood when the month was summed up (the
+    monthly summary, or `workshop-bot report scores`): the points of a report's 12-month
+    line, read back rather than worked out again from a year of records."""
+
+    __tablename__ = "studio_score"
+    __table_args__ = (UniqueConstraint("studio_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studio.id"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-11"
+    score: Mapped[float] = mapped_column(Float)
+    stars: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnionScore(Base):
+    """The union's median indicator score for a month, recorded with the studios' scores."""
+
+    __tablename__ = "union_score"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    median: Mapped[float] = mapped_column(Float)
+    rated: Mapped[int] = mapped_column(Integer)  # studios rated (with members)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

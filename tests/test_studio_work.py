@@ -343,7 +343,8 @@ async def october(svc: Service) -> None:
 
 async def test_leader_stats_match_the_hand_count(svc: Service, october: None) -> None:
     reply = await svc.text("o-l3", "统计 2026-10") or ""
-    assert reply.splitlines() == [
+    *figures, link = reply.splitlines()
+    assert figures == [
         "【2026年10月统计】丙工作室",
         "周报（第40—44周）：已交 12/20 份（60%），工作时长 24 小时",
         "师徒打卡：3 次，已确认 2，共 4.5 小时",
@@ -355,7 +356,9 @@ async def test_leader_stats_match_the_hand_count(svc: Service, october: None) ->
         # logs 30×0.6 + check-ins 20 + topics 15×0.5 + results 15 + suggestions 10 + bound 10×0.75
         "指标得分：78 分（★★）",
     ]
-    # The same month asked another way.
+    # The month's page, with its charts (tests/test_reports.py opens it).
+    assert re.fullmatch(r"图表和明细：http://127\.0\.0\.1:8080/r/studio/\d+/2026-10\?k=\S+", link)
+    # The same month asked another way (and the same link handed out again).
     assert (await svc.text("o-l3", "stats 2026年10月")) == reply
     assert (await svc.text("o-l3", "统计 10月")) == reply
 
@@ -368,17 +371,22 @@ async def test_admin_stats_cover_the_union(svc: Service, october: None) -> None:
     # Writers: 甲 41, 乙 2, 丙 4 → 47 × 5 weeks.
     assert lines[1] == "周报（第40—44周）：已交 12/235 份（5%），工作时长 24 小时"
     assert "经济效益：已认定 12.5 万元（登记 13.5 万元）" in lines
-    # Studios with no points are not "best"; how to look into one studio closes the reply.
-    assert lines[-2] == "得分最高：丙工作室（78）、乙工作室（10）、甲工作室（10）。发送“排名”查看完整排名。"
-    assert lines[-1] == "查看某个工作室：发送“统计 工作室名称 [月份]”。"
+    # Studios with no points are not "best"; how to look into one studio, and the link to
+    # the union's page, close the reply.
+    assert lines[-3] == "得分最高：丙工作室（78）、乙工作室（10）、甲工作室（10）。发送“排名”查看完整排名。"
+    assert lines[-2] == "查看某个工作室：发送“统计 工作室名称 [月份]”。"
+    assert "/r/union/2026-10?k=" in lines[-1]
 
 
 async def test_an_admin_looks_into_one_studio_by_a_part_of_its_name(
         svc: Service, october: None) -> None:
     leader = await svc.text("o-l3", "统计 2026-10") or ""
     admin = await svc.text("o-a1", "统计 丙 2026-10") or ""
-    assert admin == leader  # the admin sees what the studio's leader sees
-    assert await svc.text("o-a1", "统计 丙工作室 10月") == leader
+    # The admin sees what the studio's leader sees, with a link of their own to its page.
+    assert admin.splitlines()[:-1] == leader.splitlines()[:-1]
+    assert admin.splitlines()[-1] != leader.splitlines()[-1]
+    assert admin.splitlines()[-1].split("?")[0] == leader.splitlines()[-1].split("?")[0]
+    assert await svc.text("o-a1", "统计 丙工作室 10月") == admin
     which = await svc.text("o-a1", "统计 工作室 10月") or ""
     assert which.splitlines() == ["名称含“工作室”的工作室有 3 个，请写得更完整些：",
                                   "· 丙工作室", "· 乙工作室", "· 甲工作室"]

@@ -17,5 +17,6 @@ def web_parts(settings: Settings) -> list[Callable[[web.Application], None]]:
     """What to add to the service's app, in order (ops.cli and the tests pass these to
     bot.app.create_app)."""
     from web.console.app import console_part
+    from web.reports.views import add_report_pages
 
-    return [console_part(settings)]
+    return [console_part(settings), add_report_pages(settings)]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import locales
-from locales import TEMPLATE_FIELD_LIMIT, Words, words_for
+from domain.report_links import LinkBook
+from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, words_for
 from scheduled.jobs.report import JobReport
 from storage.db import Database
 from storage.queries.jobs import finish_job_run, start_job_run
 from storage.queries.outbox import enqueue_many, recipients_already_queued
+from storage.queries.report_links import StoredLink, add_links
 from storage.session import Session
 
 Messages = dict[int, tuple[str, dict[str, str] | None]]
@@ -64,6 +67,42 @@ class Fields:
         return found
 
 
+@dataclass
+class Links:
+    """The report links a run hands out, one per recipient: minted while composing (which
+    writes nothing) and stored in the same transaction as the push that carries each."""
+
+    book: LinkBook
+    now: datetime
+    origin: str  # the job's name
+    minted: dict[int, tuple[StoredLink, str]] = field(default_factory=dict)
+
+    def url(self, recipient: int, page: str, month: str) -> str:
+        """A new link for `recipient` to `page` (landing on `month`): its address."""
+        link = self.book.mint(recipient, page, self.origin, self.now)
+        url = self.book.page_url(link, month)
+        self.minted[recipient] = (link, url)
+        return url
+
+
+def linked(links: Links | None, recipient: int, page: str, month: str, text: str,
+           choice: str | None) -> str:
+    """`text` with a line at its end holding the recipient's link to `page` (a
+    customer-service message shows it; a template message opens it), when links are given.
+    The text keeps whole lines and gives up its last ones if both would not fit a message."""
+    if links is None:
+        return text
+    line = words_for(choice)("push.report.link", url=links.url(recipient, page, month))
+    room = PUSH_LIMIT - len(line.encode("utf-8")) - 1
+    kept: list[str] = []
+    for part in text.splitlines():
+        room -= len(part.encode("utf-8")) + 1
+        if room < 0:
+            break
+        kept.append(part)
+    return "\n".join([*kept, line])
+
+
 def _compose_apart(url: str, name: str, period: str,
                    compose: Callable[[Session, JobReport], Awaitable[Messages]],
                    report: JobReport) -> tuple[Messages, set[int]]:
@@ -87,6 +126,7 @@ async def queue_run(
     period: str,
     now: datetime,
     compose: Callable[[Session, JobReport], Awaitable[Messages]],
+    links: Links | None = None,
 ) -> JobReport:
     """Record a run of `name` for `period` and queue what `compose` writes, skipping anyone
     an earlier run of the same period already queued (the outbox key would refuse them).
@@ -95,7 +135,10 @@ async def queue_run(
     writes nothing: the 2,000-studio monthly summary reads and words for a second or two,
     which on the service's loop would hold every inbound message up (bench.stall). The rows
     are then written in short batches. A crash between batches leaves part of the run
-    queued; running it again queues the rest and nothing twice (the outbox's unique key)."""
+    queued; running it again queues the rest and nothing twice (the outbox's unique key).
+
+    `links`: the report links compose minted; each is stored with its push, and only if
+    the push is queued now (a recipient queued before keeps the link sent before)."""
     report = JobReport(name, period)
     async with db.transaction() as session:
         run_id = await start_job_run(session, name, period, now)
@@ -105,9 +148,14 @@ async def queue_run(
                                                  report)
         fresh = [(rid, msg) for rid, msg in messages.items() if rid not in done]
         for start in range(0, len(fresh), WRITE_BATCH):
+            batch = dict(fresh[start:start + WRITE_BATCH])
+            minted = {rid: links.minted[rid] for rid in batch
+                      if links is not None and rid in links.minted}
             async with db.transaction() as session:
-                report.queued += await enqueue_many(session, name, period,
-                                                    dict(fresh[start:start + WRITE_BATCH]), now)
+                await add_links(session, [link for link, _url in minted.values()])
+                report.queued += await enqueue_many(
+                    session, name, period, batch, now,
+                    urls={rid: url for rid, (_link, url) in minted.items()})
         report.skipped = len(messages) - len(fresh)
     finally:
         # Finished either way (what was queued is counted), so `jobs list` shows the run

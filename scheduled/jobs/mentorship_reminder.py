@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
+from domain.report_links import LinkBook
 from locales import Words, compose, formats
 from scheduled.jobs.common import Fields, Messages, queue_run
 from scheduled.jobs.report import JobReport
@@ -42,7 +43,9 @@ def _line(words: Words, quiet: _Quiet) -> str:
 
 
 async def mentorship_reminder(db: Database, now: datetime, tz: tzinfo,
-                              weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
+                              weights: Mapping[str, float] = DEFAULT_WEIGHTS, *,
+                              links: LinkBook | None = None) -> JobReport:
+    del links  # a reminder asks for something to be done: it carries no report link
     today = now.astimezone(tz).date()
     week = iso_week(today)
     fields = Fields(lambda w: {"thing1": w("push.mentorship_reminder.thing1", days=QUIET_DAYS),

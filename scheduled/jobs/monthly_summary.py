@@ -6,14 +6,17 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
+from domain.report_links import LinkBook, studio_page
 from locales import Words, formats
-from scheduled.jobs.common import Fields, Messages, Shared, queue_run
+from scheduled.jobs.common import Fields, Links, Messages, Shared, linked, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
-from storage.indicators import DEFAULT_WEIGHTS, StudioFigures, combined
+from storage.indicators import DEFAULT_WEIGHTS, Rating, StudioFigures, combined, ratings
+from storage.models import PAGE_UNION
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import StudioMonth, admin_ids, reachable_members, studio_months
+from storage.queries.scores import record_scores
 from storage.session import Session
 
 NAME = "monthly-summary"
@@ -43,17 +46,23 @@ def previous_month(month: str) -> str:
 
 
 async def monthly_summary(db: Database, now: datetime, tz: tzinfo,
-                          weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
-    """Runs on the 1st; the period is the month that just ended."""
+                          weights: Mapping[str, float] = DEFAULT_WEIGHTS, *,
+                          links: LinkBook | None = None) -> JobReport:
+    """Runs on the 1st; the period is the month that just ended. Each push links its page
+    (the studio's month, the union's) when `links` is given, and the month's scores are
+    recorded (storage.queries.scores) for the report pages' 12-month lines."""
     today = now.astimezone(tz).date()
     month = previous_month(f"{today.year}-{today.month:02d}")
     before = previous_month(month)
+    handed = Links(links, now, NAME) if links is not None else None
+    rated: list[Rating] = []
 
     async def messages(session: Session, report: JobReport) -> Messages:
         weeks, weeks_before = weeks_of_month(month), weeks_of_month(before)
         start, end = month_bounds(month)
         this = await studio_months(session, weeks, start, end)
         figures = await studio_figures(session, weeks, start, end, tz)
+        rated.extend(ratings(figures.values(), weights, len(weeks)))
         prior = await studio_months(session, weeks_before, *month_bounds(before))
         leaders = {lid for s in this.values() for lid in s.leaders}
         admins = set(await admin_ids(session))
@@ -70,7 +79,9 @@ async def monthly_summary(db: Database, now: datetime, tz: tzinfo,
                                   weights=weights, weeks=len(weeks), before=before_rate))
             fields = Fields(partial(_studio_fields, month=month, studio=s.studio, first=start))
             for leader in mine:
-                out[leader] = (text(reachable[leader]), fields(reachable[leader]))
+                choice = reachable[leader]
+                out[leader] = (linked(handed, leader, studio_page(s.studio_id), month,
+                                      text(choice), choice), fields(choice))
         # Every admin gets the same union month: written once per language.
         union = Shared(lambda w: _union_text(w, month, this, prior, figures, weights,
                                              len(weeks), len(weeks_before)))
@@ -78,10 +89,15 @@ async def monthly_summary(db: Database, now: datetime, tz: tzinfo,
             "thing1": w("push.monthly_summary.thing1_union", month=_month(w, month)),
             "time2": start.isoformat()})
         for admin in sorted(admins & set(reachable)):
-            out[admin] = (union(reachable[admin]), union_fields(reachable[admin]))
+            choice = reachable[admin]
+            out[admin] = (linked(handed, admin, PAGE_UNION, month, union(choice), choice),
+                          union_fields(choice))
         return out
 
-    return await queue_run(db, NAME, month, now, messages)
+    report = await queue_run(db, NAME, month, now, messages, handed)
+    async with db.transaction() as session:
+        await record_scores(session, month, rated, now)
+    return report
 
 
 def _studio_fields(words: Words, month: str, studio: str, first: date) -> dict[str, str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 
+from domain.report_links import LinkBook
 from locales import Words, formats
-from scheduled.jobs.common import Fields, Messages, Shared, queue_run
+from scheduled.jobs.common import Fields, Links, Messages, Shared, linked, queue_run
 from scheduled.jobs.report import JobReport
 from storage.calendar import month_bounds, weeks_of_month
 from storage.db import Database
 from storage.indicators import AT_RISK, DEFAULT_WEIGHTS, Rating, ratings, stars
+from storage.models import PAGE_UNION
 from storage.queries.indicators import studio_figures
 from storage.queries.jobs import admin_ids, reachable_members
 from storage.session import Session
@@ -55,8 +57,11 @@ def _review(words: Words, quarter: str, scored: list[Rating],
 
 
 async def quarterly_review(db: Database, now: datetime, tz: tzinfo,
-                           weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
+                           weights: Mapping[str, float] = DEFAULT_WEIGHTS, *,
+                           links: LinkBook | None = None) -> JobReport:
+    """With `links`, each admin's review links the union's page for the quarter's last month."""
     quarter, months = quarter_of(now.astimezone(tz).date())
+    handed = Links(links, now, NAME) if links is not None else None
 
     async def messages(session: Session, report: JobReport) -> Messages:
         weeks = [w for m in months for w in weeks_of_month(m)]
@@ -68,6 +73,7 @@ async def quarterly_review(db: Database, now: datetime, tz: tzinfo,
         review = Shared(lambda w: _review(w, quarter, scored, weights))
         fields = Fields(lambda w: {"thing1": w("push.quarterly_review.thing1", quarter=quarter),
                                    "time2": start.isoformat()})
-        return {mid: (review(choice), fields(choice)) for mid, choice in admins.items()}
+        return {mid: (linked(handed, mid, PAGE_UNION, months[-1], review(choice), choice),
+                      fields(choice)) for mid, choice in admins.items()}
 
-    return await queue_run(db, NAME, quarter, now, messages)
+    return await queue_run(db, NAME, quarter, now, messages, handed)

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 
+from domain.report_links import LinkBook, studio_page
 from locales import Words, formats
-from scheduled.jobs.common import Fields, Messages, Shared, queue_run
+from scheduled.jobs.common import Fields, Links, Messages, Shared, linked, queue_run
 from scheduled.jobs.report import JobReport
-from storage.calendar import iso_week, previous_week, week_monday
+from storage.calendar import iso_week, month_of_week, previous_week, week_monday
 from storage.db import Database
 from storage.indicators import DEFAULT_WEIGHTS
 from storage.queries.indicators import period_instants
@@ -69,9 +70,12 @@ def _digest(words: Words, studio: StudioWeek, week: str, updated: dict[str, int 
 
 
 async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
-                               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
+                               weights: Mapping[str, float] = DEFAULT_WEIGHTS, *,
+                               links: LinkBook | None = None) -> JobReport:
+    """With `links`, each digest links the studio's page for the month the week counts in."""
     week = previous_week(iso_week(now.astimezone(tz).date()))
     start = week_monday(week)
+    handed = Links(links, now, NAME) if links is not None else None
 
     async def messages(session: Session, report: JobReport) -> Messages:
         studios = await studio_weeks(session, week, start, start + timedelta(days=7))
@@ -92,7 +96,10 @@ async def weekly_leader_digest(db: Database, now: datetime, tz: tzinfo,
                                     updated=progress.get(s.studio, {})))
             fields = Fields(partial(_fields, studio=s, monday=start))
             for leader in leaders:
-                out[leader] = (digest(reachable[leader]), fields(reachable[leader]))
+                choice = reachable[leader]
+                out[leader] = (linked(handed, leader, studio_page(s.studio_id),
+                                      month_of_week(week), digest(choice), choice),
+                               fields(choice))
         return out
 
-    return await queue_run(db, NAME, week, now, messages)
+    return await queue_run(db, NAME, week, now, messages, handed)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from functools import partial
 
+from domain.report_links import LinkBook
 from locales import Words, compose, formats
 from scheduled.jobs.common import Fields, Messages, queue_run
 from scheduled.jobs.report import JobReport, Note, People
@@ -22,7 +23,9 @@ UNBOUND_NAMED = 10  # members not bound that the run's note names; the export li
 
 
 async def weekly_log_reminder(db: Database, now: datetime, tz: tzinfo,
-                              weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> JobReport:
+                              weights: Mapping[str, float] = DEFAULT_WEIGHTS, *,
+                              links: LinkBook | None = None) -> JobReport:
+    del links  # a reminder asks for something to be done: it carries no report link
     week = iso_week(now.astimezone(tz).date())
     sunday = week_monday(week) + timedelta(days=6)
     fields = Fields(lambda w: {"thing1": w("push.weekly_log_reminder.thing1"),

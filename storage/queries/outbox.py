@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -31,7 +31,7 @@ async def enqueue(
     """Queue a message; False if one with the same key exists (the re-run case)."""
     conn = await session.connection()
     values = {"kind": kind, "period": period, "recipient_id": recipient_id, "text": text,
-              "template_fields": None, "status": "pending", "attempts": 0, "created_at": now}
+              "template_fields": None, "url": None, "status": "pending", "attempts": 0, "created_at": now}
     result = await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), values)
     return bool(getattr(result, "rowcount", 0))
 
@@ -53,6 +53,7 @@ class Claim:
     period: str
     text: str
     template_fields: dict[str, str] | None
+    url: str | None  # the page a template message opens
     attempts: int
     recipient_id: int
     openid: str | None
@@ -86,7 +87,7 @@ async def claim_pending(session: Session, now: datetime, limit: int) -> list[Cla
     )
     rows = (await session.execute(
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.period, OutboxMessage.text,
-               OutboxMessage.template_fields, OutboxMessage.attempts,
+               OutboxMessage.template_fields, OutboxMessage.url, OutboxMessage.attempts,
                Member.id.label("recipient_id"), Member.openid, Member.subscribed,
                Member.last_interaction_at, OutboxMessage.created_at, Member.active)
         .join(Member, Member.id == OutboxMessage.recipient_id)
@@ -138,13 +139,16 @@ async def recipients_already_queued(session: Session, kind: str, period: str) ->
 
 async def enqueue_many(session: Session, kind: str, period: str,
                        messages: dict[int, tuple[str, dict[str, str] | None]],
-                       now: datetime) -> int:
-    """Queue one message per recipient id; the unique key skips any already queued."""
+                       now: datetime, urls: Mapping[int, str] | None = None) -> int:
+    """Queue one message per recipient id; the unique key skips any already queued.
+    `urls`: the page a recipient's template message opens (a report link)."""
     if not messages:
         return 0
     conn = await session.connection()
+    urls = urls or {}
     rows = [{"kind": kind, "period": period, "recipient_id": rid, "text": text,
-             "template_fields": fields, "status": "pending", "attempts": 0, "created_at": now}
+             "template_fields": fields, "url": urls.get(rid), "status": "pending",
+             "attempts": 0, "created_at": now}
             for rid, (text, fields) in messages.items()]
     await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows)
     return len(rows)

@@ -2,7 +2,7 @@
 stars' history and one-off funding
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-10
 
 `workshop-bot rating rubric import` fills rating_rubric and rating_item (each import a new
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
