@@ -12,12 +12,10 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import SCHEDULED_KEY
 from storage.models import AuditEntry, InviteCode, Member, Notice, OutboxMessage, Studio
 from storage.queries.members import MemberRecord, member_record
 from tests.console_helpers import Browser, csrf_in, login_path
@@ -30,6 +28,7 @@ from tests.support import (
     make_settings,
     start_service,
 )
+from tests.sweeps import Sweeps
 
 ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
 焊接创新工作室,王建国,L1,leader,,13800001111
@@ -45,38 +44,6 @@ OPENIDS = {"L1": "c-l1", "M1": "c-m1", "M2": "c-m2", "L3": "c-l3", "L2": "c-l2",
            "M3": "c-m3", "A1": "c-a1"}  # M4 has not bound WeChat
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # Friday 16:00 in Shanghai
 SEND = "/cgi-bin/message/custom/send"
-
-
-class Sweeps:
-    """The service's outbox sweeps, watched: a test waits for the pushes an action queued to
-    be sent and recorded (no sleeping). The worker is the service's own, nudged by the
-    console's POST."""
-
-    def __init__(self, svc: Service) -> None:
-        deliverer = svc.app[SCHEDULED_KEY].deliverer
-        assert deliverer is not None
-        self.outcomes: Counter[str] = Counter()
-        self.changed = asyncio.Condition()
-        run = deliverer.run
-
-        async def watched(*, limit: int | None = None) -> Any:
-            report = await run(limit=limit)
-            async with self.changed:
-                self.outcomes.update(report.outcomes)
-                self.changed.notify_all()
-            return report
-
-        deliverer.run = watched
-
-    def mark(self) -> int:
-        return sum(self.outcomes.values())
-
-    async def settled(self, since: int, n: int) -> None:
-        """Until `n` more pushes than at `since` have an outcome recorded."""
-        async def wait() -> None:
-            async with self.changed:
-                await self.changed.wait_for(lambda: sum(self.outcomes.values()) >= since + n)
-        await asyncio.wait_for(wait(), 10)
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +202,9 @@ async def test_a_role_change_is_confirmed_audited_and_pushed(
     assert "现在：成员" in pick.text
     confirm = await admin.get(path + "?to=leader")
     assert "角色将由“成员”改为“领衔人”" in confirm.text and "本人将收到微信通知" in confirm.text
+    assert "这是您自己的角色" not in confirm.text  # said only to an admin changing their own
+    own = await admin.get(f"/console/members/{world['A1']}/role?to=leader")
+    assert "这是您自己的角色" in own.text
     assert (await record(svc, world["M1"])).role == "member"  # nothing yet
     calls = len(fake_api.calls_to(SEND))
     done = await admin.post(path, {"to": "leader", "csrf": csrf_in(confirm.text)})
@@ -300,7 +270,7 @@ async def test_a_leader_sets_and_clears_a_mentor(svc: Service, world: dict[str, 
     # The studio's active members, never the member themselves nor an admin.
     assert offered == {str(world[no]) for no in ("L1", "L3", "M1", "M4")}
     confirm = await leader.get(f"{path}?to={world['L3']}")
-    assert "从今天起，孙七（L3）是其导师" in confirm.text
+    assert "从今天起，孙七（L3）是其师傅" in confirm.text
     done = await leader.post(path, {"to": str(world["L3"]), "csrf": csrf_in(confirm.text)})
     assert done.status == 303 and "done=mentor" in done.headers["Location"]
     assert (await record(svc, world["M2"])).mentor_id == world["L3"]
@@ -310,12 +280,12 @@ async def test_a_leader_sets_and_clears_a_mentor(svc: Service, world: dict[str, 
     # A mentor from elsewhere, or oneself: refused in words, nothing changed.
     csrf = csrf_in(confirm.text)
     elsewhere = await leader.post(path, {"to": str(world["M3"]), "csrf": csrf})
-    assert elsewhere.status == 422 and "找不到这位导师" in elsewhere.text
+    assert elsewhere.status == 422 and "找不到这位师傅" in elsewhere.text
     own = await leader.post(path, {"to": str(world["M2"]), "csrf": csrf})
-    assert own.status == 409 and "不能做自己的导师" in own.text
+    assert own.status == 409 and "不能做自己的师傅" in own.text
     assert (await record(svc, world["M2"])).mentor_id == world["L3"]
     clear = await leader.get(f"{path}?to=none")
-    assert "与导师孙七的结对将于今天结束" in clear.text
+    assert "与师傅孙七的结对将于今天结束" in clear.text
     assert (await leader.post(path, {"to": "none", "csrf": csrf})).status == 303
     assert (await record(svc, world["M2"])).mentor_id is None
 
@@ -324,7 +294,7 @@ async def test_an_admin_cannot_be_a_mentor(svc: Service, world: dict[str, int],
                                            admin: Browser) -> None:
     path = f"/console/members/{world['M4']}/mentor"
     refused = await admin.post(path, {"to": str(world["A1"]), "csrf": await admin.csrf()})
-    assert refused.status == 409 and "工会管理员不能做导师" in refused.text
+    assert refused.status == 409 and "工会管理员不能做师傅" in refused.text
     assert (await record(svc, world["M4"])).mentor_id is None
 
 

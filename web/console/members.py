@@ -156,7 +156,7 @@ def _page(req: Req, by: Actor, found: MemberRecord, kind: str, **more: Any) -> C
         "member": found, "kind": kind, "error": None, "options": [], "to": "", "chosen": None,
         "current": None, "choosing": False, "invited": None, "invite_until": None,
         "pairs": pairs, "ttl_days": INVITE_TTL.days, "can_push": req.settings.can_push,
-        "self": found.id == by.member_id} | more
+        "own": found.id == by.member_id} | more
     error = context["error"]
     if error is not None and error not in ERRORS:
         error = context["error"] = "other"
