@@ -457,9 +457,12 @@ async def test_a_notice_must_say_something_to_someone(svc: Service, world: dict[
                                                      "csrf": csrf, "edit": "1"})
     assert edit.status == 200 and ">草稿</textarea>" in edit.text
     assert '<option value="leaders" selected>' in edit.text
+    forged = await admin.post("/console/notices/new", {"content": "伪造", "to": "leaders",
+                                                       "confirm": "1"})
+    assert forged.status == 403
     async with svc.db.transaction() as session:
         assert not await session.scalar(select(func.count(Notice.id)).where(
-            Notice.content.in_(("草稿", "你好"))))
+            Notice.content.in_(("草稿", "你好", "伪造"))))
 
 
 async def test_a_union_wide_notice_reports_what_wechat_accepted_and_refused(
@@ -506,6 +509,32 @@ async def test_a_union_wide_notice_reports_what_wechat_accepted_and_refused(
         assert (await leader.get(done.headers["Location"].split("?")[0])).status == 404
     finally:
         await leader.close()
+
+
+async def test_notices_are_listed_newest_first_a_page_at_a_time(
+        svc: Service, world: dict[str, int], admin: Browser, leader: Browser,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.console import notices
+
+    done = await admin.post("/console/notices/new", {
+        "content": "季度台账模板已更新", "to": "leaders", "confirm": "1",
+        "csrf": await admin.csrf()})
+    assert done.status == 303
+    monkeypatch.setattr(notices, "PAGE_SIZE", 1)
+    newest = await admin.get("/console/notices")
+    assert "季度台账模板已更新" in newest.text and "元旦放假安排" not in newest.text
+    older = re.search(r'href="(/console/notices\?before=\d+)" rel="next"', newest.text)
+    assert older is not None
+    page = await admin.get(older.group(1).replace("&amp;", "&"))
+    assert "元旦放假安排" in page.text and "季度台账模板已更新" not in page.text
+    assert "最新的通知" in page.text
+    # A studio's notices for an admin; only one's own studio for a leader.
+    studio = await admin.get(f"/console/notices?studio={world['studio']}")
+    assert "焊接创新工作室的通知" in studio.text and "开技术交流会" in studio.text
+    assert f'<option value="studio:{world["studio"]}" selected>' in studio.text
+    assert (await admin.get("/console/notices?studio=987654")).status == 404
+    assert (await leader.get(f"/console/notices?studio={world['other']}")).status == 404
+    assert "开技术交流会" in (await leader.get(f"/console/notices?studio={world['studio']}")).text
 
 
 def _figures(html: str) -> dict[str, str]:

@@ -136,8 +136,7 @@ async def _target(req: Req) -> Target | None:
 
 def _content(req: Req) -> str:
     """The notice as typed: line breaks kept (a notice may have several), the ends trimmed."""
-    return req.form.get("content", req.request.query.get("content", "")).replace(
-        "\r\n", "\n").strip()
+    return req.form.get("content", "").replace("\r\n", "\n").strip()
 
 
 def _problem(content: str, target: Target | None) -> tuple[str, dict[str, object]] | None:
