@@ -33,6 +33,9 @@ class FakeWeChatAPI:
     templates: list[str] = field(default_factory=list)
     # Scan-to-bind QR codes created: scene → the URL the code encodes, as WeChat answers it.
     qr_codes: dict[str, str] = field(default_factory=dict)
+    # Recipients WeChat refuses: openid → the answer every message to them gets (after any
+    # scripted answer), e.g. {"errcode": 40003, "errmsg": "invalid openid"}.
+    refused: dict[str, dict[str, Any]] = field(default_factory=dict)
     server: TestServer | None = None
 
     def script(self, path: str, *answers: dict[str, Any]) -> None:
@@ -76,6 +79,8 @@ class FakeWeChatAPI:
             return web.json_response(scripted)
         if call.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if call.body.get("touser") in self.refused:
+            return web.json_response(self.refused[call.body["touser"]])
         if request.path == "/cgi-bin/media/upload":
             return web.json_response({"type": call.query.get("type"), "media_id": "MEDIA1",
                                       "created_at": 1})
