@@ -4,5 +4,7 @@ page's module here)."""
 from __future__ import annotations
 
 from web.console import audit_page, decisions, overview, studios, topics
+from web.console import rating as rating  # 星级评定: rounds, sheets; a leader's standing, 申报
+from web.console import review as review  # 评审: the experts' pages
 
 __all__ = ["audit_page", "decisions", "overview", "studios", "topics"]
