@@ -234,6 +234,7 @@ async def test_an_expert_signs_in_and_sees_only_the_review_pages(svc: Service) -
         # Signed in, the console's front page sends an expert on to their rounds.
         assert home.status == 200 and home.url.endswith("/console/review")
         assert ROUND in home.text and "评审专家" in home.text
+        assert "共 2 份申报，您已评 0/4 项" in home.text
         nav = re.findall(r'<nav class="main".*?</nav>', home.text, re.S)[0]
         assert "评审" in nav and "总览" not in nav and "工作室" not in nav
         own_studio = known["陈秀英焊接技能大师工作室"]

@@ -57,14 +57,13 @@ from domain.rating_words import (
     standing_head,
     step_lines,
     until_word,
-    value_text,
 )
 from storage.models import ROLE_ADMIN, ROLE_LEADER, RatingApplication, RatingRound
 from storage.queries import rating as store
 from storage.queries.audit import snapshot
 from storage.queries.sender import MemberView
 from web.console.registry import CONSOLE, Context, Req
-from web.console.review import points_typed
+from web.console.review import measured, points_typed
 
 OFFICE = (ROLE_ADMIN,)
 LEADERS = (ROLE_LEADER,)
@@ -283,8 +282,7 @@ async def application_page(req: Req) -> Context:
     results = {r.answer.item.code: r for r in entry.items} if entry is not None else {}
     return {"a": a, "round": a.round, "entry": entry, "results": results,
             "manual": [answer for answer in a.answers if not answer.item.automatic],
-            "automatic": [(answer, value_text(req.words, answer.item, answer.value))
-                          for answer in a.answers if answer.item.automatic],
+            "automatic": measured(req.words, a.answers),
             "done": req.arg("done")}
 
 

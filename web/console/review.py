@@ -20,6 +20,7 @@ from domain.audit import audit
 from domain.console import EXPERT
 from domain.rating import (
     MAX_COMMENT,
+    Answer,
     ExpertApplication,
     ExpertItem,
     OverPoints,
@@ -29,6 +30,7 @@ from domain.rating import (
     score,
 )
 from domain.rating_words import number, value_text
+from locales import Words
 from web.console.registry import CONSOLE, Context, Req
 
 EXPERTS = (EXPERT,)
@@ -61,7 +63,7 @@ async def rounds(req: Req) -> Context:
     for r in await expert_rounds(req.session, req.viewer.member_id):
         sheet = await _sheet(req, r.id)
         done, items = _progress(sheet)
-        lines.append({"round": r, "applications": len(sheet), "done": done, "items": items})
+        lines.append({"round": r, "applications": len(sheet), "done": done, "to_score": items})
     return {"rounds": lines}
 
 
@@ -72,7 +74,7 @@ async def round_page(req: Req) -> Context:
     sheet = await _sheet(req, round_id)
     found = await _round(req, round_id)
     done, items = _progress(sheet)
-    return {"round": found, "sheet": sheet, "done": done, "items": items}
+    return {"round": found, "sheet": sheet, "done": done, "to_score": items}
 
 
 async def _round(req: Req, round_id: int) -> RoundView:
@@ -99,12 +101,19 @@ def _item(req: Req, application: ExpertApplication) -> ExpertItem:
     raise req.not_found()
 
 
+def measured(words: Words, answers: Sequence[Answer]) -> list[tuple[Answer, str]]:
+    """The automatic items of an application with what they measured, for a table's column:
+    the chat's words for the value (rating.value.*) without the brackets they stand in
+    after an item's points there."""
+    return [(a, value_text(words, a.item, a.value).strip().strip("（）() "))
+            for a in answers if a.item.automatic]
+
+
 def _page(req: Req, round_: RoundView, application: ExpertApplication,
           **more: object) -> Context:
     return {"round": round_, "a": application.application, "items": application.items,
-            "scored": application.scored, "automatic": [
-                (answer, value_text(req.words, answer.item, answer.value))
-                for answer in application.application.answers if answer.item.automatic],
+            "scored": application.scored,
+            "automatic": measured(req.words, application.application.answers),
             "max_comment": MAX_COMMENT, "number": number, "done": req.arg("done"),
             "error": None, "typed": {}, "facts": {}, "anchor": _anchor} | more
 
