@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bot.simulator import message_xml
 from domain import NotAllowed
 from ops import rating as office
+from ops.console import login_link
 from storage.models import (
     RESULT_VERIFIED,
     Achievement,
@@ -114,13 +115,15 @@ async def score(b: Browser, path: str, points: str, comment: str = "") -> tuple[
 
 
 async def test_members_are_refused_until_they_are_experts_of_a_round(
-        svc: Service, tmp_path: Path) -> None:
+        svc: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     svc.settings.workshop_bot_public_url = str(svc.client.make_url("")).rstrip("/")
     refused = await svc.text("o-c2", "后台") or ""
     assert "仅限" in refused and "领衔人" in refused and "http" not in refused
     assert "后台" not in (await svc.text("o-c2", "帮助") or "")
     with pytest.raises(NotAllowed):
         await login_path(svc, "C3002")
+    assert await login_link(svc.settings, "C3002", FRIDAY) == 1
+    assert "也不是进行中的星级评定的评审专家" in capsys.readouterr().err
     rubric = tmp_path / "rubric.csv"
     rubric.write_text(RUBRIC, encoding="utf-8")
     assert await office.rubric_import(svc.settings, rubric, FRIDAY) == 0
@@ -131,7 +134,9 @@ async def test_members_are_refused_until_they_are_experts_of_a_round(
         known["round"] = (await session.scalars(select(RatingRound.id))).one()
         known.update({name: sid for sid, name in (await session.execute(
             select(Studio.id, Studio.name))).all()})
-    # An expert of a round under way: 后台 is theirs now (listed in 帮助 too).
+    # An expert of a round under way: 后台 is theirs now (listed in 帮助 too), login-link too.
+    assert await login_link(svc.settings, "C3002", FRIDAY) == 0
+    assert "/console/login/" in capsys.readouterr().out
     assert "后台" in (await svc.text("o-c2", "帮助") or "")
     assert "只能使用一次" in (await svc.text("o-c2", "后台") or "")
     # Another member still is not.
