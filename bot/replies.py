@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# fit_lines lives with the words (the domain's wording uses it too); re-exported for handlers.
 from locales import clip
+from locales import fit_lines as fit_lines
 
 # WeChat refuses passive text replies over 2,048 bytes.
 MAX_TEXT_BYTES = 2048
@@ -68,21 +70,3 @@ def render(reply: Reply, *, to_user: str, from_user: str, now: datetime) -> str 
         target=_cdata(to_user),
         time=int(now.timestamp()),
     )
-
-
-def fit_lines(lines: list[str], more: str, limit: int = MAX_TEXT_BYTES) -> str:
-    """Join whole lines while they fit in one reply; if some do not, end with `more` (say,
-    where to find the rest) instead of cutting a line in half."""
-    text = "\n".join(lines)
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    room = limit - len(more.encode("utf-8")) - 1
-    kept: list[str] = []
-    used = 0
-    for line in lines:
-        size = len(line.encode("utf-8")) + 1
-        if used + size > room:
-            break
-        kept.append(line)
-        used += size
-    return "\n".join([*kept, more])

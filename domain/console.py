@@ -1,13 +1,17 @@
 """Who may use the web console, and how: one-time sign-in links, sessions, the viewer's scope.
 
-- Union admins and studio leaders may sign in; members may not (NotAllowed).
+- Union admins and studio leaders may sign in, and so may the experts of a rating round
+  under way (open or in its 公示), to score (domain.rating); other members may not
+  (NotAllowed).
 - A link (`后台` in WeChat, `workshop-bot login-link`) works once, within LINK_TTL.
 - Opening it starts a session, always a new one (the browser's earlier session, if any, is
   ended: a new session id at every sign-in). A session ends after SESSION_IDLE without a
-  request, on 退出, when the operator revokes it, or as soon as its member is no longer an
-  active admin or leader.
+  request, on 退出, when the operator revokes it, or as soon as its member may no longer
+  sign in (no longer an active admin or leader, their round finalised).
 - Links and sessions are random tokens; only their SHA-256 is stored.
-- What a viewer sees: an admin the whole union (scope None), a leader their studio.
+- What a viewer sees: an admin the whole union (scope None), a leader their studio, an
+  expert the 评审 pages of their rounds. A page names the capabilities it is for (the
+  roles admin and leader, and EXPERT); the viewer has those it qualifies for.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ SESSION_IDLE = timedelta(hours=12)
 # A session's last request is written at most this often: reading a page stays a read.
 TOUCH_EVERY = timedelta(minutes=5)
 CONSOLE_ROLES = (ROLE_ADMIN, ROLE_LEADER)
+# Not a member's role but a capability: scoring a rating round as one of its experts.
+EXPERT = "expert"
+# Every capability: what a page for anyone signed in (退出) declares.
+ANYONE = (*CONSOLE_ROLES, EXPERT)
 TOKEN_BYTES = 32  # 256 random bits: not guessable, whatever the rate limit
 
 
@@ -63,10 +71,30 @@ class Viewer:
     studio_id: int | None
     studio_name: str | None
     language: str | None
+    expert: bool = False  # an expert of a rating round under way
 
     @property
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the viewer may use the console as: their role, where it qualifies (a leader
+        of no studio sees no studio), and EXPERT while they are one."""
+        held = {self.role} if _may_sign_in(self.role, True, self.studio_id, False) else set()
+        return frozenset(held | ({EXPERT} if self.expert else set()))
+
+    def may(self, roles: frozenset[str]) -> bool:
+        """Whether a page for `roles` (roles and capabilities) is the viewer's."""
+        return bool(self.capabilities & roles)
+
+    @property
+    def title(self) -> str:
+        """The catalog key of what the viewer is here as: their role, or 评审专家 for a
+        member who is in only as an expert."""
+        if self.capabilities == {EXPERT}:
+            return "console.role.expert"
+        return f"role.{self.role}"
 
     @property
     def scope(self) -> int | None:
@@ -77,9 +105,10 @@ class Viewer:
         return self.is_admin or (studio_id is not None and studio_id == self.studio_id)
 
 
-def _may_sign_in(role: str, active: bool, studio_id: int | None) -> bool:
-    # A leader without a studio would see nothing: refused like a member.
-    return active and (role == ROLE_ADMIN or (role == ROLE_LEADER and studio_id is not None))
+def _may_sign_in(role: str, active: bool, studio_id: int | None, expert: bool) -> bool:
+    # A leader without a studio would see nothing: refused like a member (unless an expert).
+    return active and (role == ROLE_ADMIN or (role == ROLE_LEADER and studio_id is not None)
+                       or expert)
 
 
 @dataclass(frozen=True)
@@ -91,11 +120,13 @@ class IssuedLink:
 
 
 async def issue_link(session: Session, member_id: int, *, via: str, now: datetime) -> IssuedLink:
-    """A fresh one-time link for an admin or leader (NotAllowed for anyone else)."""
+    """A fresh one-time link for an admin, a leader or an expert of a round under way
+    (NotAllowed for anyone else)."""
     member = await session.get(Member, member_id)
     if member is None:
         raise NotFound(id=member_id)
-    if not _may_sign_in(member.role, member.active, member.studio_id):
+    if not _may_sign_in(member.role, member.active, member.studio_id,
+                        await store.reviewing(session, member.id)):
         raise NotAllowed(role=member.role)
     token = new_token()
     expires = now + LINK_TTL
@@ -151,7 +182,7 @@ async def redeem_link(session: Session, token: str, *, now: datetime,
                                          member_id=link.member_id, link_id=link.id, now=now)
     found = await store.session_by_hash(session, token_hash(fresh))
     assert found is not None
-    if not _may_sign_in(found.role, found.active, found.studio_id):
+    if not _may_sign_in(found.role, found.active, found.studio_id, found.expert):
         # The member's role changed since the link was made: the link is spent all the same.
         await store.end_session(session, session_id, now, "not_allowed")
         raise LinkRefused("not_allowed")
@@ -165,7 +196,7 @@ async def redeem_link(session: Session, token: str, *, now: datetime,
 def _viewer(found: store.SessionMember) -> Viewer:
     return Viewer(session_id=found.session_id, member_id=found.member_id, name=found.name,
                   role=found.role, studio_id=found.studio_id, studio_name=found.studio_name,
-                  language=found.language)
+                  language=found.language, expert=found.expert)
 
 
 @dataclass(frozen=True)
@@ -178,13 +209,13 @@ class Visit:
 
 async def visit(session: Session, token: str, now: datetime) -> Visit | None:
     """The session behind a browser's cookie, if it still holds: not ended, not idle for
-    SESSION_IDLE, its member still an active admin or leader. Reads only."""
+    SESSION_IDLE, its member still one who may sign in. Reads only."""
     found = await store.session_by_hash(session, token_hash(token)) if token else None
     if found is None or found.ended_at is not None:
         return None
     if now - found.last_seen_at >= SESSION_IDLE:
         return None
-    if not _may_sign_in(found.role, found.active, found.studio_id):
+    if not _may_sign_in(found.role, found.active, found.studio_id, found.expert):
         return None
     return Visit(_viewer(found), stale=now - found.last_seen_at >= TOUCH_EVERY)
 

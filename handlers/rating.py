@@ -16,9 +16,7 @@ from bot.replies import MAX_TEXT_BYTES, Reply, Text, fit_lines
 from bot.routing import Router
 from domain import DomainError, NotFound, TooLong
 from domain.rating import (
-    LAST_RATING,
     MAX_PICTURES,
-    PENDING,
     AlreadyApplied,
     Ambiguous,
     ApplicationForm,
@@ -27,7 +25,6 @@ from domain.rating import (
     OverPoints,
     PastDeadline,
     SelfAssessment,
-    Standing,
     application_form,
     apply,
     check_evidence,
@@ -37,12 +34,12 @@ from domain.rating import (
     round_under_way,
     standing,
 )
-from domain.rubric import MEASURES, RATE, Item
-from domain.rubric import Step as WayStep
+from domain.rating_words import number, standing_text, when
+from domain.rubric import Item
 from handlers import faq
 from handlers.parsing import Typed, bounded, is_done, is_skip, is_yes, says
-from locales import Words, numerals
-from locales.formats import join, month_day, percent
+from locales import numerals
+from locales.formats import join
 from storage.models import ROLE_ADMIN, ROLE_LEADER, ROLE_MEMBER
 from storage.queries.studios import studios_called
 
@@ -52,70 +49,6 @@ _NEXT = "input.rating.next"  # 下一项: on to the next item of the application
 _POINTS = "input.rating.points"  # 分: the unit after a self-assessed score
 # Characters of a studio name or a typed text repeated in a reply.
 _ECHO = 40
-
-
-# -- words shared by the chat, the operator's tools and (later) the pages -------------
-
-
-def number(value: float) -> str:
-    """A score as people write it: 82.5, 6, 0.25."""
-    return f"{round(value, 2):g}"
-
-
-def stars_word(words: Words, stars: int) -> str:
-    return words(f"rating.stars.{stars}")
-
-
-def value_word(words: Words, measure: str, value: float) -> str:
-    """A measure's value: a rate in per cent, check-ins per pair to one decimal."""
-    if MEASURES[measure].kind == RATE:
-        return percent(words, value)
-    return f"{round(value, 1):g}"
-
-
-def step_line(words: Words, step: WayStep) -> str:
-    """One step of the way up: 「周报提交率 78%→90%，可得 2 分」, 「再认定 1 项实用新型，可得 2 分」."""
-    return words(f"rating.step.{step.measure}", now=value_word(words, step.measure, step.now),
-                 needed=value_word(words, step.measure, step.needed), gain=number(step.gain),
-                 times=step.times,
-                 type=words.named("result.type", step.type) if step.type else "")
-
-
-def standing_text(words: Words, s: Standing) -> str:
-    """The standing as 评星 answers it, within one reply: the score, the way to the next
-    star, then the items as far as they fit."""
-    until = (words("rating.standing.until", day=month_day(words, s.measured_until))
-             if s.measured_until < s.period_end else "")
-    lines = [words("rating.standing.head", studio=s.studio, version=s.rubric.version,
-                   start=s.period_start.isoformat(), end=s.period_end.isoformat(), until=until),
-             words("rating.standing.score", score=number(s.score), stars=stars_word(words, s.stars),
-                   official=stars_word(words, s.official))]
-    if s.pending:
-        lines.append(words("rating.standing.pending", points=number(s.pending)))
-    if s.target is None:
-        lines.append(words("rating.standing.top"))
-    elif s.short_by is not None:
-        least = number(s.rubric.threshold(s.target))
-        gain = number(sum(step.gain for step in s.steps))
-        key = "rating.standing.gap" if s.reachable else "rating.standing.gap_short"
-        lines.append(words(key, target=stars_word(words, s.target), least=least,
-                           short=number(s.short_by), gain=gain))
-        lines += [words("rating.standing.step_line", n=n, text=step_line(words, step))
-                  for n, step in enumerate(s.steps, start=1)]
-    lines.append(words("rating.standing.items"))
-    for i in s.items:
-        item = i.item
-        if i.basis == PENDING:
-            lines.append(words("rating.standing.item_pending", code=item.code, title=item.title,
-                               points=number(item.points)))
-            continue
-        assert i.earned is not None
-        shown = ("" if i.value is None else
-                 words(f"rating.value.{item.method}", value=value_word(words, item.method, i.value)))
-        key = "rating.standing.item_last" if i.basis == LAST_RATING else "rating.standing.item"
-        lines.append(words(key, code=item.code, title=item.title, earned=number(i.earned),
-                           points=number(item.points), value=shown))
-    return fit_lines(lines, words("rating.standing.more"), MAX_TEXT_BYTES)
 
 
 # -- 评星 ------------------------------------------------------------------------------
@@ -160,7 +93,7 @@ async def on_stars(msg: Incoming, ctx: Ctx) -> Reply:
         found = await standing(ctx.session, studio_id, now=ctx.now, tz=ctx.settings.tz)
     except NoRubric:
         return ctx.reply("rating.no_rubric")
-    return Text(standing_text(ctx.words, found))
+    return Text(standing_text(ctx.words, found, MAX_TEXT_BYTES))
 
 
 # -- 申报 ------------------------------------------------------------------------------
@@ -199,9 +132,7 @@ async def _open_for_applications(ctx: Ctx) -> bool:
 
 
 def _when(ctx: Ctx, moment: datetime) -> str:
-    local = moment.astimezone(ctx.settings.tz)
-    return ctx.t("rating.when", day=month_day(ctx.words, local.date()),
-                 time=f"{local:%H:%M}")
+    return when(ctx.words, ctx.settings.tz, moment)
 
 
 def _refusal(ctx: Ctx, error: DomainError) -> Reply:

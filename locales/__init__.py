@@ -195,6 +195,24 @@ def _whole_lines(text: str, limit: int) -> str:
     return text.encode("utf-8")[: max(0, limit - 3)].decode("utf-8", errors="ignore") + "…"
 
 
+def fit_lines(lines: list[str], more: str, limit: int = PUSH_LIMIT) -> str:
+    """Join whole lines while they fit in one message (a reply or a push); if some do not,
+    end with `more` (say, where to find the rest) instead of cutting a line in half."""
+    text = "\n".join(lines)
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    room = limit - len(more.encode("utf-8")) - 1
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = len(line.encode("utf-8")) + 1
+        if used + size > room:
+            break
+        kept.append(line)
+        used += size
+    return "\n".join([*kept, more])
+
+
 def clip(text: str, limit: int) -> str:
     """`text` within `limit` bytes of UTF-8: cut on a character and marked when longer."""
     data = text.encode("utf-8")

@@ -4,27 +4,31 @@ their experts, scores, 公示, objections, the decision, the stars' history and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.replies import fit_lines
+from bot.replies import MAX_TEXT_BYTES
 from domain import DomainError, NotFound
 from domain import rating as rules
 from domain.faq_file import FaqFileError
-from domain.rating import Entry, Publicity, StarDecision
+from domain.rating import Entry, StarDecision
+from domain.rating_words import (
+    decision_wording,
+    number,
+    publicity_wording,
+    standing_text,
+    stars_word,
+    until_word,
+)
 from domain.rubric import MANUAL, Rubric, import_rubric, rubric_version
 from domain.tables import Cell, write_workbook
-from handlers.rating import number, standing_text, stars_word
-from locales import PUSH_LIMIT, TEMPLATE_FIELD_LIMIT, Words, compose, formats, words_for
+from locales import Words, formats
 from ops.rating_file import RubricFileError, check_file
 from ops.studios import pick_studio
 from ops.terminal import err, office_words, print_table
 from storage.db import Database
 from storage.queries.studios import studio_by_name
-
-# Lines of the 公示 push's list: as many studios as fit in one message.
-LIST_SHOWN = 40
 
 
 def _reason(words: Words, error: DomainError) -> str:
@@ -247,60 +251,6 @@ async def round_show(settings: Settings, name: str) -> int:
     return 0
 
 
-def _until(settings: Settings, words: Words, moment: datetime) -> str:
-    """The end of the 公示 as people say it: the last day, 24:00."""
-    last = (moment.astimezone(settings.tz) - timedelta(seconds=1)).date()
-    return words("rating.until", day=formats.month_day(words, last))
-
-
-def publicity_wording(settings: Settings) -> rules.PublicityWording:
-    """The 公示 push in each recipient's language: the counts, their own studio's line when
-    it applied, the list as far as it fits, the end of the 公示 and how to object."""
-
-    def word(choice: str | None, p: Publicity, own: Entry | None) -> tuple[str, dict[str, str]]:
-        def build(words: Words) -> str:
-            mine = (words("push.rating_publicity.own", studio=own.studio,
-                          total=number(own.total), stars=stars_word(words, own.stars))
-                    if own is not None else "")
-            head = words("push.rating_publicity.text", round=p.round.name, s3=p.count(3),
-                         s2=p.count(2), s1=p.count(1), own=mine,
-                         until=_until(settings, words, p.until))
-            lines = [words("push.rating_publicity.line", rank=n, studio=e.studio,
-                           stars=stars_word(words, e.stars), total=number(e.total))
-                     for n, e in enumerate(p.entries[:LIST_SHOWN], start=1)]
-            more = words("push.rating_publicity.more", n=len(p.entries))
-            room = PUSH_LIMIT // len(words_for(choice).languages) - len(head.encode()) - 1
-            return head + "\n" + fit_lines(lines, more, max(room, 0))
-
-        thing = words_for(choice)("push.rating_publicity.thing1", round=p.round.name)
-        moment = p.round.published_at or p.until
-        return compose(choice, build), {
-            "thing1": thing[:TEMPLATE_FIELD_LIMIT],
-            "time2": moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")}
-
-    return word
-
-
-def decision_wording(settings: Settings, now: datetime) -> rules.DecisionWording:
-    """The push telling a studio's leaders what its stars now are, and why."""
-
-    def word(choice: str | None, d: StarDecision) -> tuple[str, dict[str, str]]:
-        def build(words: Words) -> str:
-            why = (words("push.rating_result.round", round=d.round, score=number(d.score))
-                   if d.round is not None and d.score is not None
-                   else words("push.rating_result.reason", reason=d.reason or ""))
-            return words(f"push.rating_result.{d.change}", studio=d.studio,
-                         before=stars_word(words, d.before), after=stars_word(words, d.after),
-                         why=why)
-
-        thing = words_for(choice)("push.rating_result.thing1", studio=d.studio)
-        return compose(choice, build), {
-            "thing1": thing[:TEMPLATE_FIELD_LIMIT],
-            "time2": now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")}
-
-    return word
-
-
 async def round_publish(settings: Settings, name: str, days: int, all_members: bool,
                         now: datetime) -> int:
     db = Database(settings.effective_database_url)
@@ -311,7 +261,7 @@ async def round_publish(settings: Settings, name: str, days: int, all_members: b
                 found = await rules.round_named(session, name)
                 done = await rules.publish(session, found.id, objection_days=days,
                                            all_members=all_members, now=now, tz=settings.tz,
-                                           word=publicity_wording(settings))
+                                           word=publicity_wording(settings.tz))
         except rules.Unscored as refused:
             missing = refused.facts["missing"]
             assert isinstance(missing, list)
@@ -327,7 +277,7 @@ async def round_publish(settings: Settings, name: str, days: int, all_members: b
     p = done.publicity
     print(words("rating.ops.published", name=p.round.name, n=len(p.entries), s3=p.count(3),
                 s2=p.count(2), s1=p.count(1), s0=p.count(0),
-                until=_until(settings, words, p.until), queued=done.queued))
+                until=until_word(words, settings.tz, p.until), queued=done.queued))
     return 0
 
 
@@ -339,11 +289,12 @@ async def round_finalise(settings: Settings, name: str, now: datetime) -> int:
             async with db.transaction() as session:
                 found = await rules.round_named(session, name)
                 done = await rules.finalise(session, found.id, now=now,
-                                            word=decision_wording(settings, now))
+                                            word=decision_wording(settings.tz, now))
         except rules.InPublicity as refused:
             until = refused.facts["until"]
             assert isinstance(until, datetime)
-            err.print(words("rating.refused.in_publicity", until=_until(settings, words, until)))
+            err.print(words("rating.refused.in_publicity",
+                            until=until_word(words, settings.tz, until)))
             return 1
         except DomainError as refused:
             err.print(_reason(words, refused))
@@ -451,8 +402,9 @@ async def set_stars(settings: Settings, studio: str, stars: int, reason: str,
                     return 2
                 found = await studio_by_name(session, name)
                 assert found is not None
-                decision = await rules.decide_stars(session, found.id, stars, reason=reason,
-                                                    now=now, word=decision_wording(settings, now))
+                decision = await rules.decide_stars(
+                    session, found.id, stars, reason=reason, now=now,
+                    word=decision_wording(settings.tz, now))
         except DomainError as refused:
             err.print(_reason(words, refused))
             return 1
@@ -531,7 +483,7 @@ async def show_standing(settings: Settings, studio: str, now: datetime) -> int:
             return 1
     finally:
         await db.dispose()
-    print(standing_text(words, s))
+    print(standing_text(words, s, MAX_TEXT_BYTES))
     return 0
 
 

@@ -20,9 +20,10 @@ from bot.config import Settings
 from domain.exports import CHECKIN_COLUMNS
 from domain.ledger import LEDGER_SHEETS
 from domain.rating import decide_stars
+from domain.rating_words import decision_wording
 from domain.tables import headers_in
 from locales import t, words_for
-from ops import chat, exports, invites, jobs, ledger, rating
+from ops import chat, exports, invites, jobs, ledger
 from scheduled.jobs.report import People, people_words
 from storage.models import InviteCode, Member
 from storage.queries.studios import studio_by_name
@@ -238,7 +239,7 @@ async def test_export_studios_shows_the_official_stars_and_the_ranking_score(
         studio = await studio_by_name(session, "李红劳模创新工作室")
         assert studio is not None
         await decide_stars(session, studio.id, 2, reason="年度复核", now=FRIDAY,
-                           word=rating.decision_wording(svc.settings, FRIDAY))
+                           word=decision_wording(svc.settings.tz, FRIDAY))
     assert await exports.export(svc.settings, "studios", "csv", "-", FRIDAY) == 0
     exported = {row[0]: row for row in table(capsys.readouterr().out)[1:]}
     assert exported["李红劳模创新工作室"][4] == "2"

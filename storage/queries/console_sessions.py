@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import ConsoleLink, ConsoleSession, Member, Studio, TradeUnion
+from storage.models import (
+    ROUND_FINALISED,
+    ConsoleLink,
+    ConsoleSession,
+    Member,
+    RatingExpert,
+    RatingRound,
+    Studio,
+    TradeUnion,
+)
 from storage.session import Session
 
 
@@ -42,6 +52,18 @@ async def add_session(session: Session, *, token_hash: str, member_id: int,
     return row.id
 
 
+def _reviewing(member_id: InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
+    """Whether the member is an expert of a rating round not finalised yet (open, or in
+    its 公示): what lets a member who is neither admin nor leader into the console."""
+    return exists().where(RatingExpert.member_id == member_id,
+                          RatingRound.id == RatingExpert.round_id,
+                          RatingRound.status != ROUND_FINALISED)
+
+
+async def reviewing(session: Session, member_id: int) -> bool:
+    return bool(await session.scalar(select(_reviewing(member_id))))
+
+
 @dataclass(frozen=True)
 class SessionMember:
     """A console session with what the console needs of its member."""
@@ -56,6 +78,7 @@ class SessionMember:
     studio_id: int | None
     studio_name: str | None
     language: str | None  # the member's choice, else the union's default (None: zh-CN)
+    expert: bool  # an expert of a round under way (domain.rating)
 
 
 _UNION_LANGUAGE = (select(TradeUnion.language).where(TradeUnion.parent_id.is_(None))
@@ -67,11 +90,15 @@ async def session_by_hash(session: Session, token_hash: str) -> SessionMember | 
     row = (await session.execute(
         select(ConsoleSession.id, ConsoleSession.last_seen_at, ConsoleSession.ended_at,
                Member.id, Member.name, Member.role, Member.active, Member.studio_id,
-               Studio.name, func.coalesce(Member.language, _UNION_LANGUAGE))
+               Studio.name, func.coalesce(Member.language, _UNION_LANGUAGE),
+               _reviewing(Member.id))
         .join(Member, Member.id == ConsoleSession.member_id)
         .outerjoin(Studio, Studio.id == Member.studio_id)
         .where(ConsoleSession.token_hash == token_hash))).first()
-    return None if row is None else SessionMember(*row)
+    if row is None:
+        return None
+    found = SessionMember(*row)
+    return replace(found, expert=bool(found.expert))  # SQLite answers EXISTS with 0 or 1
 
 
 async def touch_session(session: Session, session_id: int, now: datetime) -> None:

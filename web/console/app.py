@@ -144,8 +144,8 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
                     return render(request, "console/signin_needed.html",
                                   base_context(request, words), status=401)
                 viewer, words = found.viewer, words_for(found.viewer.language)
-                if viewer.role not in roles:
-                    raise web.HTTPNotFound()
+                if not viewer.may(roles):
+                    raise _elsewhere(request, viewer) if not write else web.HTTPNotFound()
                 if found.stale and write:
                     await touch(session, viewer.session_id, now)
                 req = Req(request=request, viewer=viewer, session=session, now=now,
@@ -176,6 +176,15 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
         return response
 
     return route
+
+
+def _elsewhere(request: web.Request, viewer: Viewer) -> web.HTTPException:
+    """A page not for this viewer: not found — except the front page (总览, where every
+    sign-in lands), which sends a viewer it is not for (an expert) to their first page."""
+    entries = CONSOLE.nav_for(viewer)
+    if request.match_info.route.name == CONSOLE.home and entries:
+        return web.HTTPSeeOther(str(request.app.router[entries[0].name].url_for()))
+    return web.HTTPNotFound()
 
 
 def _install(sub: web.Application) -> None:

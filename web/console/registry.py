@@ -135,6 +135,8 @@ class Registry:
     nav: list[NavEntry] = field(default_factory=list)
     # The navigation entry a page without one belongs under (a studio's page: 工作室).
     sections: dict[str, str] = field(default_factory=dict)
+    # The page a sign-in lands on (总览).
+    home: str = "overview"
 
     def page(self, path: str, *, name: str, template: str, nav: str | None = None,
              order: int = 100, roles: tuple[str, ...] = CONSOLE_ROLES,
@@ -165,7 +167,7 @@ class Registry:
         return self.sections.get(name, name)
 
     def nav_for(self, viewer: Viewer) -> list[NavEntry]:
-        return [entry for entry in self.nav if viewer.role in entry.roles]
+        return [entry for entry in self.nav if viewer.may(entry.roles)]
 
 
 CONSOLE = Registry()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from bot.app import CLOCK_KEY, DB_KEY
-from domain.console import LINK_TTL, LinkRefused, check_link, redeem_link, sign_out
+from domain.console import ANYONE, LINK_TTL, LinkRefused, check_link, redeem_link, sign_out
 from locales import words_for
 from storage.db import Database
 from web.console.registry import CONSOLE, Context, Req
@@ -108,7 +108,7 @@ async def signed_out(request: web.Request) -> web.StreamResponse:
     return render(request, "console/signed_out.html", base_context(request, words_for(None)))
 
 
-logout = CONSOLE.action("/logout", name="logout", template="console/logout.html")
+logout = CONSOLE.action("/logout", name="logout", template="console/logout.html", roles=ANYONE)
 
 
 @logout.confirm

@@ -26,6 +26,7 @@ from storage.queries.studio_pages import (
     suggestion_records,
 )
 from web.console.overview import figure_cards, latest_month, month_asked, number
+from web.console.rating import standing_section
 from web.console.registry import CONSOLE, Context, Req
 
 PAGE_SIZE = 50
@@ -159,6 +160,7 @@ async def studio(req: Req) -> Context:
         "results": await result_records(req.session, scope=scope, studio_id=studio_id,
                                         limit=LISTED),
         "notices": await recent_notices(req.session, studio_id, limit=NOTICES),
+        "rating": await standing_section(req, studio_id),  # the star rating's gap list
         "done": req.arg("done"),
         # The decisions each record's status allows (domain.proposals decides; the buttons
         # only offer what it would accept).
