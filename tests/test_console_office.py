@@ -354,7 +354,7 @@ async def test_a_roster_is_previewed_then_imported_with_an_audit_entry(
         "csrf": csrf_in(preview.text), "file": digest, "name": "名册 11月.csv"})
     assert done.status == 303 and done.headers["Location"].startswith("/console/roster?imported=")
     result = await admin.get(done.headers["Location"])
-    assert "名册 名册 11月.csv 已导入" in result.text
+    assert "已导入名册 名册 11月.csv" in result.text
     assert "新增成员 1，更新 1，未变 7" in result.text and "缺少姓名" in result.text
     async with svc.db.reader() as session:
         n1 = (await session.execute(select(Member.name, Member.phone_masked)
