@@ -468,3 +468,32 @@ async def test_the_invites_page_counts_the_unions_unbound_members(svc: Service,
             Member.openid.is_(None), Member.active.is_(True), Member.studio_id.is_not(None)))
     listed = await admin.get("/console/invites")
     assert f"共 {unbound} 名成员未绑定微信" in listed.text
+
+
+async def test_without_wechat_credentials_the_slips_carry_the_code_alone(
+        svc: Service, studios: dict[str, int], database_url: str,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The same database served by a process with no WeChat credentials: no API client.
+    bare = await start_service(make_settings(database_url, str(tmp_path_factory.mktemp("v")),
+                                             app_id=""), clock=FakeClock(NOW))
+    b = Browser(bare)
+    try:
+        await b.sign_in(await login_path(bare, "A1"))
+        weld = studios[WELD]
+        page = await b.get(f"/console/invites/{weld}")
+        if "发放邀请码（" in page.text:
+            await b.post(f"/console/invites/{weld}", {"csrf": csrf_in(page.text)})
+            page = await b.get(f"/console/invites/{weld}")
+        assert "未配置公众号接口" in page.text
+        status, _headers, body = await fetch(b, f"/console/invites/{weld}/slips")
+        assert status == 200 and b"data:image/svg+xml" not in body
+        assert "发送“绑定 ".encode() in body
+    finally:
+        await b.close()
+        await bare.client.close()
+    # The service with credentials says nothing of the kind.
+    admin = await signed_in(svc, "A1")
+    try:
+        assert "未配置公众号接口" not in (await admin.get(f"/console/invites/{studios[WELD]}")).text
+    finally:
+        await admin.close()

@@ -124,7 +124,7 @@ def _shown(words: Words, field: str, value: str | bool | None) -> str:
 
 def _page(req: Req, **more: Any) -> Context:
     return {"max_mb": MAX_FILE_BYTES // (1024 * 1024), "columns": ",".join(COLUMNS),
-            "optional": ",".join(OPTIONAL), "max_upload": MAX_UPLOAD, "result": None,
+            "optional": ",".join(OPTIONAL), "result": None,
             "preview": None, "file_error": None, "shown": SHOWN} | more
 
 
