@@ -103,6 +103,9 @@ async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[
             ("总览 (leader)", LEADER, lambda _i: "/console/"),
             ("own studio's page (leader)", LEADER, lambda _i: f"/console/studios/{own}"),
             ("审计 (admin)", ADMIN, lambda _i: "/console/audit"),
+            ("邀请: studios to invite (admin)", ADMIN, lambda _i: "/console/invites"),
+            ("own studio's invites (leader)", LEADER, lambda _i: f"/console/invites/{own}"),
+            ("导出 (admin)", ADMIN, lambda _i: "/console/exports"),
         ]
         rows = []
         async with aiohttp.ClientSession() as http:

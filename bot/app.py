@@ -35,6 +35,9 @@ SCHEDULED_KEY = web.AppKey("scheduled", ScheduledService)
 # The service's clock: the web pages read the time from it, as the endpoint does.
 Clock = Callable[[], datetime]
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
+# The app's WeChat API client, set only when there is one (credentials configured, or one
+# passed in): web pages that ask WeChat for something (invite slips' QR codes) share it.
+WECHAT_API_KEY = web.AppKey("wechat_api", WeChatAPI)
 
 
 def system_clock() -> datetime:
@@ -107,6 +110,8 @@ def create_app(
     app[BUDGET_KEY] = budget
     app[METRICS_KEY] = metrics
     app[CLOCK_KEY] = clock
+    if wechat_api is not None:
+        app[WECHAT_API_KEY] = wechat_api
 
     async def healthz(_request: web.Request) -> web.Response:
         # The pid tells an operator (and the tests) which of several processes answered.

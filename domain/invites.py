@@ -74,6 +74,50 @@ async def studio_invites(session: Session, studio_id: int, now: datetime, *,
                          reissued=len(holding) if reissue else 0)
 
 
+@dataclass(frozen=True)
+class Unbound:
+    """An unbound, active member of a studio and the working code they hold, if any."""
+
+    name: str
+    employee_no: str
+    code: str | None  # None: none that works (never issued, used up, voided or expired)
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InviteStanding:
+    """A studio's unbound members as they stand, nothing issued: what a print of its slips
+    shows again (the codes handed out), and who would get a fresh code."""
+
+    studio: str
+    members: tuple[Unbound, ...]  # by employee number
+
+    @property
+    def slips(self) -> tuple[Slip, ...]:
+        """A slip for each member holding a working code: that code, printed again."""
+        return tuple(Slip(self.studio, m.name, m.employee_no, m.code, m.expires_at, False)
+                     for m in self.members if m.code is not None and m.expires_at is not None)
+
+    @property
+    def without(self) -> int:
+        """Members holding no working code: studio_invites would issue them one."""
+        return sum(1 for m in self.members if m.code is None)
+
+
+async def invite_standing(session: Session, studio_id: int, now: datetime) -> InviteStanding:
+    """The studio's unbound, active members and their working codes, writing nothing (a
+    page showing or printing them may be reloaded at will); NotFound for an unknown studio."""
+    name = await studio_name(session, studio_id)
+    if name is None:
+        raise NotFound()
+    members = await unbound_members_of_studio(session, name)
+    holding = await live_codes(session, [m.id for m in members], now)
+    return InviteStanding(name, tuple(
+        Unbound(m.name, m.employee_no, held.code if held else None,
+                held.expires_at if held else None)
+        for m in members for held in [holding.get(m.id)]))
+
+
 async def with_qr_codes(slips: Sequence[Slip], now: datetime, make_qr: QRMaker, *,
                         concurrency: int = QR_CONCURRENCY) -> tuple[Slip, ...]:
     """The slips with their scan-to-bind QR codes, each valid as long as its code (WeChat

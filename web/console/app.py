@@ -117,15 +117,25 @@ async def guard(request: web.Request,
 
 
 def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
-           write: bool) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+           write: bool, max_body: int | None = None
+           ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A registered page as an aiohttp handler: the session checked, the CSRF token of a
-    POST checked, the request's database session (a transaction for a POST) opened."""
+    POST checked, the request's database session (a transaction for a POST) opened.
+    `max_body`: the POST's own size limit (an upload), instead of the service's."""
 
     async def route(request: web.Request) -> web.StreamResponse:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if max_body is not None:
+            length = request.content_length
+            # Refused before a byte of the upload is read: too large, or from no session.
+            if length is not None and length > max_body:
+                raise web.HTTPRequestEntityTooLarge(max_body, length)
+            if not token:
+                raise web.HTTPForbidden()
+            request = request.clone(client_max_size=max_body)
         db: Database = request.config_dict[DB_KEY]
         settings: Settings = request.config_dict[SETTINGS_KEY]
         now = request.config_dict[CLOCK_KEY]()
-        token = request.cookies.get(SESSION_COOKIE, "")
         form: dict[str, str] = {}
         if write:
             posted = await request.post()
@@ -201,7 +211,8 @@ def _install_action(sub: web.Application, action: Action) -> None:
     assert action.show is not None and action.do is not None, action.name
     resource = sub.router.add_resource(action.path, name=action.name)
     resource.add_route("GET", _route(action.show, action.template, action.roles, write=False))
-    resource.add_route("POST", _route(action.do, action.template, action.roles, write=True))
+    resource.add_route("POST", _route(action.do, action.template, action.roles, write=True,
+                                      max_body=action.max_body))
 
 
 def console_part(settings: Settings) -> Callable[[web.Application], None]:

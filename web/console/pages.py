@@ -4,9 +4,12 @@ page's module here)."""
 from __future__ import annotations
 
 from web.console import audit_page, decisions, overview, studios, topics
+from web.console import exports as exports  # 导出
+from web.console import invites as invites  # 邀请
 from web.console import members as members  # a member's page and the changes to them
 from web.console import notices as notices  # 通知 and delivery reports
 from web.console import rating as rating  # 星级评定: rounds, sheets; a leader's standing, 申报
 from web.console import review as review  # 评审: the experts' pages
+from web.console import roster as roster  # 名册
 
 __all__ = ["audit_page", "decisions", "overview", "studios", "topics"]

@@ -118,6 +118,8 @@ class Action:
     roles: frozenset[str]
     show: PageHandler | None = None
     do: PageHandler | None = None
+    # The largest POST body it takes (an upload); None: the service's limit (64 KiB).
+    max_body: int | None = None
 
     def confirm(self, handler: PageHandler) -> PageHandler:
         self.show = handler
@@ -155,8 +157,11 @@ class Registry:
         return register
 
     def action(self, path: str, *, name: str, template: str,
-               roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None) -> Action:
-        action = Action(name, path, template, frozenset(roles))
+               roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None,
+               max_body: int | None = None) -> Action:
+        """Register an action at /console`path`: its confirm page (GET) and its doing (POST);
+        `max_body`: a POST larger than the service's 64 KiB it accepts (a file upload)."""
+        action = Action(name, path, template, frozenset(roles), max_body=max_body)
         self.actions.append(action)
         if section is not None:
             self.sections[name] = section
