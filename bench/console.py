@@ -126,6 +126,17 @@ async def measure(url: str, args: argparse.Namespace) -> tuple[float, list[list[
                 rows.append([label, f"{statistics.median(server):.1f}",
                              f"{p95(server):.1f}", f"{max(server):.1f}",
                              f"{statistics.median(waited):.1f}", f"{p95(waited):.1f}"])
+            # The yardstick, in the same run on the same server: a request that reads
+            # nothing (/healthz). What a page costs beyond it is the page's own work.
+            waited = []
+            for i in range(WARM_UP + args.requests):
+                started = time.perf_counter()
+                async with http.get(settings.workshop_bot_public_url + "/healthz") as resp:
+                    await resp.read()
+                if i >= WARM_UP:
+                    waited.append((time.perf_counter() - started) * 1000)
+            rows.append(["yardstick: /healthz (reads nothing)", "-", "-", "-",
+                         f"{statistics.median(waited):.1f}", f"{p95(waited):.1f}"])
         return built, rows
     finally:
         await runner.cleanup()

@@ -154,6 +154,9 @@ async def _measure(url: str, args: argparse.Namespace, work: Path) -> list[list[
                       "≤ 500 ms", page)
             await run("studio PDF", [f"{base}{studio_path(sid, MONTH)}.pdf?k={t}"
                                      for sid, t in tokens[:args.pdfs]], "≤ 3 s", page)
+            # The yardstick, in the same run on the same server: a request that reads
+            # nothing (its "server" time is the round trip: /healthz sends no Server-Timing).
+            await run("yardstick: /healthz", [f"{base}/healthz"] * args.pages, "-", page)
     finally:
         await runner.cleanup()
     return rows
