@@ -95,7 +95,7 @@ async def test_another_studio_is_a_404_and_issues_nothing(
 async def test_an_admin_reaches_the_union_page_and_any_studio(
         svc: Service, studios: dict[str, int], admin: Browser) -> None:
     home = await admin.get("/console/?month=2026-11")
-    assert "/console/report/union?month=2026-11" in home.text and "全会" in home.text
+    assert "/console/report/union?month=2026-11" in home.text and "本工会2026年11月报表" in home.text
     sent = await admin.get("/console/report/union?month=2026-11", follow=False)
     assert sent.status == 303 and sent.headers["Location"].startswith("/r/union/2026-11?k=")
     union = await admin.get(sent.headers["Location"])
