@@ -101,7 +101,12 @@ class LinkBook:
 
     def url(self, link: StoredLink, path: str) -> str:
         """The address to hand out: `path` on the public address, with the link's token."""
-        return f"{self.base_url}{path}?{TOKEN_PARAMETER}={quote(self.token(link))}"
+        return f"{self.base_url}{self.href(link, path)}"
+
+    def href(self, link: StoredLink, path: str) -> str:
+        """`path` with the link's token, on whatever address the reader is on (the console
+        sends its signed-in viewer there)."""
+        return f"{path}?{TOKEN_PARAMETER}={quote(self.token(link))}"
 
     def page_url(self, link: StoredLink, month: str) -> str:
         return self.url(link, page_path(link.page, month))

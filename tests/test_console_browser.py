@@ -222,6 +222,20 @@ async def test_expired_and_forged_and_other_studios(svc: Service, world: dict[st
         assert t.offsite == []
 
 
+async def test_the_studio_pages_report_link_opens_the_report_with_its_charts(
+        svc: Service, world: dict[str, int], browser: Any) -> None:
+    async with tab(browser, "phone") as t:
+        await sign_in(t, svc, await _fresh(svc, "L1"))
+        await t.page.goto(url(svc, f"/console/studios/{world['studio']}"))
+        await t.page.get_by_role("link", name="2026年11月报表").click()
+        await t.page.wait_for_url(re.compile(rf".*/r/studio/{world['studio']}/2026-11\?k=.+"))
+        assert "焊接创新工作室" in await t.page.inner_text("h1")
+        assert await t.page.locator("#chart-parts svg").count() == 1
+        assert await t.page.locator("#chart-weeks svg").count() == 1
+        await t.shoot("console-to-report-phone")
+        assert t.offsite == []
+
+
 async def test_the_rest_of_the_pages_at_both_widths(svc: Service, world: dict[str, int],
                                                     browser: Any) -> None:
     for width in ("phone", "desktop"):

@@ -9,6 +9,7 @@ from web.console import invites as invites  # 邀请
 from web.console import members as members  # a member's page and the changes to them
 from web.console import notices as notices  # 通知 and delivery reports
 from web.console import rating as rating  # 星级评定: rounds, sheets; a leader's standing, 申报
+from web.console import reports as reports  # 报表: on to the report pages
 from web.console import review as review  # 评审: the experts' pages
 from web.console import roster as roster  # 名册
 
