@@ -118,6 +118,11 @@ class Action:
     roles: frozenset[str]
     show: PageHandler | None = None
     do: PageHandler | None = None
+    # False: the POST's session only reads, and the handler opens the transactions it needs
+    # itself (a job run by hand commits as it goes, in transactions of its own).
+    transaction: bool = True
+    # The largest body its POST may send (an upload), instead of the service's 64 KiB.
+    max_body: int | None = None
 
     def confirm(self, handler: PageHandler) -> PageHandler:
         self.show = handler
@@ -153,8 +158,10 @@ class Registry:
         return register
 
     def action(self, path: str, *, name: str, template: str,
-               roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None) -> Action:
-        action = Action(name, path, template, frozenset(roles))
+               roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None,
+               transaction: bool = True, max_body: int | None = None) -> Action:
+        action = Action(name, path, template, frozenset(roles), transaction=transaction,
+                        max_body=max_body)
         self.actions.append(action)
         if section is not None:
             self.sections[name] = section
