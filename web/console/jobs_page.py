@@ -13,7 +13,7 @@ from bot.app import DB_KEY
 from domain import NotFound
 from domain.audit import audit
 from scheduled.jobs.report import note_words
-from scheduled.scheduler import JobSpec, configured, job_runs, job_table, run_now
+from scheduled.scheduler import JobSpec, configured, job_runs, job_table, next_run, run_now
 from storage.codes import OUTBOX_STATES
 from storage.models import ROLE_ADMIN
 from web.console.registry import CONSOLE, Context, Req
@@ -56,7 +56,8 @@ async def job_page(req: Req) -> Context:
         runs = await job_runs(req.session, spec.name, RUNS_SHOWN)
     except NotFound:
         raise req.not_found() from None
-    return {"spec": spec, "runs": runs} | _job_words(req)
+    return {"spec": spec, "runs": runs, "next_at": next_run(spec, req.now, req.settings.tz)
+            } | _job_words(req)
 
 
 # The job's run opens its own transactions (it commits as it goes): the request's session
