@@ -412,6 +412,15 @@ async def test_an_upload_over_the_limit_is_refused(svc: Service, world: dict[str
     big = await upload(admin, "/console/faq/synonyms", "syn.txt", b"a=b\n" * 300_000)
     assert big.status == 413 and "内容太大" in big.text
     assert await _count(svc, FaqSynonym) == 1
+    # A browser that is not signed in gets nothing read, whatever it sends.
+    stranger = Browser(svc)
+    try:
+        refused = await upload(stranger, "/console/faq/synonyms", "syn.txt", b"x=y\n",
+                               token="0" * 64)
+        assert refused.status == 403
+    finally:
+        await stranger.close()
+    assert await _count(svc, FaqSynonym) == 1
 
 
 # -- 任务 ----------------------------------------------------------------------------------

@@ -125,14 +125,18 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
     commit = write if commit is None else commit
 
     async def route(request: web.Request) -> web.StreamResponse:
-        if max_body is not None and write:
-            # An upload: this action's own limit rather than the service's (a WeChat
-            # message's 64 KiB). Set before anything of the body is read.
-            request = request.clone(client_max_size=max_body)
         db: Database = request.config_dict[DB_KEY]
         settings: Settings = request.config_dict[SETTINGS_KEY]
         now = request.config_dict[CLOCK_KEY]()
         token = request.cookies.get(SESSION_COOKIE, "")
+        if max_body is not None and write:
+            # An upload: read up to this action's own limit rather than the service's (a
+            # WeChat message's 64 KiB) — and only for a browser that is signed in, so that
+            # nobody else gets megabytes read.
+            async with db.reader() as session:
+                if not token or await visit(session, token, now) is None:
+                    raise web.HTTPForbidden()
+            request = request.clone(client_max_size=max_body)
         form: dict[str, str] = {}
         if write:
             posted = await request.post()
