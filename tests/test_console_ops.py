@@ -161,18 +161,16 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-async def delivered(svc: Service, fake_api: FakeWeChatAPI, openid: str, words: str) -> str:
-    """The text of the first push to `openid` holding `words` that reached the WeChat API;
-    the service sweeps its outbox when nudged (the console nudges after every action)."""
+async def delivered(fake_api: FakeWeChatAPI, openid: str, words: str) -> str:
+    """The text of the first push to `openid` holding `words` that reached the WeChat API
+    (the console's action woke the service's delivery loop: nothing here nudges it)."""
     async def arrived() -> str:
         while True:
             for call in fake_api.calls_to(SEND):
                 content = call.body.get("text", {}).get("content", "")
                 if call.body.get("touser") == openid and words in content:
                     return str(content)
-            count = len(fake_api.calls_to(SEND))
-            svc.app[SCHEDULED_KEY].nudge()
-            await fake_api.wait_for_calls(SEND, count + 1)
+            await fake_api.wait_for_calls(SEND, len(fake_api.calls_to(SEND)) + 1)
 
     return await asyncio.wait_for(arrived(), 10)
 
@@ -275,7 +273,7 @@ async def test_a_question_is_answered_and_the_answer_reaches_the_member(
     assert entry.after is not None and entry.after["answer"] == said
     shown = await admin.get(done.headers["Location"])
     assert f"已答复编号 {q} 的留言" in shown.text
-    pushed = await delivered(svc, fake_api, "p-m1", said)
+    pushed = await delivered(fake_api, "p-m1", said)
     assert pushed == f"【工会答复】您的留言：食堂几点关门？\n{said}"
     # Answering again is refused: nothing is written or sent twice.
     again = await admin.post(f"/console/questions/{q}/answer",

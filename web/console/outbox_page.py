@@ -100,7 +100,7 @@ async def retry(req: Req) -> Context | web.StreamResponse:
         raise req.not_found() from None
     except WrongState:
         # Sent or sending since the confirm page was shown: shown again as it is now.
-        return await _row_page(req, "retry", entry, status=409)
+        return await _row_page(req, "retry", await _entry(req), status=409)
     await audited(req.session, req.viewer, "outbox.retry", OutboxMessage, entry.id,
                   subject="outbox", studio_id=None, now=req.now, before=before)
     return req.redirect(req.url("outbox", {"done": "retried", "id": entry.id}))
@@ -120,7 +120,7 @@ async def drop(req: Req) -> Context | web.StreamResponse:
     except NotFound:
         raise req.not_found() from None
     except WrongState:
-        return await _row_page(req, "drop", entry, status=409)
+        return await _row_page(req, "drop", await _entry(req), status=409)
     await audited(req.session, req.viewer, "outbox.drop", OutboxMessage, entry.id,
                   subject="outbox", studio_id=None, now=req.now, before=before)
     return req.redirect(req.url("outbox", {"done": "dropped", "id": entry.id}))
