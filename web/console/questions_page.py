@@ -92,8 +92,8 @@ def _answer_page(req: Req, q: QuestionView, said: str, **more: object) -> Contex
 
 @question_answer.confirm
 async def answer_form(req: Req) -> Context:
-    q = await _question(req)
-    return _answer_page(req, q, "", error=None if q.answered_at is None else "answered")
+    # An answered question shows its answer (and no form) here.
+    return _answer_page(req, await _question(req), "")
 
 
 @question_answer.perform
