@@ -117,11 +117,13 @@ async def guard(request: web.Request,
 
 
 def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
-           write: bool, max_body: int | None = None
+           write: bool, commit: bool | None = None, max_body: int | None = None
            ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A registered page as an aiohttp handler: the session checked, the CSRF token of a
-    POST checked, the request's database session (a transaction for a POST) opened.
-    `max_body`: the POST's own size limit (an upload), instead of the service's."""
+    POST checked, the request's database session (a transaction for a POST, unless
+    `commit` is False: the handler opens its own) opened. `max_body`: the POST's own size
+    limit (an upload), instead of the service's."""
+    commit = write if commit is None else commit
 
     async def route(request: web.Request) -> web.StreamResponse:
         token = request.cookies.get(SESSION_COOKIE, "")
@@ -136,6 +138,11 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
         db: Database = request.config_dict[DB_KEY]
         settings: Settings = request.config_dict[SETTINGS_KEY]
         now = request.config_dict[CLOCK_KEY]()
+        if max_body is not None and write:
+            # Only a browser that is signed in gets megabytes read.
+            async with db.reader() as session:
+                if await visit(session, token, now) is None:
+                    raise web.HTTPForbidden()
         form: dict[str, str] = {}
         if write:
             posted = await request.post()
@@ -146,7 +153,7 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
         viewer: Viewer | None = None
         words = words_for(None)
         try:
-            async with db.transaction() if write else db.reader() as session:
+            async with db.transaction() if commit else db.reader() as session:
                 found = await visit(session, token, now)
                 if found is None:
                     if write:
@@ -156,7 +163,7 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
                 viewer, words = found.viewer, words_for(found.viewer.language)
                 if not viewer.may(roles):
                     raise _elsewhere(request, viewer) if not write else web.HTTPNotFound()
-                if found.stale and write:
+                if found.stale and commit:
                     await touch(session, viewer.session_id, now)
                 req = Req(request=request, viewer=viewer, session=session, now=now,
                           settings=settings, words=words, csrf=csrf_token(token), form=form)
@@ -179,7 +186,7 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
             # Whatever the action queued (a proposer's push) goes out now, not at the next
             # sweep of the outbox.
             request.config_dict[SCHEDULED_KEY].nudge()
-        elif found.stale:
+        if found.stale and not commit:
             # A read keeps the session alive: its last-seen time, now and then.
             async with db.transaction() as session:
                 await touch(session, viewer.session_id, now)
@@ -212,7 +219,7 @@ def _install_action(sub: web.Application, action: Action) -> None:
     resource = sub.router.add_resource(action.path, name=action.name)
     resource.add_route("GET", _route(action.show, action.template, action.roles, write=False))
     resource.add_route("POST", _route(action.do, action.template, action.roles, write=True,
-                                      max_body=action.max_body))
+                                      commit=action.transaction, max_body=action.max_body))
 
 
 def console_part(settings: Settings) -> Callable[[web.Application], None]:

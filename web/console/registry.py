@@ -118,6 +118,9 @@ class Action:
     roles: frozenset[str]
     show: PageHandler | None = None
     do: PageHandler | None = None
+    # False: the POST's session only reads, and the handler opens the transactions it needs
+    # itself (a job run by hand commits as it goes, in transactions of its own).
+    transaction: bool = True
     # The largest POST body it takes (an upload); None: the service's limit (64 KiB).
     max_body: int | None = None
 
@@ -158,10 +161,12 @@ class Registry:
 
     def action(self, path: str, *, name: str, template: str,
                roles: tuple[str, ...] = CONSOLE_ROLES, section: str | None = None,
-               max_body: int | None = None) -> Action:
+               transaction: bool = True, max_body: int | None = None) -> Action:
         """Register an action at /console`path`: its confirm page (GET) and its doing (POST);
+        `transaction=False`: the POST's session only reads and the handler opens its own;
         `max_body`: a POST larger than the service's 64 KiB it accepts (a file upload)."""
-        action = Action(name, path, template, frozenset(roles), max_body=max_body)
+        action = Action(name, path, template, frozenset(roles), transaction=transaction,
+                        max_body=max_body)
         self.actions.append(action)
         if section is not None:
             self.sections[name] = section
