@@ -183,7 +183,9 @@ async def redeem_link(session: Session, token: str, *, now: datetime,
     found = await store.session_by_hash(session, token_hash(fresh))
     assert found is not None
     if not _may_sign_in(found.role, found.active, found.studio_id, found.expert):
-        # The member's role changed since the link was made: the link is spent all the same.
+        # The member's role changed since the link was made. The caller's transaction rolls
+        # back on this error, so the link is not spent: it would still sign in within its 10
+        # minutes only if the member were a leader or admin again by then.
         await store.end_session(session, session_id, now, "not_allowed")
         raise LinkRefused("not_allowed")
     viewer = _viewer(found)

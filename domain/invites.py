@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import NotFound
+from storage.models import ROLE_MEMBER, Member
 from storage.queries.invites import issue_invite, live_codes, unbound_members_of_studio
 from storage.queries.studios import studio_name
 from storage.session import Session
@@ -52,15 +53,22 @@ class StudioInvites:
         return tuple(s for s in self.slips if s.fresh)
 
 
+def _plain(members: list[Member], plain_only: bool) -> list[Member]:
+    """A leader hands out codes to plain members only: a leader's or an admin's code would
+    let whoever redeems it act as them (the rule domain.members applies to one invite)."""
+    return [m for m in members if m.role == ROLE_MEMBER] if plain_only else members
+
+
 async def studio_invites(session: Session, studio_id: int, now: datetime, *,
-                         reissue: bool = False) -> StudioInvites:
+                         reissue: bool = False, plain_only: bool = False) -> StudioInvites:
     """A working code for each unbound, active member of the studio: the one they hold, or a
     fresh one (14 days) for those who hold none; with `reissue`, fresh ones for all, voiding
-    those handed out. Writes in the caller's transaction; NotFound for an unknown studio."""
+    those handed out. `plain_only` (a leader asking): plain members only, never a leader's
+    or an admin's code. Writes in the caller's transaction; NotFound for an unknown studio."""
     name = await studio_name(session, studio_id)
     if name is None:
         raise NotFound()
-    members = await unbound_members_of_studio(session, name)
+    members = _plain(await unbound_members_of_studio(session, name), plain_only)
     holding = await live_codes(session, [m.id for m in members], now)
     slips = []
     for m in members:
@@ -104,13 +112,15 @@ class InviteStanding:
         return sum(1 for m in self.members if m.code is None)
 
 
-async def invite_standing(session: Session, studio_id: int, now: datetime) -> InviteStanding:
+async def invite_standing(session: Session, studio_id: int, now: datetime, *,
+                          plain_only: bool = False) -> InviteStanding:
     """The studio's unbound, active members and their working codes, writing nothing (a
-    page showing or printing them may be reloaded at will); NotFound for an unknown studio."""
+    page showing or printing them may be reloaded at will); `plain_only` as for
+    studio_invites. NotFound for an unknown studio."""
     name = await studio_name(session, studio_id)
     if name is None:
         raise NotFound()
-    members = await unbound_members_of_studio(session, name)
+    members = _plain(await unbound_members_of_studio(session, name), plain_only)
     holding = await live_codes(session, [m.id for m in members], now)
     return InviteStanding(name, tuple(
         Unbound(m.name, m.employee_no, held.code if held else None,

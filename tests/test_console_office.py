@@ -497,3 +497,30 @@ async def test_without_wechat_credentials_the_slips_carry_the_code_alone(
         assert "未配置公众号接口" not in (await admin.get(f"/console/invites/{studios[WELD]}")).text
     finally:
         await admin.close()
+
+
+async def test_a_leader_never_gets_a_co_leaders_or_an_admins_code(
+        svc: Service, studios: dict[str, int], admin: Browser, leader: Browser) -> None:
+    """Regression: a leader's 邀请 page listed, and its POST issued, codes for an unbound
+    leader or admin of the studio — whoever redeemed one would act as them."""
+    weld = studios[WELD]
+    async with svc.db.transaction() as session:
+        for no, role in (("L9", "leader"), ("A9", "admin")):
+            session.add(Member(employee_no=no, name=f"新{no}", role=role, studio_id=weld,
+                               active=True, created_at=NOW))
+    try:
+        page = await leader.get(f"/console/invites/{weld}")
+        assert page.status == 200 and "新L9" not in page.text and "新A9" not in page.text
+        await leader.post(f"/console/invites/{weld}", {"csrf": csrf_in(page.text)})
+        held = {no for no, _revoked in (await codes(svc, WELD)).values()}
+        assert "L9" not in held and "A9" not in held
+        slips = await leader.get(f"/console/invites/{weld}/slips")
+        assert "新L9" not in slips.text and "新A9" not in slips.text
+        # The union office hands them theirs.
+        page = await admin.get(f"/console/invites/{weld}")
+        assert "新L9" in page.text and "新A9" in page.text
+    finally:
+        async with svc.db.transaction() as session:
+            for member in await session.scalars(select(Member).where(
+                    Member.employee_no.in_(("L9", "A9")))):
+                member.active = False

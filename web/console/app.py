@@ -139,10 +139,13 @@ def _route(handler: PageHandler, template: str, roles: frozenset[str], *,
         settings: Settings = request.config_dict[SETTINGS_KEY]
         now = request.config_dict[CLOCK_KEY]()
         if max_body is not None and write:
-            # Only a browser that is signed in gets megabytes read.
+            # Only a browser signed in as someone the action is for gets megabytes read.
             async with db.reader() as session:
-                if await visit(session, token, now) is None:
-                    raise web.HTTPForbidden()
+                visitor = await visit(session, token, now)
+            if visitor is None:
+                raise web.HTTPForbidden()
+            if not visitor.viewer.may(roles):
+                raise web.HTTPNotFound()
         form: dict[str, str] = {}
         if write:
             posted = await request.post()

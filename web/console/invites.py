@@ -61,7 +61,8 @@ def _studio_id(req: Req) -> int:
 
 async def _standing(req: Req) -> InviteStanding:
     try:
-        return await invite_standing(req.session, _studio_id(req), req.now)
+        return await invite_standing(req.session, _studio_id(req), req.now,
+                                     plain_only=req.viewer.scope is not None)
     except NotFound:
         raise req.not_found() from None
 
@@ -90,7 +91,8 @@ async def issue(req: Req) -> Context | web.StreamResponse:
         # Voiding codes already handed out is said, and ticked, before it is done.
         return _page(req, await _standing(req), error="understand", status=422)
     try:
-        issued = await studio_invites(req.session, studio_id, req.now, reissue=reissue)
+        issued = await studio_invites(req.session, studio_id, req.now, reissue=reissue,
+                                      plain_only=req.viewer.scope is not None)
     except NotFound:
         raise req.not_found() from None
     fresh = issued.fresh
