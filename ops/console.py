@@ -16,9 +16,22 @@ from storage.queries.console_sessions import SessionRow, sessions_listed
 
 
 def login_url(settings: Settings, token: str) -> str:
-    """The link: on WORKSHOP_BOT_PUBLIC_URL, else on the service's local address (the
-    operator is on the machine)."""
-    return (settings.workshop_bot_public_url or settings.local_url) + LOGIN_PATH + token
+    """The link: on WORKSHOP_BOT_PUBLIC_URL, else on the local address of the serve running
+    here (serve.url: whatever port it was given), else on the configured one (the operator
+    is on the machine)."""
+    return (settings.workshop_bot_public_url or running_url(settings) or settings.local_url) \
+        + LOGIN_PATH + token
+
+
+def running_url(settings: Settings) -> str | None:
+    """Where the serve running on this machine listens (its serve.url), if one runs."""
+    from ops.chat import SERVE_URL_FILE
+
+    try:
+        written = (settings.workshop_bot_var_dir / SERVE_URL_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return written.strip().removesuffix("/wechat") or None
 
 
 async def login_link(settings: Settings, employee_no: str, now: datetime) -> int:
@@ -39,7 +52,8 @@ async def login_link(settings: Settings, employee_no: str, now: datetime) -> int
     finally:
         await db.dispose()
     if not settings.workshop_bot_public_url:
-        err.print(words("console.ops.local_address", url=settings.local_url))
+        err.print(words("console.ops.local_address",
+                        url=running_url(settings) or settings.local_url))
     expires = link.expires_at.astimezone(settings.tz).strftime("%H:%M")
     err.print(words("console.ops.link_for", name=link.name,
                     minutes=int(LINK_TTL.total_seconds() // 60), expires=expires))

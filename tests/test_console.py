@@ -208,6 +208,20 @@ async def test_login_link_prints_the_link(svc: Service, world: dict[str, int],
     assert "不是工会管理员或工作室领衔人" in capsys.readouterr().err
 
 
+def test_without_a_public_url_the_link_names_the_port_serve_runs_on(tmp_path: Path) -> None:
+    """Regression: `serve --port 8099` in trial mode, then `login-link` printed a link on
+    the configured port (8080), where nothing listened."""
+    from ops.chat import SERVE_URL_FILE
+    from ops.console import login_url
+
+    settings = Settings(wechat_token="t", workshop_bot_var_dir=tmp_path)
+    assert login_url(settings, "tok") == f"http://127.0.0.1:8080{LOGIN}tok"
+    (tmp_path / SERVE_URL_FILE).write_text("http://127.0.0.1:8099/wechat\n", encoding="utf-8")
+    assert login_url(settings, "tok") == f"http://127.0.0.1:8099{LOGIN}tok"
+    public = settings.model_copy(update={"workshop_bot_public_url": "https://bot.example.org"})
+    assert login_url(public, "tok") == f"https://bot.example.org{LOGIN}tok"
+
+
 async def test_tokens_are_stored_only_as_hashes(svc: Service, world: dict[str, int],
                                                 browser: Browser) -> None:
     path = await login_path(svc, "L1")
