@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Protocol, TypeVar
@@ -33,6 +33,7 @@ from storage.models import RESULT_TYPES, SUGGESTION_STATUSES, TOPIC_STATUSES
 from storage.queries.indicators import period_instants, studio_figures
 from storage.queries.mentorship import CheckInRow, checkins_between
 from storage.queries.proposals import AchievementRow, SuggestionRow, achievement_rows, suggestion_rows
+from storage.queries.rating import FundingRow, funding_rows
 from storage.queries.studios import all_studios, studio_name
 from storage.queries.topics import ProgressRow, TopicRow, progress_between, topic_rows
 from storage.queries.weekly_logs import LogRow, logs_for_weeks
@@ -59,6 +60,8 @@ LEDGER_SHEETS: dict[str, tuple[str, ...]] = {
                     "decided_at"),
     "results": ("reported_at", "employee_no", "name", "type_label", "title", "status_label",
                 "economic_benefit", "promoted", "note", "verified_at"),
+    # One-off funding the star rating granted (rating funding), dated in the month.
+    "funding": ("grant_date", "amount", "purpose", "round"),
 }
 # Decided suggestions first: what a month's figures lead with.
 SUGGESTION_ORDER = ("accepted", "implemented", "rejected", "submitted")
@@ -78,6 +81,7 @@ class Ledger:
     progress: dict[str, list[ProgressRow]]
     suggestions: dict[str, list[SuggestionRow]]
     results: dict[str, list[AchievementRow]]
+    funding: dict[str, list[FundingRow]] = field(default_factory=dict)
 
 
 async def load_ledger(session: Session, month: str, *, tz: tzinfo,
@@ -108,6 +112,7 @@ async def load_ledger(session: Session, month: str, *, tz: tzinfo,
         progress=_by_studio(await progress_between(session, since, until, studio_id)),
         suggestions=_by_studio(await suggestion_rows(session, since, until, studio_id)),
         results=_by_studio(await achievement_rows(session, since, until, studio_id)),
+        funding=_by_studio(await funding_rows(session, start, end, studio_id)),
     )
 
 
@@ -213,6 +218,8 @@ def ledger_sheets(ledger: Ledger, studio: str, *, tz: tzinfo, weights: Mapping[s
                            words.named("result.status", a.status),
                            a.economic_benefit, flag(a.promoted), a.note or "",
                            when(a.verified_at)] for a in ledger.results.get(studio, [])]),
+        sheet("funding", [[g.grant_date, g.amount, g.purpose, g.round or ""]
+                          for g in ledger.funding.get(studio, [])]),
     ]
 
 

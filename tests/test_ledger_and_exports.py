@@ -137,7 +137,7 @@ async def test_the_ledger_speaks_the_catalog_and_its_overview_is_the_studios_fig
                                       FRIDAY) == 0
     wb = load_workbook(tmp_path / "甲工作室-2026-11.xlsx", read_only=True)
     assert wb.sheetnames == [t("zh-CN", f"ledger.sheet.{name}") for name in LEDGER_SHEETS]
-    assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果"]
+    assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果", "资助"]
     sheets = {name: [list(r) for r in wb[t("zh-CN", f"ledger.sheet.{name}")].iter_rows(
         values_only=True)] for name in LEDGER_SHEETS}
     for name, columns in LEDGER_SHEETS.items():

@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from bot.simulator import message_xml
 from domain import NotFound
 from domain import rating as rules
+from domain.ledger import ledger_sheets, load_ledger
+from locales import words_for
 from ops import rating as office
 from storage.models import (
     RESULT_VERIFIED,
@@ -459,6 +461,15 @@ async def test_funding_is_recorded_for_a_rated_studio(
         grants = await funding_rows(session, date(2026, 12, 1), date(2027, 1, 1))
     assert [(g.studio, g.amount, g.purpose, g.round) for g in grants] == [
         (WANG, 5, "星级工作室建设补助", ROUND)]
+    # The month's ledger carries it (its 资助 sheet), the month before does not.
+    async with svc.db.reader() as session:
+        december = await load_ledger(session, "2026-12", tz=svc.settings.tz)
+        november = await load_ledger(session, "2026-11", tz=svc.settings.tz)
+    sheets = {name: rows for name, _headers, rows in ledger_sheets(
+        december, WANG, tz=svc.settings.tz, weights=svc.settings.rank_weights,
+        words=words_for("zh-CN"))}
+    assert [list(r) for r in sheets["资助"]] == [[date(2026, 12, 1), 5, "星级工作室建设补助", ROUND]]
+    assert november.funding.get(WANG, []) == []
 
 
 async def test_the_round_exports_its_score_sheet_and_list(

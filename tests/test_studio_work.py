@@ -484,7 +484,7 @@ async def test_studio_ledger_has_a_sheet_for_each_record(svc: Service, october: 
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # noqa: ASYNC240 (a test's folder)
         "丙工作室-2026-10.xlsx", "乙工作室-2026-10.xlsx", "甲工作室-2026-10.xlsx"]
     wb = load_workbook(tmp_path / "丙工作室-2026-10.xlsx", read_only=True)
-    assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果"]
+    assert wb.sheetnames == ["概况", "周报", "师徒打卡", "课题进展", "合理化建议", "成果", "资助"]
     sheet = {name: [list(r) for r in wb[name].iter_rows(values_only=True)] for name in wb.sheetnames}
     overview = dict((r[0], r[1]) for r in sheet["概况"])
     assert overview["周报"] == "已交 12/20 份（60%），工作时长 24 小时"
