@@ -74,3 +74,16 @@ class Browser:
 
     async def close(self) -> None:
         await self.http.close()
+
+
+# Two studios, a leader each, an admin — and names that would run as script, template or
+# SQL if anything rendered or queried them unescaped (the browser modules share it).
+HOSTILE_ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
+焊接创新工作室,王建国,L1,leader,,13800001111
+焊接创新工作室,<script>alert(1)</script>,M1,member,L1,
+焊接创新工作室,{{7*7}},M2,member,L1,
+焊接创新工作室,赵六,M4,member,,
+机加创新工作室,' OR 1=1,L2,leader,,
+机加创新工作室,李四,M3,member,L2,
+,管理员,A1,admin,,
+"""

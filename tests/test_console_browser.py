@@ -22,7 +22,7 @@ from ops.console import login_link
 from storage.models import Studio
 from tests.browser import Tab, chromium, tab
 from tests.conftest import _migrate
-from tests.console_helpers import login_path
+from tests.console_helpers import HOSTILE_ROSTER, login_path
 from tests.fakes import FakeWeChatAPI
 from tests.support import (
     FakeClock,
@@ -34,15 +34,7 @@ from tests.support import (
     start_service,
 )
 
-ROSTER = """studio,name,employee_no,role,mentor_employee_no,phone
-焊接创新工作室,王建国,L1,leader,,13800001111
-焊接创新工作室,<script>alert(1)</script>,M1,member,L1,
-焊接创新工作室,{{7*7}},M2,member,L1,
-焊接创新工作室,赵六,M4,member,,
-机加创新工作室,' OR 1=1,L2,leader,,
-机加创新工作室,李四,M3,member,L2,
-,管理员,A1,admin,,
-"""
+ROSTER = HOSTILE_ROSTER
 OPENIDS = {"L1": "b-l1", "M1": "b-m1", "M2": "b-m2", "L2": "b-l2", "M3": "b-m3", "A1": "b-a1"}
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # Friday 16:00 in Shanghai
 SEND = "/cgi-bin/message/custom/send"
